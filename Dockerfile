@@ -1,0 +1,22 @@
+# Production image: `dutybot serve` (web) and `dutybot worker` run from the same image.
+# PostgreSQL and Redis are external (see compose.yaml); the embedded Redis is for the demo only.
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY storage ./storage
+RUN pip install --no-cache-dir --prefix=/install .
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 dutybot
+COPY --from=build /install /usr/local
+USER dutybot
+WORKDIR /home/dutybot
+ENV DUTYBOT_HOME=/home/dutybot/var \
+    DUTYBOT_HTTP_HOST=0.0.0.0 \
+    DUTYBOT_LOG_FORMAT=json \
+    PYTHONUNBUFFERED=1
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status == 200 else 1)"
+ENTRYPOINT ["dutybot"]
+CMD ["serve"]

@@ -1,0 +1,1 @@
+"""Platform adapters: the only code that knows wire formats, signatures, tokens and limits."""

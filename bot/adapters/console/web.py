@@ -1,0 +1,312 @@
+"""The console simulator: a page at /console and the small JSON API behind it.
+
+See docs/console-api.md. Everything a person does here goes through the same dispatch as
+WeCom and Feishu; only the transport differs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, Field, ValidationError
+from tortoise.transactions import in_transaction
+
+from bot.adapters.console.channel import dm_chat, group_chat
+from bot.app_keys import ROUTER_KEY, SERVICES_KEY
+from bot.clock import OffsetClock
+from bot.core import dispatch
+from bot.core.events import CardActionEvent, Place, PlatformUser, TextEvent
+from bot.core.outgoing import FileRef
+from bot.directory import chats_of, load_member
+from bot.files import download_path
+from bot.system_state import save_demo_offset
+from storage.enums import IdentityKind, Platform, Role
+from storage.models.machinery import ConsoleMessage
+from storage.models.org import Chat, ChatMember, Identity, Person, Unit
+
+MAX_TEXT = 4000
+
+
+class SendMessage(BaseModel):
+    as_: str = Field(alias="as", min_length=1, max_length=128)
+    chat: str = Field(min_length=1, max_length=100)
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    client_id: str | None = Field(default=None, max_length=100)
+
+
+class TapAction(BaseModel):
+    as_: str = Field(alias="as", min_length=1, max_length=128)
+    chat: str = Field(min_length=1, max_length=100)
+    card_id: str = Field(min_length=1, max_length=64)
+    action: str = Field(min_length=1, max_length=100)
+    payload: dict[str, str] = Field(default_factory=dict)
+    form: dict[str, str] = Field(default_factory=dict)
+    client_id: str | None = Field(default=None, max_length=100)
+
+
+class ClockChange(BaseModel):
+    advance_minutes: float | None = Field(default=None, ge=0, le=60 * 24 * 400)
+    reset: bool = False
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"ok": False, "error": message}, status=status)
+
+
+async def _read_json(request: web.Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(
+            text='{"ok": false, "error": "请求内容不是有效的 JSON"}',
+            content_type="application/json",
+        ) from None
+
+
+def _validation_message(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "请求"
+    return f"字段 {where} 不正确：{first['msg']}"
+
+
+async def _person_for_handle(handle: str) -> Person | None:
+    identity = await Identity.filter(
+        platform=Platform.CONSOLE, kind=IdentityKind.HANDLE, value=handle
+    ).first()
+    if identity is None:
+        return None
+    return await Person.filter(id=identity.person_id, active=True).first()
+
+
+async def _place_for(person: Person | None, handle: str, chat: str) -> Place | None:
+    """The place a console chat key names, if the person may speak there."""
+    if chat == dm_chat(handle):
+        return Place(platform=Platform.CONSOLE, kind="dm")
+    if chat.startswith("group:") and person is not None:
+        chat_key = chat[len("group:") :]
+        row = await Chat.filter(key=chat_key, active=True).first()
+        if row is None:
+            return None
+        if not await ChatMember.filter(chat_id=row.id, person_id=person.id).exists():
+            return None
+        return Place(platform=Platform.CONSOLE, kind="group", chat_ref=chat_key)
+    return None
+
+
+async def index(request: web.Request) -> web.Response:
+    page = resources.files("bot.adapters.console").joinpath("static/index.html").read_text("utf-8")
+    return web.Response(text=page, content_type="text/html", charset="utf-8")
+
+
+async def static_file(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    if name not in {"console.js", "console.css"}:
+        raise web.HTTPNotFound()
+    body = resources.files("bot.adapters.console").joinpath(f"static/{name}").read_text("utf-8")
+    kind = "application/javascript" if name.endswith(".js") else "text/css"
+    return web.Response(text=body, content_type=kind, charset="utf-8")
+
+
+async def list_people(request: web.Request) -> web.Response:
+    identities = await Identity.filter(platform=Platform.CONSOLE, kind=IdentityKind.HANDLE)
+    by_person = {i.person_id: i.value for i in identities}
+    people = await Person.filter(id__in=list(by_person), active=True).order_by("unit_id", "id")
+    units = {u.id: u for u in await Unit.all()}
+    result = []
+    for person in people:
+        member = await load_member(person.id)
+        assert member is not None
+        roles = sorted(member.roles, key=list(Role).index)
+        result.append(
+            {
+                "handle": by_person[person.id],
+                "key": person.key,
+                "name": person.name,
+                "unit": units[person.unit_id].name,
+                "roles": [r.value for r in roles],
+                "role_labels": [r.label for r in roles],
+            }
+        )
+    return web.json_response({"ok": True, "people": result})
+
+
+async def list_chats(request: web.Request) -> web.Response:
+    handle = request.query.get("as", "")
+    person = await _person_for_handle(handle)
+    if person is None:
+        return _error(404, f"控制台里没有用户“{handle}”")
+    chats = [{"chat": dm_chat(handle), "name": "值班助手（单聊）", "kind": "dm", "purpose": ""}]
+    for chat in await chats_of(person.id):
+        chats.append(
+            {
+                "chat": group_chat(chat.key),
+                "name": chat.name,
+                "kind": "group",
+                "purpose": chat.purpose.value,
+            }
+        )
+    return web.json_response({"ok": True, "chats": chats})
+
+
+async def list_messages(request: web.Request) -> web.Response:
+    handle = request.query.get("as", "")
+    chat = request.query.get("chat", "")
+    person = await _person_for_handle(handle)
+    # A stranger may read their own 1:1 view (where the polite refusal lands), nothing else.
+    if await _place_for(person, handle, chat) is None:
+        return _error(403, "您不在这个会话中")
+    try:
+        after = int(request.query.get("after", "0"))
+        limit = min(500, max(1, int(request.query.get("limit", "100"))))
+    except ValueError:
+        return _error(400, "after 和 limit 必须是整数")
+    rows = (await ConsoleMessage.filter(chat=chat, id__gt=after).order_by("-id").limit(limit))[::-1]
+    sender_ids = {r.sender_person_id for r in rows if r.sender_person_id is not None}
+    senders = {p.id: p for p in await Person.filter(id__in=list(sender_ids))}
+    services = request.app[SERVICES_KEY]
+    messages = []
+    for row in rows:
+        sender = senders.get(row.sender_person_id) if row.sender_person_id else None
+        messages.append(
+            {
+                "id": row.id,
+                "sender": {"key": sender.key, "name": sender.name} if sender else None,
+                "text": row.text,
+                "card": row.card,
+                "mentions": row.mentions,
+                "files": [
+                    {**f, "url": await download_path(services, FileRef.model_validate(f))}
+                    for f in row.files or []
+                ],
+                "created_at": row.created_at.astimezone(services.tz).isoformat(),
+            }
+        )
+    return web.json_response({"ok": True, "messages": messages})
+
+
+async def send_message(request: web.Request) -> web.Response:
+    services = request.app[SERVICES_KEY]
+    try:
+        body = SendMessage.model_validate(await _read_json(request))
+    except ValidationError as exc:
+        return _error(400, _validation_message(exc))
+    person = await _person_for_handle(body.as_)
+    place = await _place_for(person, body.as_, body.chat)
+    if place is None:
+        return _error(403, "您不在这个会话中")
+    now = services.clock.now()
+    event = TextEvent(
+        key=body.client_id or uuid.uuid4().hex,
+        sender=PlatformUser(platform=Platform.CONSOLE, kind=IdentityKind.HANDLE, value=body.as_),
+        place=place,
+        received_at=now,
+        text=body.text,
+    )
+    inbound = await dispatch.accept(event)
+    if inbound is None:
+        return web.json_response({"ok": True, "duplicate": True, "toast": None})
+    if person is not None:
+        async with in_transaction() as conn:
+            await ConsoleMessage.create(
+                using_db=conn,
+                chat=body.chat,
+                sender_person_id=person.id,
+                text=body.text,
+                created_at=now,
+                updated_at=now,
+            )
+    outcome = await dispatch.process(services, request.app[ROUTER_KEY], inbound)
+    return web.json_response(
+        {
+            "ok": not outcome.failed,
+            "duplicate": outcome.duplicate,
+            "toast": outcome.toast.model_dump() if outcome.toast else None,
+        }
+    )
+
+
+async def tap_action(request: web.Request) -> web.Response:
+    services = request.app[SERVICES_KEY]
+    try:
+        body = TapAction.model_validate(await _read_json(request))
+    except ValidationError as exc:
+        return _error(400, _validation_message(exc))
+    person = await _person_for_handle(body.as_)
+    place = await _place_for(person, body.as_, body.chat)
+    if place is None:
+        return _error(403, "您不在这个会话中")
+    event = CardActionEvent(
+        key=body.client_id or uuid.uuid4().hex,
+        sender=PlatformUser(platform=Platform.CONSOLE, kind=IdentityKind.HANDLE, value=body.as_),
+        place=place,
+        received_at=services.clock.now(),
+        card_id=body.card_id,
+        action=body.action,
+        payload=body.payload,
+        form=body.form,
+    )
+    outcome = await dispatch.handle(services, request.app[ROUTER_KEY], event)
+    return web.json_response(
+        {
+            "ok": not outcome.failed,
+            "duplicate": outcome.duplicate,
+            "toast": outcome.toast.model_dump() if outcome.toast else None,
+            "card": outcome.card.model_dump(mode="json") if outcome.card else None,
+        }
+    )
+
+
+def _clock_state(request: web.Request) -> dict[str, Any]:
+    services = request.app[SERVICES_KEY]
+    clock = services.clock
+    enabled = services.demo and isinstance(clock, OffsetClock)
+    offset = clock.offset.total_seconds() if isinstance(clock, OffsetClock) else 0.0
+    return {
+        "ok": True,
+        "enabled": enabled,
+        "now": clock.now().isoformat(),
+        "offset_seconds": offset,
+    }
+
+
+async def get_clock(request: web.Request) -> web.Response:
+    return web.json_response(_clock_state(request))
+
+
+async def change_clock(request: web.Request) -> web.Response:
+    services = request.app[SERVICES_KEY]
+    clock = services.clock
+    if not (services.demo and isinstance(clock, OffsetClock)):
+        return _error(403, "只有演示模式（dutybot demo）可以调整时钟")
+    try:
+        body = ClockChange.model_validate(await _read_json(request))
+    except ValidationError as exc:
+        return _error(400, _validation_message(exc))
+    if body.reset:
+        clock.reset()
+    elif body.advance_minutes is not None:
+        clock.advance(timedelta(minutes=body.advance_minutes))
+    else:
+        return _error(400, "请给出 advance_minutes 或 reset")
+    await save_demo_offset(clock.offset, services.clock.now())
+    hook = services.extras.get("on_clock_change")
+    if hook is not None:
+        await hook()
+    return web.json_response(_clock_state(request))
+
+
+def setup_console(app: web.Application) -> None:
+    app.router.add_get("/console", index)
+    app.router.add_get("/console/", index)
+    app.router.add_get("/console/static/{name}", static_file)
+    app.router.add_get("/console/api/people", list_people)
+    app.router.add_get("/console/api/chats", list_chats)
+    app.router.add_get("/console/api/messages", list_messages)
+    app.router.add_post("/console/api/messages", send_message)
+    app.router.add_post("/console/api/actions", tap_action)
+    app.router.add_get("/console/api/clock", get_clock)
+    app.router.add_post("/console/api/clock", change_clock)

@@ -1,0 +1,47 @@
+"""WeCom (企业微信) self-built app: callbacks, app messages, template cards, group robots.
+
+``enable_wecom(services)`` is all a process needs: it registers the channel the outbox uses,
+the ``/wecom/callback`` routes and the cleanup of the HTTP session. The callback crypto is
+importable on its own (``bot.adapters.wecom.crypto.CallbackCrypto``).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.services import Services
+from storage.enums import Platform
+
+
+def enable_wecom(services: Services) -> None:
+    """Turn the WeCom channel on in this process (settings must be complete)."""
+    from bot.adapters.wecom.api import WeComApi
+    from bot.adapters.wecom.channel import WeComChannel
+    from bot.adapters.wecom.crypto import CallbackCrypto
+    from bot.adapters.wecom.web import WeComCallbackConfig, setup_routes
+
+    settings = services.settings
+    corp_id, agent_id = settings.wecom_corp_id, settings.wecom_agent_id
+    secret, token, aes_key = settings.wecom_secret, settings.wecom_token, settings.wecom_aes_key
+    if not corp_id or agent_id is None or secret is None or token is None or aes_key is None:
+        raise ValueError("企业微信配置不完整")
+    api = WeComApi(
+        settings.wecom_api_base,
+        corp_id,
+        agent_id,
+        secret.get_secret_value(),
+        services.redis,
+    )
+    channel = WeComChannel(api, services.redis, services.clock)
+    services.channels[Platform.WECOM] = channel
+    config = WeComCallbackConfig(
+        corp_id=corp_id,
+        agent_id=agent_id,
+        crypto=CallbackCrypto(token.get_secret_value(), aes_key.get_secret_value(), corp_id),
+    )
+
+    def routes(app: web.Application) -> None:
+        setup_routes(app, config)
+
+    services.extras.setdefault("route_setups", []).append(routes)
+    services.extras.setdefault("on_close", []).append(channel.aclose)

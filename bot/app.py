@@ -1,0 +1,99 @@
+"""The aiohttp application: health, metrics, the console and the platform callbacks."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from tortoise import connections
+
+from bot import metrics
+from bot.app_keys import ROUTER_KEY, SERVICES_KEY
+from bot.handlers.registry import Router
+from bot.services import Services
+from storage.enums import InboundStatus, OutboxStatus
+from storage.models.machinery import InboundEvent, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def never_500_on_bad_input(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Log unexpected failures with the path; the caller gets a plain Chinese error."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return web.json_response({"ok": False, "error": "服务器内部错误，已记录"}, status=500)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES_KEY]
+    checks: dict[str, str] = {}
+    healthy = True
+    started = time.perf_counter()
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+        healthy = False
+    try:
+        await services.redis.ping()
+        checks["redis"] = "ok"
+    except Exception as exc:
+        checks["redis"] = f"error: {type(exc).__name__}"
+        healthy = False
+    checks["channels"] = ",".join(p.value for p in services.channels) or "none"
+    body = {
+        "ok": healthy,
+        "checks": checks,
+        "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+    return web.json_response(body, status=200 if healthy else 503)
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    lines = metrics.render_counters()
+    pending: dict[str, float] = {}
+    for status in (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED):
+        pending[status.value] = float(await OutboxMessage.filter(status=status).count())
+    lines += metrics.gauge_lines(
+        "dutybot_outbox_rows", "Outbox rows by status (sent rows omitted).", pending, "status"
+    )
+    stuck = float(await InboundEvent.filter(status=InboundStatus.FAILED).count())
+    lines += metrics.gauge_lines(
+        "dutybot_inbound_failed_rows",
+        "Inbound deliveries whose handling failed.",
+        {"all": stuck},
+        "scope",
+    )
+    extra = request.app[SERVICES_KEY].extras.get("metrics_lines")
+    if extra is not None:
+        lines += await extra()
+    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain", charset="utf-8")
+
+
+def create_app(services: Services, router: Router, *, console: bool) -> web.Application:
+    """Build the web application around already-opened services."""
+    app = web.Application(middlewares=[never_500_on_bad_input], client_max_size=2 * 1024 * 1024)
+    app[SERVICES_KEY] = services
+    app[ROUTER_KEY] = router
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_endpoint)
+    from bot.files import setup_files
+
+    setup_files(app)
+    if console:
+        from bot.adapters.console.web import setup_console
+
+        setup_console(app)
+    for setup in services.extras.get("route_setups", []):
+        setup(app)
+    return app

@@ -1,0 +1,11 @@
+"""Typed keys for what the aiohttp application carries."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.handlers.registry import Router
+from bot.services import Services
+
+SERVICES_KEY = web.AppKey("services", Services)
+ROUTER_KEY = web.AppKey("router", Router)

@@ -1,0 +1,76 @@
+"""dutybot db upgrade / status / makemigrations."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from bot.cli import fail, main, run, settings_of
+from storage.db import close_db, pending_migrations, upgrade
+
+
+@main.group("db")
+def db_group() -> None:
+    """数据库结构管理。"""
+
+
+@db_group.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """把数据库结构升级到最新（SQLite 与 PostgreSQL 使用同一套迁移）。"""
+    settings = settings_of(ctx)
+
+    async def work() -> list[str]:
+        try:
+            return await upgrade(settings.effective_database_url)
+        finally:
+            await close_db()
+
+    try:
+        applied = run(work())
+    except Exception as exc:  # connection refused, permission denied...
+        fail(f"升级失败：{type(exc).__name__}: {exc}")
+        return
+    if applied:
+        click.echo("已执行迁移：" + "、".join(applied))
+    else:
+        click.echo("数据库结构已是最新。")
+
+
+@db_group.command("status")
+@click.pass_context
+def db_status(ctx: click.Context) -> None:
+    """列出尚未执行的迁移。"""
+    settings = settings_of(ctx)
+    pending = run(pending_migrations(settings.effective_database_url))
+    if pending:
+        click.echo("待执行迁移：" + "、".join(pending))
+        sys.exit(1)
+    click.echo("数据库结构已是最新。")
+
+
+@db_group.command("makemigrations", hidden=True)
+@click.argument("name")
+def makemigrations(name: str) -> None:
+    """(developers) write a migration for model changes, via tortoise's own CLI."""
+    with tempfile.TemporaryDirectory() as tmp:
+        settings_file = Path(tmp) / "dutybot_mkmig.py"
+        settings_file.write_text(
+            "from storage.db import tortoise_config\n"
+            f"TORTOISE_ORM = tortoise_config('sqlite://{tmp}/scratch.sqlite3')\n"
+        )
+        cmd = [
+            sys.executable, "-m", "tortoise", "-c", "dutybot_mkmig.TORTOISE_ORM",
+            "makemigrations", "-n", name,
+        ]  # fmt: skip
+        env_path = f"{tmp}:{Path.cwd()}"
+        import os
+
+        env = {**os.environ, "PYTHONPATH": env_path}
+        result = subprocess.run(cmd, env=env, check=False)
+        if result.returncode:
+            fail("makemigrations failed", result.returncode)

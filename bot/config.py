@@ -1,0 +1,176 @@
+"""Effective configuration: environment variables (``DUTYBOT_*``) and an optional ``.env`` file.
+
+The variable names are fixed by the deployment guides; do not rename them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything a deployment can set. Secrets are ``SecretStr`` so they never print."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DUTYBOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    home: Path = Path("./var")
+    database_url: str | None = None
+    redis_url: str | None = None
+    policy: str = "default"
+    # JSON object of single preset values to override, e.g. {"review.reminder_hours": 2}.
+    policy_overrides: dict[str, Any] = Field(default_factory=dict)
+    timezone: str = "Asia/Shanghai"
+    calendar_file: Path | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    public_url: str | None = None
+    # None = on only in `dutybot demo`; an explicit value wins everywhere.
+    console: bool | None = None
+    log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    wecom_corp_id: str | None = None
+    wecom_agent_id: int | None = None
+    wecom_secret: SecretStr | None = None
+    wecom_token: SecretStr | None = None
+    wecom_aes_key: SecretStr | None = None
+    wecom_api_base: str = "https://qyapi.weixin.qq.com"
+
+    feishu_app_id: str | None = None
+    feishu_app_secret: SecretStr | None = None
+    feishu_verification_token: SecretStr | None = None
+    feishu_encrypt_key: SecretStr | None = None
+    feishu_api_base: str = "https://open.feishu.cn"
+    feishu_mode: Literal["webhook", "websocket"] = "webhook"
+
+    @field_validator("wecom_agent_id", mode="before")
+    @classmethod
+    def _blank_agent_id_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def resolved_home(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite://{self.resolved_home / 'dutybot.sqlite3'}"
+
+    @property
+    def effective_calendar_file(self) -> Path:
+        return self.calendar_file or (self.resolved_home / "calendar.toml")
+
+    def console_enabled(self, demo: bool) -> bool:
+        return demo if self.console is None else self.console
+
+    def channel_status(self) -> list[ChannelStatus]:
+        """Which platform channels are configured, and what each still lacks."""
+        wecom_fields: dict[str, object] = {
+            "DUTYBOT_WECOM_CORP_ID": self.wecom_corp_id,
+            "DUTYBOT_WECOM_AGENT_ID": self.wecom_agent_id,
+            "DUTYBOT_WECOM_SECRET": self.wecom_secret,
+            "DUTYBOT_WECOM_TOKEN": self.wecom_token,
+            "DUTYBOT_WECOM_AES_KEY": self.wecom_aes_key,
+        }
+        feishu_fields: dict[str, object] = {
+            "DUTYBOT_FEISHU_APP_ID": self.feishu_app_id,
+            "DUTYBOT_FEISHU_APP_SECRET": self.feishu_app_secret,
+        }
+        if self.feishu_mode == "webhook":
+            # Webhook callbacks must be authenticated; long connections are authenticated
+            # by the app credentials themselves.
+            feishu_fields["DUTYBOT_FEISHU_VERIFICATION_TOKEN"] = self.feishu_verification_token
+            feishu_fields["DUTYBOT_FEISHU_ENCRYPT_KEY"] = self.feishu_encrypt_key
+        return [
+            ChannelStatus.from_fields("wecom", "企业微信", wecom_fields),
+            ChannelStatus.from_fields("feishu", "飞书", feishu_fields),
+        ]
+
+    @property
+    def wecom_enabled(self) -> bool:
+        return self.channel_status()[0].enabled
+
+    @property
+    def feishu_enabled(self) -> bool:
+        return self.channel_status()[1].enabled
+
+
+@dataclass(frozen=True)
+class ChannelStatus:
+    name: str
+    label: str
+    present: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def enabled(self) -> bool:
+        """A channel is on when every setting it needs is present."""
+        return not self.missing
+
+    @property
+    def partially_configured(self) -> bool:
+        return bool(self.present) and bool(self.missing)
+
+    @classmethod
+    def from_fields(cls, name: str, label: str, fields: Mapping[str, object]) -> ChannelStatus:
+        present = tuple(k for k, v in fields.items() if not _blank(v))
+        missing = tuple(k for k, v in fields.items() if _blank(v))
+        return cls(name=name, label=label, present=present, missing=missing)
+
+
+def _blank(value: object) -> bool:
+    # ``DUTYBOT_FEISHU_ENCRYPT_KEY=`` in a .env gives SecretStr(""): that is not a key.
+    if isinstance(value, SecretStr):
+        return not value.get_secret_value()
+    return value is None or value == ""
+
+
+SECRET_MASK = "******"
+
+
+def describe(settings: Settings, demo: bool = False) -> list[tuple[str, str]]:
+    """Name/value pairs of the effective configuration, secrets masked."""
+    rows: list[tuple[str, str]] = []
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        env = f"DUTYBOT_{name.upper()}"
+        if isinstance(value, SecretStr):
+            shown = SECRET_MASK if value.get_secret_value() else ""
+        elif value is None:
+            shown = ""
+        else:
+            shown = str(value)
+        if name == "database_url":
+            shown = mask_url_password(settings.effective_database_url)
+        elif name == "redis_url":
+            shown = mask_url_password(value) if value else "（内嵌 redis-server）"
+        elif name == "console" and value is None:
+            shown = "仅 demo 模式开启" if not demo else "开启（demo）"
+        rows.append((env, shown))
+        del field
+    return rows
+
+
+def mask_url_password(url: str) -> str:
+    """Hide the password part of a DSN such as ``postgres://u:secret@host/db``."""
+    if "://" not in url or "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    if ":" in creds:
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:{SECRET_MASK}@{host}"
+    return url

@@ -1,0 +1,1 @@
+"""The chat core: neutral events, outgoing intents, dispatch, conversations and the outbox."""

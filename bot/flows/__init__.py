@@ -1,0 +1,1 @@
+"""Flows: one state machine per module (filing, review, duty, rectification)."""

@@ -1,0 +1,19 @@
+"""Handlers route events to flows. Importing ``load_all`` registers every handler module."""
+
+from __future__ import annotations
+
+import importlib
+
+from bot.handlers.registry import Router, router
+
+HANDLER_MODULES: list[str] = [
+    "bot.handlers.help",
+    "bot.handlers.forms",
+]
+
+
+def load_all() -> Router:
+    """Import every handler module once so its commands and actions are registered."""
+    for module in HANDLER_MODULES:
+        importlib.import_module(module)
+    return router

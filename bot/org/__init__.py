@@ -1,0 +1,1 @@
+"""Loading and exporting the organisation directory and the account registry."""

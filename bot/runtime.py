@@ -1,0 +1,168 @@
+"""Opening and closing a process's services: database, Redis, clock and channels."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from zoneinfo import ZoneInfo
+
+from arq.connections import ArqRedis, RedisSettings, create_pool
+
+from bot import outbox
+from bot.adapters.console.channel import ConsoleChannel
+from bot.clock import Clock, OffsetClock, SystemClock
+from bot.config import Settings
+from bot.constants import ARQ_QUEUE, inbound_job_id, outbox_job_id
+from bot.services import Services
+from bot.system_state import load_demo_offset
+from bot.timekeeping.runtime import install as install_timekeeping
+from bot.timekeeping.runtime import load_timekeeping
+from storage.db import close_db, init_db, pending_migrations, upgrade
+from storage.enums import Platform
+
+log = logging.getLogger(__name__)
+
+
+class NotMigratedError(RuntimeError):
+    pass
+
+
+def redis_settings(url: str) -> RedisSettings:
+    settings = RedisSettings.from_dsn(url)
+    # A restarting Redis should not kill the process: arq retries the connection meanwhile.
+    settings.conn_retries = 10
+    settings.conn_retry_delay = 1
+    return settings
+
+
+async def connect_redis(url: str) -> ArqRedis:
+    return await create_pool(redis_settings(url), default_queue_name=ARQ_QUEUE)
+
+
+def make_outbox_kick(services: Services) -> None:
+    """After a commit, ask the worker to deliver the new rows (the sweeper is the safety net)."""
+
+    async def kick(row_ids: list[int]) -> None:
+        try:
+            for target in await outbox.targets_for(row_ids):
+                await services.redis.enqueue_job(
+                    "deliver_outbox",
+                    target.platform,
+                    target.kind,
+                    target.id,
+                    _job_id=outbox_job_id(min(row_ids)) + f":{target.key}",
+                )
+        except Exception:  # Redis down: rows stay pending and the sweeper delivers them
+            log.warning("could not enqueue outbox delivery; the sweeper will pick it up")
+
+    services.outbox_kick = kick
+
+
+class InboundKicker:
+    """Hands acknowledged deliveries to the worker, many per arq job under load.
+
+    Enqueueing an arq job costs several Redis round trips; under a burst of callbacks the web
+    process would spend more time enqueueing than answering. Ids are collected for a few
+    milliseconds and sent as one ``process_inbound_batch`` job. A crash before the flush loses
+    nothing: the rows stay ``received`` and ``sweep_inbound`` processes them.
+    """
+
+    WINDOW_SECONDS = 0.005
+    MAX_BATCH = 200
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.pending: list[int] = []
+        self.flusher: asyncio.Task[None] | None = None
+
+    async def kick(self, inbound_id: int) -> None:
+        self.pending.append(inbound_id)
+        if len(self.pending) >= self.MAX_BATCH:
+            await self.flush()
+        elif self.flusher is None or self.flusher.done():
+            self.flusher = asyncio.create_task(self._flush_soon())
+            self.services.background.add(self.flusher)
+            self.flusher.add_done_callback(self.services.background.discard)
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(self.WINDOW_SECONDS)
+        await self.flush()
+
+    async def flush(self) -> None:
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        try:
+            await self.services.redis.enqueue_job(
+                "process_inbound_batch", batch, _job_id=inbound_job_id(batch[0])
+            )
+        except Exception:  # Redis down: the rows stay `received`; sweep_inbound processes them
+            log.warning(
+                "could not enqueue %d deliveries; the sweeper will process them", len(batch)
+            )
+
+
+def make_inbound_kick(services: Services) -> None:
+    """Acknowledged deliveries are processed by the worker, not the web process."""
+    services.inbound_kick = InboundKicker(services).kick
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings,
+    *,
+    redis_url: str,
+    demo: bool = False,
+    migrate: bool = False,
+    clock: Clock | None = None,
+) -> AsyncIterator[Services]:
+    """Everything a web or worker process needs, closed again on exit."""
+    # Policy preset, overrides and calendar file are checked before anything else starts.
+    timekeeping = load_timekeeping(settings)
+    db_url = settings.effective_database_url
+    if migrate:
+        await upgrade(db_url)
+        await close_db()
+    else:
+        pending = await pending_migrations(db_url)
+        if pending:
+            raise NotMigratedError(
+                "数据库结构不是最新（待执行："
+                + "、".join(pending)
+                + "），请先运行 dutybot db upgrade"
+            )
+    await init_db(db_url)
+    redis: ArqRedis | None = None
+    try:
+        redis = await connect_redis(redis_url)
+        tz = ZoneInfo(settings.timezone)
+        if clock is None:
+            clock = OffsetClock(tz, await load_demo_offset()) if demo else SystemClock(tz)
+        services = Services(settings=settings, clock=clock, redis=redis, demo=demo)
+        if settings.console_enabled(demo):
+            services.channels[Platform.CONSOLE] = ConsoleChannel(clock)
+        if settings.wecom_enabled:
+            from bot.adapters.wecom import enable_wecom
+
+            enable_wecom(services)
+        if settings.feishu_enabled:
+            # Imported only when configured: nothing Feishu-related loads otherwise.
+            from bot.adapters.feishu.setup import install_feishu
+
+            install_feishu(services)
+        make_outbox_kick(services)
+        make_inbound_kick(services)
+        install_timekeeping(services, timekeeping)
+        try:
+            yield services
+        finally:
+            await services.wait_background()
+            # Adapters register cleanups (HTTP sessions) here.
+            for close in services.extras.get("on_close", []):
+                await close()
+    finally:
+        if redis is not None:
+            await redis.aclose()
+        await close_db()

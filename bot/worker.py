@@ -1,0 +1,117 @@
+"""The arq worker: outbox delivery and the reconcilers that make Redis a cache, never the truth."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from arq import cron
+from arq.worker import Retry, Worker
+
+from bot import outbox
+from bot.constants import (
+    ARQ_QUEUE,
+    INBOUND_RETENTION_DAYS,
+    INBOUND_STUCK_SECONDS,
+    SWEEP_SECONDS,
+)
+from bot.core import conversation, dispatch
+from bot.deadlines.jobs import fire_deadline_step, reconcile_deadlines
+from bot.handlers import load_all
+from bot.services import Services
+from storage.enums import InboundStatus
+from storage.models.machinery import InboundEvent
+
+log = logging.getLogger(__name__)
+
+
+def _services(ctx: dict[str, Any]) -> Services:
+    services = ctx["services"]
+    assert isinstance(services, Services)
+    return services
+
+
+async def deliver_outbox(ctx: dict[str, Any], platform: str, kind: str, target_id: int) -> int:
+    """Deliver one target's pending rows in order."""
+    try:
+        return await outbox.deliver_target(_services(ctx), outbox.Target(platform, kind, target_id))
+    except outbox.TargetBusy:
+        # The loop holding the target may have looked for rows just before ours committed:
+        # look again shortly rather than leave them to the sweeper.
+        raise Retry(defer=0.5) from None
+
+
+async def process_inbound_batch(ctx: dict[str, Any], inbound_ids: list[int]) -> None:
+    """Handle deliveries the web process recorded and acknowledged, in arrival order.
+
+    Idempotent: a delivery already processed (a retried job, the sweeper first) is skipped.
+    """
+    services, router = _services(ctx), load_all()
+    for inbound_id in inbound_ids:
+        await dispatch.process(services, router, inbound_id)
+
+
+async def sweep_outbox(ctx: dict[str, Any]) -> int:
+    """Deliver whatever is due and was not kicked (Redis lost the job, a worker died)."""
+    return await outbox.drain(_services(ctx))
+
+
+async def sweep_inbound(ctx: dict[str, Any]) -> int:
+    """Process deliveries recorded but never processed (the web process died mid-way)."""
+    services = _services(ctx)
+    now = services.clock.now()
+    stuck = (
+        await InboundEvent.filter(
+            status=InboundStatus.RECEIVED,
+            received_at__lt=now - timedelta(seconds=INBOUND_STUCK_SECONDS),
+        )
+        .order_by("id")
+        .limit(100)
+        .values_list("id", flat=True)
+    )
+    router = load_all()
+    for inbound_id in stuck:
+        await dispatch.process(services, router, int(str(inbound_id)))
+    await InboundEvent.filter(
+        status=InboundStatus.PROCESSED,
+        received_at__lt=now - timedelta(days=INBOUND_RETENTION_DAYS),
+    ).delete()
+    return len(stuck)
+
+
+async def sweep_conversations(ctx: dict[str, Any]) -> tuple[int, int]:
+    """Remind half-filled forms after a day, discard them with notice after a week."""
+    router = load_all()
+    labels = {name: flow.label for name, flow in router.flows.items()}
+    return await conversation.sweep_stale(_services(ctx), labels)
+
+
+FUNCTIONS: list[Any] = [deliver_outbox, process_inbound_batch, fire_deadline_step]
+CRON_JOBS: list[Any] = [
+    cron(sweep_outbox, second=set(SWEEP_SECONDS), unique=True, run_at_startup=True),
+    cron(sweep_inbound, second=set(SWEEP_SECONDS), unique=True, run_at_startup=True),
+    cron(sweep_conversations, second={30}, unique=True),
+    cron(reconcile_deadlines, second=set(SWEEP_SECONDS), unique=True, run_at_startup=True),
+]
+
+
+def build_worker(
+    services: Services, *, burst: bool = False, handle_signals: bool = True, poll_delay: float = 0.1
+) -> Worker:
+    """An arq worker sharing the process's services (DB, Redis, clock, channels)."""
+    return Worker(
+        functions=FUNCTIONS,
+        cron_jobs=CRON_JOBS,
+        redis_pool=services.redis,
+        queue_name=ARQ_QUEUE,
+        ctx={"services": services},
+        burst=burst,
+        handle_signals=handle_signals,
+        poll_delay=poll_delay,
+        max_jobs=20,
+        job_timeout=300,
+        keep_result=0,
+        # Jobs are idempotent (leases, fencing) so a retried job is harmless.
+        max_tries=5,
+    )

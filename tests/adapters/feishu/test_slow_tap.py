@@ -1,0 +1,68 @@
+"""A tap whose work outlasts Feishu's 3 s callback budget still ends with the card updated."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.adapters.feishu import constants as c
+from bot.app import create_app
+from bot.cards.model import Button, Card
+from bot.core.context import HandlerContext
+from bot.core.emit import card_from_record
+from bot.handlers import load_all
+from bot.handlers.registry import Router
+from bot.services import Services
+from tests.adapters.feishu.conftest import settle
+from tests.fakes.feishu_server import FakeFeishu
+
+
+@pytest.fixture
+async def slow_url(feishu: Services, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
+    monkeypatch.setattr(c, "CALLBACK_DEADLINE_SECONDS", 0.2)
+    base = load_all()
+    router = Router(
+        commands=dict(base.commands), actions=dict(base.actions), flows=dict(base.flows)
+    )
+
+    @router.command("导出", "测试：慢操作")
+    async def export(ctx: HandlerContext, rest: str) -> None:
+        card = await ctx.emit.new_card(
+            Card(title="导出台账", buttons=(Button(label="开始导出", action="slow.export"),)),
+            kind="test.slow",
+            allowed_person_ids=[ctx.actor.id],
+        )
+        await ctx.reply(card=card)
+
+    @router.action("slow")
+    async def run(ctx: HandlerContext) -> None:
+        await asyncio.sleep(0.6)  # longer than the (shortened) callback budget
+        record = ctx.card_record
+        assert record is not None
+        done = card_from_record(record).closed("已导出 12 个账号")
+        await ctx.emit.update_card(record.id, done, close=True)
+        ctx.notify_toast("导出完成", "success")
+
+    app = create_app(feishu, router, console=False)
+    async with TestClient(TestServer(app)) as client:
+        yield str(client.make_url("/feishu/events"))
+
+
+async def test_slow_tap_gets_a_notice_then_a_patch(
+    feishu: Services, fake_feishu: FakeFeishu, slow_url: str
+) -> None:
+    event = fake_feishu.message_event(sender_open_id="ou_xiaowang", text="导出")
+    assert (await fake_feishu.post_to_bot(slow_url, event))[0] == 200
+    await settle(feishu)
+    [card] = fake_feishu.sent("interactive")
+    answer = await fake_feishu.tap(
+        slow_url, card.message_id, "开始导出", operator_open_id="ou_xiaowang"
+    )
+    assert answer == {"toast": {"type": "info", "content": "正在处理，请稍候查看卡片更新。"}}
+    assert card.updates == []
+    await settle(feishu)
+    assert card.updates == ["patch"]
+    assert "状态：已导出 12 个账号" in card.text

@@ -1,0 +1,132 @@
+"""The console page in headless Chromium: a clerk asks for 帮助 and taps 我的信息.
+
+The real app (create_app with the console) is served on a loopback port, with the arq worker
+running in this process, so replies are delivered exactly as in `dutybot demo`. Chromium is
+Debian's package; `playwright install` is never used. Without Chromium the test skips, unless
+DUTYBOT_REQUIRE_BROWSER=1 (CI) makes that a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from bot.app import create_app
+from bot.handlers import load_all
+from bot.services import Services
+from bot.worker import build_worker
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path(os.environ.get("DUTYBOT_CHROMIUM", "/usr/bin/chromium"))
+# Without these the closed network makes Chromium hang on start-up.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WAIT_MS = 15_000
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("DUTYBOT_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"DUTYBOT_REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt install chromium)")
+    pytest.skip(f"{CHROMIUM} not installed")
+
+
+@pytest.fixture
+async def console_url(services: Services, demo_org: None) -> AsyncIterator[str]:
+    """The real app on a loopback port, with a worker delivering replies as in the demo."""
+    runner = web.AppRunner(create_app(services, load_all(), console=True), access_log=None)
+    await runner.setup()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    worker = build_worker(services, handle_signals=False)
+    worker_task = asyncio.create_task(worker.async_run())
+    try:
+        yield f"http://127.0.0.1:{port}/console"
+    finally:
+        await worker.close()
+        worker_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker_task
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def page(console_url: str) -> AsyncIterator[Any]:
+    _require_chromium()
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            context = await browser.new_context(locale="zh-CN")
+            tab = await context.new_page()
+            errors: list[str] = []
+            tab.on("pageerror", lambda exc: errors.append(str(exc)))
+            await tab.goto(console_url)
+            yield tab
+            assert errors == [], f"JavaScript errors on the page: {errors}"
+        finally:
+            await browser.close()
+
+
+async def test_clerk_asks_for_help_and_taps_my_info(page: Any) -> None:
+    from playwright.async_api import expect
+
+    picker = page.locator("#who")
+    clerk = picker.locator("option", has_text="老周（区文旅委宣传科·备案经办人、编辑）")
+    await expect(clerk).to_have_count(1, timeout=WAIT_MS)
+    await picker.select_option(await clerk.get_attribute("value"))
+    await expect(page.locator("#chattitle")).to_have_text("值班助手（单聊）")
+    await expect(page.locator("#whoinfo")).to_have_text("区文旅委宣传科 · 备案经办人、编辑")
+
+    await page.locator("#input").fill("帮助")
+    await page.locator("#send").click()
+
+    await expect(page.locator(".msg.mine .bubble")).to_have_text("帮助")
+    help_card = page.locator(".card", has_text="老周，我能帮您做什么")
+    await expect(help_card).to_be_visible(timeout=WAIT_MS)
+    await expect(help_card.locator(".body")).to_contain_text(
+        "您是「区文旅委宣传科」的备案经办人、编辑。"
+    )
+    await expect(help_card.locator(".body")).to_contain_text("办理本单位政务新媒体的开设")
+    await expect(page.locator("#input")).to_have_value("")
+
+    await help_card.get_by_role("button", name="我的信息").click()
+
+    info_card = page.locator(".card", has=page.locator(".head", has_text="我的信息"))
+    await expect(info_card).to_be_visible(timeout=WAIT_MS)
+    await expect(info_card.locator("tr", has_text="单位")).to_contain_text("区文旅委宣传科")
+    await expect(info_card.locator("tr", has_text="角色")).to_contain_text("备案经办人、编辑")
+
+
+async def test_sending_before_choosing_a_person_says_what_to_do(page: Any) -> None:
+    from playwright.async_api import expect
+
+    await expect(page.locator("#who option")).not_to_have_count(1, timeout=WAIT_MS)
+    await page.locator("#input").fill("帮助")
+    await page.locator("#input").press("Enter")
+    await expect(page.locator("#toast")).to_have_text("请先在左侧“我是”中选择身份")
+    await expect(page.locator("#input")).to_have_value("帮助")  # nothing typed is lost
