@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -115,3 +117,33 @@ def build_worker(
         # Jobs are idempotent (leases, fencing) so a retried job is harmless.
         max_tries=5,
     )
+
+
+SHUTDOWN_GRACE_SECONDS = 5.0
+
+
+async def stop_worker(
+    worker: Worker, task: asyncio.Task[None], grace: float = SHUTDOWN_GRACE_SECONDS
+) -> None:
+    """Stop a worker started with ``handle_signals=False``, letting jobs in flight finish.
+
+    arq's ``close()`` cancels running jobs and then gathers them, which re-raises the
+    ``CancelledError`` of a job it has just cancelled: a shutdown that happened to meet a
+    sweep in flight ended the process with exit code 1. So stop picking jobs, give running
+    ones a few seconds, and only then close; a job still cut short is safe because every job
+    is idempotent and the crons pick up whatever it had not done.
+    """
+    worker.allow_pick_jobs = False
+    running = [t for t in worker.tasks.values() if not t.done()]
+    if running:
+        await asyncio.wait(running, timeout=grace)
+    current = asyncio.current_task()
+    try:
+        await worker.close()
+    except asyncio.CancelledError:
+        if current is not None and current.cancelling():
+            raise  # we are being cancelled ourselves: not arq's leftover job
+        log.info("a job was cut short by shutdown; the crons will redo it")
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task

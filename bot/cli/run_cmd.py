@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import socket
@@ -20,7 +19,7 @@ from bot.redis_embedded import EmbeddedRedisError, redis_url_for
 from bot.runtime import NotMigratedError, open_services
 from bot.services import Services
 from bot.timekeeping.runtime import TimeConfigError
-from bot.worker import build_worker
+from bot.worker import build_worker, stop_worker
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +74,7 @@ async def _demo(settings: Settings, redis_url: str, host: str, port: int) -> Non
         try:
             await _wait(stop, worker_task)
         finally:
-            await worker.close()
-            worker_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await worker_task
+            await stop_worker(worker, worker_task)
             await runner.cleanup()
     click.echo("dutybot 演示已停止。")
 
@@ -119,10 +115,7 @@ async def _worker(settings: Settings, redis_url: str) -> None:
         try:
             await _wait(stop, task)
         finally:
-            await worker.close()
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await stop_worker(worker, task)
 
 
 def _reset_home(settings: Settings) -> None:

@@ -185,7 +185,7 @@ async def test_restart_keeps_the_data_and_reset_starts_over(
     try:
         await say_and_wait(http, first, "xiaowang", "我的信息")
     finally:
-        assert await first.stop(signal.SIGTERM) == 0
+        assert await first.stop(signal.SIGTERM) == 0, first.output.read_text()
     assert "已载入演示组织：临江区" in first.output.read_text()
 
     second = await start_demo(tmp_path)
@@ -194,7 +194,7 @@ async def test_restart_keeps_the_data_and_reset_starts_over(
         assert [m["text"] for m in kept if m["sender"]] == ["我的信息"]
         assert any(m["card"] and m["card"]["title"] == "我的信息" for m in kept)
     finally:
-        assert await second.stop(signal.SIGTERM) == 0
+        assert await second.stop(signal.SIGTERM) == 0, second.output.read_text()
     assert "已载入演示组织" not in second.output.read_text()
 
     fresh = await start_demo(tmp_path, "--reset")
@@ -204,5 +204,5 @@ async def test_restart_keeps_the_data_and_reset_starts_over(
         assert "已清空演示数据，重新开始。" in text
         assert "已载入演示组织：临江区" in text
     finally:
-        assert await fresh.stop(signal.SIGINT) == 0
+        assert await fresh.stop(signal.SIGINT) == 0, fresh.output.read_text()
     assert not running(fresh.redis)
