@@ -31,6 +31,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.adapters.feishu import crypto
+from tests.fakes.loopback import serve_on_loopback
 
 MAX_CARD_BYTES = 30 * 1024
 # Codes as Feishu documents them; PATCH_TOO_OLD is our stand-in (the docs name the limit,
@@ -353,12 +354,7 @@ class FakeFeishu:
         app.router.add_patch("/open-apis/im/v1/messages/{message_id}/urgent_app", self._urgent_app)
         app.router.add_post("/callback/ws/endpoint", self._ws_endpoint)
         app.router.add_get("/ws", self._ws)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self._runner, self.base_url = await serve_on_loopback(app)
         return self.base_url
 
     async def close(self) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.wecom_callbacks import CallbackSigner, SignedRequest, template_card_event_xml
 
 TASK_ID = re.compile(r"^[0-9A-Za-z_\-@]{1,128}$")
@@ -91,12 +92,7 @@ class FakeWeCom:
         app.router.add_post("/cgi-bin/message/update_template_card", self._update)
         app.router.add_post("/cgi-bin/webhook/send", self._robot)
         app.router.add_post("/cgi-bin/menu/create", self._menu)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        self._runner, self.url = await serve_on_loopback(app)
         return self.url
 
     async def stop(self) -> None:

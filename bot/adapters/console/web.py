@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
@@ -188,16 +188,30 @@ async def list_messages(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "messages": messages})
 
 
-async def send_message(request: web.Request) -> web.Response:
-    services = request.app[SERVICES_KEY]
+_Body = TypeVar("_Body", SendMessage, TapAction)
+
+
+async def _parse_as_member(
+    request: web.Request, model: type[_Body]
+) -> tuple[_Body, Person | None, Place] | web.Response:
+    """The request body, who it is sent as, and the chat: or the error answer to give."""
     try:
-        body = SendMessage.model_validate(await _read_json(request))
+        body = model.model_validate(await _read_json(request))
     except ValidationError as exc:
         return _error(400, _validation_message(exc))
     person = await _person_for_handle(body.as_)
     place = await _place_for(person, body.as_, body.chat)
     if place is None:
         return _error(403, "您不在这个会话中")
+    return body, person, place
+
+
+async def send_message(request: web.Request) -> web.Response:
+    services = request.app[SERVICES_KEY]
+    parsed = await _parse_as_member(request, SendMessage)
+    if isinstance(parsed, web.Response):
+        return parsed
+    body, person, place = parsed
     now = services.clock.now()
     event = TextEvent(
         key=body.client_id or uuid.uuid4().hex,
@@ -231,14 +245,10 @@ async def send_message(request: web.Request) -> web.Response:
 
 async def tap_action(request: web.Request) -> web.Response:
     services = request.app[SERVICES_KEY]
-    try:
-        body = TapAction.model_validate(await _read_json(request))
-    except ValidationError as exc:
-        return _error(400, _validation_message(exc))
-    person = await _person_for_handle(body.as_)
-    place = await _place_for(person, body.as_, body.chat)
-    if place is None:
-        return _error(403, "您不在这个会话中")
+    parsed = await _parse_as_member(request, TapAction)
+    if isinstance(parsed, web.Response):
+        return parsed
+    body, _, place = parsed
     event = CardActionEvent(
         key=body.client_id or uuid.uuid4().hex,
         sender=PlatformUser(platform=Platform.CONSOLE, kind=IdentityKind.HANDLE, value=body.as_),
