@@ -1,0 +1,116 @@
+"""The printed 备案表 (7): a .docx laid out like the jiaxian appendix, with both opinions."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Pt
+
+from bot.core.context import HandlerContext
+from bot.core.outgoing import FileRef
+from bot.files import save
+from bot.flows.filing.common import policy_of
+from storage.models.filing import Filing, FilingKind
+
+EXTRA_ROWS = (
+    ("changed_text", "变更事项"),
+    ("effective", "生效日期"),
+    ("start", "下线日期"),
+    ("end", "恢复上线日期"),
+    ("migration", "内容迁移方案"),
+    ("notice", "关停公告"),
+    ("plan_lead", "实施方案·组织领导"),
+    ("plan_funding", "实施方案·经费保障"),
+    ("plan_rules", "实施方案·管理制度"),
+    ("plan_contact", "实施方案·联系人"),
+)
+
+
+def _date(iso: str, tz: object) -> str:
+    at = datetime.fromisoformat(iso)
+    local = at.astimezone(tz)  # type: ignore[arg-type]
+    return f"{local.year}年{local.month}月{local.day}日"
+
+
+def render(filing: Filing, title: str, tz: object) -> bytes:
+    from bot.flows.filing.approval import display_values
+
+    values = display_values(filing)
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name = "宋体"  # type: ignore[attr-defined]
+    style.font.size = Pt(11)  # type: ignore[attr-defined]
+    heading = doc.add_paragraph()
+    heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = heading.add_run(title)
+    run.bold = True
+    run.font.size = Pt(16)
+    doc.add_paragraph(f"编号：{filing.id}")
+    kinds = "  ".join(
+        ("☑" if k == filing.kind else "☐") + k.label for k in FilingKind
+    )
+    rows: list[tuple[str, str]] = [
+        ("责任主体", values.get("subject", "")),
+        ("新媒体名称", values.get("name", "")),
+        ("账号", values.get("account_id", "")),
+        ("所属平台", values.get("platform_text", "")),
+        ("备案类型", kinds),
+        ("备案原由", values.get("reason", "")),
+        (
+            "运营主管负责人",
+            f"姓名：{values.get('manager_name', '')}    联系方式：{values.get('manager_phone', '')}",
+        ),
+        (
+            "运营人员",
+            f"姓名：{values.get('operator_name', '')}    联系方式：{values.get('operator_phone', '')}",
+        ),
+    ]
+    rows += [(label, values[key]) for key, label in EXTRA_ROWS if values.get(key)]
+    for level in ("主办单位意见", "备案主管单位意见"):
+        opinion = _opinion(filing, level, tz)
+        rows.append((level, opinion))
+    table = doc.add_table(rows=len(rows), cols=2)
+    table.style = "Table Grid"
+    for index, (label, value) in enumerate(rows):
+        left, right = table.rows[index].cells
+        left.text = label
+        left.paragraphs[0].runs[0].bold = True
+        right.text = value
+    doc.add_paragraph("注：其他第三方平台须说明平台的具体名称。")
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def _opinion(filing: Filing, level: str, tz: object) -> str:
+    """The latest opinion of the round at this level, with who and when, and room to seal."""
+    found = [
+        op for op in filing.opinions or [] if op["level"] == level and op["round"] == filing.round
+    ]
+    if not found:
+        return "\n\n（签字）              （盖章）\n\n年    月    日"
+    op = found[-1]
+    words = {"approve": "同意", "return": "退回", "reject": "不同意"}[op["decision"]]
+    reason = f"。{op['reason']}" if op.get("reason") else ""
+    return f"{words}{reason}\n\n签字：{op['name']}              （盖章）\n\n{_date(op['at'], tz)}"
+
+
+async def store(ctx: HandlerContext, filing: Filing) -> FileRef:
+    title = policy_of(ctx.services).filing.form.value
+    data = render(filing, title, ctx.services.tz)
+    ref = await save(
+        ctx.services,
+        ctx.conn,
+        name=f"{title}-{filing.id}.docx",
+        data=data,
+        now=ctx.now,
+        subject_type="filing",
+        subject_id=filing.id,
+        created_by=ctx.actor.id,
+    )
+    filing.document_id = ref.file_id
+    await filing.save(using_db=ctx.conn, update_fields=["document_id"])
+    return ref

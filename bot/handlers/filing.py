@@ -1,0 +1,138 @@
+"""备案, 台账, 我的备案, 下载 and the taps on filing cards."""
+
+from __future__ import annotations
+
+from bot.core.context import HandlerContext
+from bot.core.outgoing import FileRef, Message
+from bot.directory import owning_unit
+from bot.flows.filing import approval, deadlines, document, registry
+from bot.flows.filing.common import account_line, parse_kind
+from bot.flows.filing.start import PICK_FLOW, begin, choose_account, choose_kind, continue_pick
+from bot.handlers.registry import router
+from bot.timekeeping.explain import format_time
+from storage.enums import AccountStatus, Role
+from storage.models.filing import Filing, FilingKind
+from storage.models.machinery import StoredFile
+from storage.models.org import Account
+
+CLERKS = frozenset({Role.CLERK})
+
+router.command(
+    "备案", "办理账号开设、变更、关停、注销等备案", roles=CLERKS, menu_key="filing", order=10
+)(begin)
+router.flow(PICK_FLOW, "备案")(continue_pick)
+
+
+@router.command("台账", "查看本单位的政务新媒体账号", order=11)
+async def show_registry(ctx: HandlerContext, rest: str) -> None:
+    unit = await owning_unit(ctx.actor.unit.id, ctx.conn)
+    accounts = await Account.filter(owner_unit_id=unit.id).using_db(ctx.conn).order_by("id")
+    if not accounts:
+        await ctx.reply(f"{unit.name}还没有登记政务新媒体账号。开设请发送“备案 开设”。")
+        return
+    lines = [f"{unit.name}政务新媒体台账（{len(accounts)}个）："]
+    for i, a in enumerate(accounts, start=1):
+        ops = "、".join(f"{o.get('name', '')} {o.get('phone', '')}" for o in a.operators or [])
+        lines.append(
+            f"{i}. {account_line(a)} 账号：{a.platform_account_id or '未登记'}；"
+            f"负责人：{a.manager_name or '未登记'} {a.manager_phone or ''}；运营人员：{ops or '未登记'}"
+        )
+    await ctx.reply("\n".join(lines))
+
+
+@router.command("我的备案", "查看我提交的备案和进度", roles=CLERKS, order=12)
+async def my_filings(ctx: HandlerContext, rest: str) -> None:
+    filings = (
+        await Filing.filter(clerk_id=ctx.actor.id).using_db(ctx.conn).order_by("-id").limit(20)
+    )
+    if not filings:
+        await ctx.reply("您还没有提交过备案。发送“备案”开始办理。")
+        return
+    lines = ["我的备案（最近20份）："]
+    for f in filings:
+        when = format_time(f.submitted_at, ctx.services.tz)
+        lines.append(f"#{f.id} {approval.title_of(f)}：{f.status.label}（{when}提交）")
+    lines.append("发送“下载 编号”获取备案表，如“下载 %d”。" % filings[0].id)
+    await ctx.reply("\n".join(lines))
+
+
+@router.command("下载", "下载备案表，如“下载 12”", order=13)
+async def download(ctx: HandlerContext, rest: str) -> None:
+    number = rest.strip().lstrip("#＃")
+    if not number.isdigit():
+        await ctx.reply("请写明备案编号，如“下载 12”。发送“我的备案”可查看编号。")
+        return
+    filing = await Filing.filter(id=int(number)).using_db(ctx.conn).first()
+    unit = await owning_unit(ctx.actor.unit.id, ctx.conn)
+    if filing is None or (filing.unit_id != unit.id and not ctx.actor.has(Role.SUPERVISOR_STAFF)):
+        await ctx.reply(f"没有找到本单位编号为 {number} 的备案。发送“我的备案”可查看编号。")
+        return
+    stored = (
+        await StoredFile.filter(id=filing.document_id).using_db(ctx.conn).first()
+        if filing.document_id
+        else None
+    )
+    if stored is not None:
+        ref = FileRef(file_id=stored.id, name=stored.name, size=stored.size, mime=stored.mime)
+    else:
+        ref = await document.store(ctx, filing)  # a draft with the opinions given so far
+    await ctx.emit.to_person(
+        ctx.actor.id,
+        Message(text=f"{approval.title_of(filing)}的备案表：", files=(ref,)),
+        platform=ctx.event.place.platform,
+    )
+
+
+@router.action("filing")
+async def on_tap(ctx: HandlerContext) -> None:
+    event = ctx.card_action
+    kind = event.action.split(".", 1)[1]
+    if kind in ("approve", "return", "reject"):
+        await approval.decide(ctx, kind)
+    elif kind == "resubmit":
+        await approval.resubmit(ctx)
+    elif kind == "kind":
+        chosen = parse_kind(event.payload.get("kind", ""))
+        if chosen is None:
+            ctx.notify_toast("没有这种备案类型。", "warning")
+            return
+        await _close_tapped(ctx, f"已选择：{chosen.label}")
+        await choose_kind(ctx, chosen)
+    elif kind == "account":
+        await _close_tapped(ctx, "已选择账号")
+        await choose_account(
+            ctx, FilingKind(event.payload["kind"]), int(event.payload.get("account", "0"))
+        )
+    elif kind == "golive":
+        await _golive(ctx)
+    else:
+        ctx.notify_toast("暂不支持这个操作。", "warning")
+
+
+async def _close_tapped(ctx: HandlerContext, status: str) -> None:
+    from bot.core.emit import card_from_record
+
+    record = ctx.card_record
+    if record is not None:
+        card = card_from_record(record).closed(status)
+        ctx.updated_card = await ctx.emit.update_card(record.id, card, close=True)
+
+
+async def _golive(ctx: HandlerContext) -> None:
+    account = (
+        await Account.filter(id=int(ctx.card_action.payload.get("account", "0")))
+        .using_db(ctx.conn)
+        .select_for_update()
+        .first()
+    )
+    if account is None or account.status != AccountStatus.PREPARING:
+        ctx.notify_toast("这个账号已经不在筹备状态了。", "info")
+        return
+    account.status = AccountStatus.RUNNING
+    account.opened_on = ctx.now.astimezone(ctx.services.tz).date()
+    await account.save(using_db=ctx.conn)
+    await registry.record(ctx, account, None, AccountStatus.PREPARING, {}, "已上线运行")
+    await deadlines.went_live(ctx, account)
+    await _close_tapped(ctx, "已上线")
+    ctx.notify_toast("已登记上线", "success")
+    await ctx.reply(f"{account_line(account)}已登记上线。开通公告请在首页显著位置保留。")
