@@ -151,6 +151,10 @@ _PLATFORMS = tuple(Choice(p.value, p.label) for p in MediaPlatform)
 
 
 def _account_questions() -> tuple[Question, ...]:
+    return (*_identity_questions(), *_people_questions())
+
+
+def _identity_questions() -> tuple[Question, ...]:
     return (
         Question(
             "subject",
@@ -179,6 +183,11 @@ def _account_questions() -> tuple[Question, ...]:
             when=lambda a: a.get("platform") == MediaPlatform.OTHER.value
             and _asks("platform_name")(a),
         ),
+    )
+
+
+def _people_questions() -> tuple[Question, ...]:
+    return (
         Question("manager_name", "运营主管负责人", "请填写运营主管负责人姓名", when=_asks("manager_name")),
         Question(
             "manager_phone",
@@ -221,8 +230,9 @@ _NOTICE = Question(
 
 QUESTIONS: dict[FilingKind, tuple[Question, ...]] = {
     FilingKind.OPEN: (
-        *_account_questions(),
+        *_identity_questions(),
         _REASON,
+        *_people_questions(),
         Question("plan_lead", "组织领导", "实施方案——组织领导：由谁分管、谁负责？", kind=QuestionKind.LONG_TEXT),
         Question("plan_funding", "经费保障", "实施方案——经费保障：经费从哪里来？", kind=QuestionKind.LONG_TEXT),
         Question("plan_rules", "管理制度", "实施方案——管理制度：审核发布、值班等制度？", kind=QuestionKind.LONG_TEXT),

@@ -1,0 +1,79 @@
+"""开设 end to end in the console: form, summary, the approval chain, registry, 备案表."""
+
+from __future__ import annotations
+
+from storage.enums import AccountStatus, MediaPlatform
+from storage.models.filing import AccountHistory, Filing, FilingStatus
+from storage.models.machinery import AuditEntry, StoredFile
+from storage.models.org import Account
+from tests.filing.helpers import card_of, open_filing
+from tests.harness import ChatHarness
+
+
+async def test_open_filing_through_both_approvals(harness: ChatHarness) -> None:
+    summary = await open_filing(harness)
+    assert summary.card is not None
+    fields = {f.label: f.value for f in summary.card.fields}
+    assert fields["责任主体"] == "临江区教育委员会"
+    assert fields["运营主管负责人"] == "黄科长"
+    assert "批准后须在6个月内上线运行" in summary.card.body
+    # 临江教育 on WeChat and 临江教育 on Weibo: same name, so no naming warning.
+    assert "不一致" not in summary.card.body
+
+    submitted = await harness.tap("xiaoxu", summary, "提交备案")
+    assert any("等待主办单位（陈主任）审批" in r.text for r in submitted.replies)
+    filing = await Filing.get()
+    assert filing.status == FilingStatus.PENDING and filing.step == 0
+
+    head_card = card_of(await harness.new_messages("chenzr"), "请审批")
+    assert head_card.card is not None
+    assert {f.label: f.value for f in head_card.card.fields}["所属平台"] == "微博"
+    # The unit's review group is told, with the approver @-mentioned.
+    group = await harness.new_messages("chenzr", harness.group("ljq-jw-review"))
+    assert group and "陈主任" in group[-1].mentions
+
+    # Only the approver may tap.
+    denied = await harness.tap("xiaoxu", head_card, "同意")
+    assert not denied.ok or (denied.toast and "无权" in denied.toast) or denied.toast
+    assert (await Filing.get()).step == 0
+
+    approved = await harness.tap("chenzr", head_card, "同意")
+    assert approved.toast == "已同意"
+    filing = await Filing.get()
+    assert filing.step == 1 and filing.status == FilingStatus.PENDING
+    told = await harness.new_messages("xiaoxu")
+    assert any("陈主任已同意，已报送临江区人民政府办公室" in r.text for r in told)
+
+    sup_card = card_of(await harness.new_messages("zhangzr"), "请审批")
+    # Every supervisor staff member gets it; the first tap decides, the second finds it done.
+    other = card_of(await harness.new_messages("hegly"), "请审批")
+    done = await harness.tap("zhangzr", sup_card, "同意")
+    assert done.toast == "已同意"
+    late = await harness.tap("hegly", other, "同意")
+    assert late.toast is not None and "已" in late.toast
+
+    filing = await Filing.get()
+    assert filing.status == FilingStatus.APPROVED
+    assert [op["name"] for op in filing.opinions] == ["陈主任", "张主任"]
+    account = await Account.get(id=filing.account_id)
+    assert account.status == AccountStatus.PREPARING
+    assert account.platform == MediaPlatform.WEIBO
+    assert account.operators == [{"name": "小徐", "phone": "13900000044"}]
+    history = await AccountHistory.filter(account_id=account.id)
+    assert [h.status_after for h in history] == ["preparing"]
+    stored = await StoredFile.get(id=filing.document_id)
+    assert stored.name.endswith(".docx")
+    result = card_of(await harness.new_messages("xiaoxu"), "备案已同意")
+    assert result.card is not None and "6个月内上线正式运行" in result.card.body
+
+    # Went live: the account runs, the go-live countdown is done.
+    live = await harness.tap("xiaoxu", result, "已上线")
+    assert live.toast == "已登记上线"
+    assert (await Account.get(id=account.id)).status == AccountStatus.RUNNING
+
+    ledger = await harness.say("xiaoxu", "台账")
+    assert "微博「临江教育」（运行）" in ledger[0].text
+    mine = await harness.say("xiaoxu", "我的备案")
+    assert f"#{filing.id} 开设备案" in mine[0].text and "已同意" in mine[0].text
+    assert await AuditEntry.filter(action="filing.approve").count() == 2
+    assert await AuditEntry.filter(action="account.updated").count() == 2
