@@ -42,3 +42,16 @@ async def open_filing(h: ChatHarness, person: str = "xiaoxu") -> Said:
     first = await h.say(person, "备案")
     await h.tap(person, card_of(first, "备案"), "开设")
     return card_of(await answer_all(h, person, OPEN_ANSWERS), "请核对")
+
+
+async def approve_both(h: ChatHarness, head: str = "wangzr", supervisor: str = "zhangzr") -> None:
+    """The unit head, then the supervising unit, tap 同意 on their newest approval cards."""
+    await h.tap(head, card_of(await h.new_messages(head), "请审批"), "同意")
+    await h.tap(supervisor, card_of(await h.new_messages(supervisor), "请审批"), "同意")
+
+
+async def pick(h: ChatHarness, person: str, kind: str, account: str) -> list[Said]:
+    """``备案 <kind>`` and tap the account; returns the form's first replies."""
+    first = await h.say(person, f"备案 {kind}")
+    tapped = await h.tap(person, card_of(first, f"{kind}备案"), account)
+    return tapped.replies
