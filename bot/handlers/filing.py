@@ -35,7 +35,8 @@ async def show_registry(ctx: HandlerContext, rest: str) -> None:
         ops = "、".join(f"{o.get('name', '')} {o.get('phone', '')}" for o in a.operators or [])
         lines.append(
             f"{i}. {account_line(a)} 账号：{a.platform_account_id or '未登记'}；"
-            f"负责人：{a.manager_name or '未登记'} {a.manager_phone or ''}；运营人员：{ops or '未登记'}"
+            f"负责人：{a.manager_name or '未登记'} {a.manager_phone or ''}；"
+            f"运营人员：{ops or '未登记'}"
         )
     await ctx.reply("\n".join(lines))
 
@@ -52,7 +53,7 @@ async def my_filings(ctx: HandlerContext, rest: str) -> None:
     for f in filings:
         when = format_time(f.submitted_at, ctx.services.tz)
         lines.append(f"#{f.id} {approval.title_of(f)}：{f.status.label}（{when}提交）")
-    lines.append("发送“下载 编号”获取备案表，如“下载 %d”。" % filings[0].id)
+    lines.append(f"发送“下载 编号”获取备案表，如“下载 {filings[0].id}”。")
     await ctx.reply("\n".join(lines))
 
 

@@ -24,9 +24,11 @@ async def change_operator(h: ChatHarness) -> Said:
     form = await h.tap("laozhou", accounts, "抖音「临江文旅」（运行）")
     text = "\n".join(r.text for r in form.replies)
     assert "当前登记：责任主体 临江区文化和旅游发展委员会；账号 ljwl2020" in text
-    assert "哪些信息要变更？" in text and "6. 运营人员" in text
+    assert "哪些信息要变更？" in text
+    assert "6. 运营人员" in text
     asked = await h.say("laozhou", "6")
-    assert "请填写运营人员姓名" in asked[0].text and "当前登记为：老周" in asked[0].text
+    assert "请填写运营人员姓名" in asked[0].text
+    assert "当前登记为：老周" in asked[0].text
     replies = await answer_all(
         h, "laozhou", ["小王", "13900000035", "老周调岗，改由小王运营", "今天"]
     )
@@ -54,7 +56,8 @@ async def test_change_asks_only_what_changes_and_updates_the_registry(
     head = card_of(await harness.new_messages("wangzr"), "请审批")
     await harness.tap("wangzr", head, "同意")
     report = await engine.get(None, report.id)
-    assert report is not None and report.status == DeadlineStatus.COMPLETED  # reached supervisor
+    assert report is not None
+    assert report.status == DeadlineStatus.COMPLETED
     sup = card_of(await harness.new_messages("zhoufzr"), "请审批")
     await harness.tap("zhoufzr", sup, "同意")
 
@@ -86,10 +89,12 @@ async def test_returned_filing_comes_back_prefilled_and_restarts_the_chain(
     assert filing.status == FilingStatus.RETURNED
 
     returned = card_of(await harness.new_messages("laozhou"), "备案被退回")
-    assert returned.card is not None and "运营人员电话有误" in returned.card.body
+    assert returned.card is not None
+    assert "运营人员电话有误" in returned.card.body
     reopened = await harness.tap("laozhou", returned, "修改后重新提交")
     text = "\n".join(r.text for r in reopened.replies)
-    assert "原填内容已保留" in text and "当前登记为：运营人员。" in text
+    assert "原填内容已保留" in text
+    assert "当前登记为：运营人员。" in text
     await harness.say("laozhou", "同上")  # changed items: keep 运营人员
     await harness.say("laozhou", "同上")  # name: keep 小王
     summary2 = card_of(
@@ -100,14 +105,17 @@ async def test_returned_filing_comes_back_prefilled_and_restarts_the_chain(
     resubmitted = await harness.tap("laozhou", summary2, "提交备案")
     assert any("等待主办单位（王主任）审批" in r.text for r in resubmitted.replies)
     filing = await Filing.get()
-    assert filing.status == FilingStatus.PENDING and filing.step == 0 and filing.round == 2
+    assert filing.status == FilingStatus.PENDING
+    assert filing.step == 0
+    assert filing.round == 2
     assert await Filing.all().count() == 1
     again = card_of(await harness.new_messages("wangzr"), "请审批")
     assert again.card is not None
     assert "13900000099" in again.card.to_text()
     # The old round's cards are dead.
     stale = await harness.tap("zhangzr", sup, "同意")
-    assert (await Filing.get()).step == 0 and stale.toast is not None
+    assert (await Filing.get()).step == 0
+    assert stale.toast is not None
 
 
 async def test_reject_needs_a_reason_and_ends_the_filing(harness: ChatHarness) -> None:

@@ -26,7 +26,8 @@ async def test_close_runs_its_notice_before_cancel(harness: ChatHarness) -> None
         "请核对",
     )
     assert summary.card is not None
-    assert "关停公告期" in summary.card.body and "届满后方可办理注销" in summary.card.body
+    assert "关停公告期" in summary.card.body
+    assert "届满后方可办理注销" in summary.card.body
     await harness.tap("laozhou", summary, "提交备案")
     await approve_both(harness)
     account = await Account.get(key="ljq-wlw-weibo")
@@ -34,7 +35,8 @@ async def test_close_runs_its_notice_before_cancel(harness: ChatHarness) -> None
 
     # 注销 too early: refused with the notice's due time.
     early = await pick(harness, "laozhou", "注销", "微博「临江文旅」（关停公告中）")
-    assert "关停公告期尚未届满" in early[0].text and "11月8日 24:00" in early[0].text
+    assert "关停公告期尚未届满" in early[0].text
+    assert "11月8日 24:00" in early[0].text
 
     harness.clock.advance(timedelta(days=31))
     await engine.reconcile(harness.services)
@@ -58,7 +60,8 @@ async def test_temporary_offline_at_most_30_days_and_once_a_year(harness: ChatHa
     await pick(harness, "laozhou", "临时下线", "微信「临江文旅」（运行）")
     await answer_all(harness, "laozhou", ["系统升级", "10月12日"])
     too_long = await harness.say("laozhou", "12月31日")
-    assert "临时下线时间最长30日" in too_long[0].text and "第八条（一）" in too_long[0].text
+    assert "临时下线时间最长30日" in too_long[0].text
+    assert "第八条（一）" in too_long[0].text
     summary = card_of(await harness.say("laozhou", "10月20日"), "请核对")
     await harness.tap("laozhou", summary, "提交备案")
     await approve_both(harness)
@@ -80,16 +83,17 @@ async def test_temporary_offline_at_most_30_days_and_once_a_year(harness: ChatHa
 
 async def test_emergency_shutdown_is_reported_not_approved(harness: ChatHarness) -> None:
     await pick(harness, "laozhou", "紧急关停", "抖音「临江文旅」（运行）")
-    summary = card_of(
-        await answer_all(harness, "laozhou", ["被平台责令关停", "今天"]), "请核对"
-    )
-    assert summary.card is not None and "紧急关停为事后报备" in summary.card.body
+    summary = card_of(await answer_all(harness, "laozhou", ["被平台责令关停", "今天"]), "请核对")
+    assert summary.card is not None
+    assert "紧急关停为事后报备" in summary.card.body
     done = await harness.tap("laozhou", summary, "提交报备")
     assert any("已报备" in r.text for r in done.replies)
     filing = await Filing.get()
-    assert filing.kind == FilingKind.EMERGENCY and filing.status == FilingStatus.REPORTED
+    assert filing.kind == FilingKind.EMERGENCY
+    assert filing.status == FilingStatus.REPORTED
     assert (await Account.get(key="ljq-wlw-douyin")).status == AccountStatus.CLOSED
     for person in ("wangzr", "zhangzr", "zhoufzr"):
         info = card_of(await harness.new_messages(person), "紧急关停报备")
-        assert info.card is not None and not info.card.buttons  # told, nothing to approve
+        assert info.card is not None
+        assert not info.card.buttons
     assert await StoredFile.filter(subject_type="filing", subject_id=str(filing.id)).exists()

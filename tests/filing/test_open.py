@@ -23,24 +23,28 @@ async def test_open_filing_through_both_approvals(harness: ChatHarness) -> None:
     submitted = await harness.tap("xiaoxu", summary, "提交备案")
     assert any("等待主办单位（陈主任）审批" in r.text for r in submitted.replies)
     filing = await Filing.get()
-    assert filing.status == FilingStatus.PENDING and filing.step == 0
+    assert filing.status == FilingStatus.PENDING
+    assert filing.step == 0
 
     head_card = card_of(await harness.new_messages("chenzr"), "请审批")
     assert head_card.card is not None
     assert {f.label: f.value for f in head_card.card.fields}["所属平台"] == "微博"
     # The unit's review group is told, with the approver @-mentioned.
     group = await harness.new_messages("chenzr", harness.group("ljq-jw-review"))
-    assert group and "陈主任" in group[-1].mentions
+    assert group
+    assert "陈主任" in group[-1].mentions
 
     # Only the approver may tap.
     denied = await harness.tap("xiaoxu", head_card, "同意")
-    assert denied.toast is not None and "指定的人" in denied.toast
+    assert denied.toast is not None
+    assert "指定的人" in denied.toast
     assert (await Filing.get()).step == 0
 
     approved = await harness.tap("chenzr", head_card, "同意")
     assert approved.toast == "已同意"
     filing = await Filing.get()
-    assert filing.step == 1 and filing.status == FilingStatus.PENDING
+    assert filing.step == 1
+    assert filing.status == FilingStatus.PENDING
     told = await harness.new_messages("xiaoxu")
     assert any("陈主任已同意，已报送临江区人民政府办公室" in r.text for r in told)
 
@@ -50,7 +54,8 @@ async def test_open_filing_through_both_approvals(harness: ChatHarness) -> None:
     done = await harness.tap("zhangzr", sup_card, "同意")
     assert done.toast == "已同意"
     late = await harness.tap("hegly", other, "同意")
-    assert late.toast is not None and "已" in late.toast
+    assert late.toast is not None
+    assert "已" in late.toast
 
     filing = await Filing.get()
     assert filing.status == FilingStatus.APPROVED
@@ -64,7 +69,8 @@ async def test_open_filing_through_both_approvals(harness: ChatHarness) -> None:
     stored = await StoredFile.get(id=filing.document_id)
     assert stored.name.endswith(".docx")
     result = card_of(await harness.new_messages("xiaoxu"), "备案已同意")
-    assert result.card is not None and "6个月内上线正式运行" in result.card.body
+    assert result.card is not None
+    assert "6个月内上线正式运行" in result.card.body
 
     # Went live: the account runs, the go-live countdown is done.
     live = await harness.tap("xiaoxu", result, "已上线")
@@ -74,6 +80,7 @@ async def test_open_filing_through_both_approvals(harness: ChatHarness) -> None:
     ledger = await harness.say("xiaoxu", "台账")
     assert "微博「临江教育」（运行）" in ledger[0].text
     mine = await harness.say("xiaoxu", "我的备案")
-    assert f"#{filing.id} 开设备案" in mine[0].text and "已同意" in mine[0].text
+    assert f"#{filing.id} 开设备案" in mine[0].text
+    assert "已同意" in mine[0].text
     assert await AuditEntry.filter(action="filing.approve").count() == 2
     assert await AuditEntry.filter(action="account.updated").count() == 2

@@ -25,7 +25,8 @@ async def test_phone_numbers_are_checked_with_the_article(harness: ChatHarness) 
     await answer_all(harness, "xiaoxu", ["同上", "临江教育", "ljjy", "微博", "发布信息", "黄科长"])
     refused = await harness.say("xiaoxu", "1390000")
     assert "联系方式格式不正确" in refused[0].text
-    assert "附件" in refused[0].text and "请重新回复负责人联系方式" in refused[0].text
+    assert "附件" in refused[0].text
+    assert "请重新回复负责人联系方式" in refused[0].text
     accepted = await harness.say("xiaoxu", "023-4988 8888")
     assert "请填写运营人员姓名" in accepted[0].text
 
@@ -36,14 +37,16 @@ async def test_a_second_account_on_the_same_platform_is_refused(harness: ChatHar
     refused = await harness.say("xiaoxu", "微信")
     text = refused[0].text
     assert "本单位在微信已有账号「临江教育」" in text
-    assert "只开设一个" in text and "第七条" in text
+    assert "只开设一个" in text
+    assert "第七条" in text
     assert "备案 变更" in text  # 变更 offered instead
 
 
 async def test_internal_offices_and_people_may_not_be_the_subject(harness: ChatHarness) -> None:
     await start_open(harness)
     office = await harness.say("xiaoxu", "区教委办公室")
-    assert "内设机构" in office[0].text and "不得作为政务新媒体账号主体" in office[0].text
+    assert "内设机构" in office[0].text
+    assert "不得作为政务新媒体账号主体" in office[0].text
     assert "临江区教育委员会" in office[0].text
     person = await harness.say("xiaoxu", "黄科长")
     assert "看起来是个人" in person[0].text
@@ -67,7 +70,10 @@ async def test_names_that_differ_across_platforms_are_warned_not_refused(
 
 @pytest.fixture
 async def jiaxian(services: Services, demo_org: None) -> AsyncIterator[ChatHarness]:
-    install(services, TimeKeeping.from_settings(services.settings.model_copy(update={"policy": "jiaxian"})))
+    install(
+        services,
+        TimeKeeping.from_settings(services.settings.model_copy(update={"policy": "jiaxian"})),
+    )
     app = create_app(services, load_all(), console=True)
     async with TestClient(TestServer(app)) as client:
         yield ChatHarness(client, services)

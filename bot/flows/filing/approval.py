@@ -238,7 +238,9 @@ async def send_step(ctx: HandlerContext, filing: Filing, levels: list[Level]) ->
             ),
         ),
         buttons=(
-            Button(label="同意", action="filing.approve", payload=payload, style=ButtonStyle.PRIMARY),
+            Button(
+                label="同意", action="filing.approve", payload=payload, style=ButtonStyle.PRIMARY
+            ),
             Button(label="退回", action="filing.return", payload=payload, needs=("reason",)),
             Button(
                 label="不同意",
@@ -443,9 +445,11 @@ async def resubmit(ctx: HandlerContext) -> None:
     from bot.core import forms
     from bot.flows.filing.form import SPECS
 
-    filing = await Filing.filter(id=int(ctx.card_action.payload.get("filing", "0"))).using_db(
-        ctx.conn
-    ).first()
+    filing = (
+        await Filing.filter(id=int(ctx.card_action.payload.get("filing", "0")))
+        .using_db(ctx.conn)
+        .first()
+    )
     if filing is None or filing.status != FilingStatus.RETURNED:
         ctx.notify_toast("这份备案已经不需要修改了。", "info")
         return

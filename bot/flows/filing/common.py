@@ -62,5 +62,5 @@ def start_of_day(day: date, services: Services) -> datetime:
 
 
 def cite(basis: str) -> str:
-    """"依据《…》第七条" -> "（依据《…》第七条）"."""
+    """ "依据《…》第七条" -> "（依据《…》第七条）"."""
     return f"（{basis}）" if basis else ""

@@ -90,31 +90,52 @@ async def after_approval(ctx: HandlerContext, filing: Filing, account: Account |
         return
     kind = FilingKind(filing.kind)
     policy = policy_of(ctx.services)
-    data = {"filing": filing.id, "clerk": filing.clerk_id, "unit": filing.unit_id,
-            "account": account.id}
+    data = {
+        "filing": filing.id,
+        "clerk": filing.clerk_id,
+        "unit": filing.unit_id,
+        "account": account.id,
+    }
     start: dict[str, Any]
     if kind == FilingKind.OPEN:
-        start = {"kind": GOLIVE, "rule": "golive.after_approval", "start_at": ctx.now,
-                 "schedule": policy.schedule("filing")}
+        start = {
+            "kind": GOLIVE,
+            "rule": "golive.after_approval",
+            "start_at": ctx.now,
+            "schedule": policy.schedule("filing"),
+        }
     elif kind == FilingKind.CLOSE:
         effective = filing.effective_on or ctx.now.astimezone(ctx.services.tz).date()
-        start = {"kind": NOTICE_CLOSE, "rule": "notice.close",
-                 "start_at": start_of_day(max(effective, _today(ctx)), ctx.services),
-                 "schedule": policy.schedule("notice")}
+        start = {
+            "kind": NOTICE_CLOSE,
+            "rule": "notice.close",
+            "start_at": start_of_day(max(effective, _today(ctx)), ctx.services),
+            "schedule": policy.schedule("notice"),
+        }
     elif kind == FilingKind.SUSPEND:
         begin = date.fromisoformat(str(filing.answers["start"]))
-        start = {"kind": SUSPEND, "rule": "suspend.max_duration",
-                 "start_at": start_of_day(begin, ctx.services),
-                 "schedule": policy.schedule("filing")}
+        start = {
+            "kind": SUSPEND,
+            "rule": "suspend.max_duration",
+            "start_at": start_of_day(begin, ctx.services),
+            "schedule": policy.schedule("filing"),
+        }
     else:
         if kind == FilingKind.RESUME:
             for open_one in await engine.for_subject(ctx.conn, "account", account.id, kind=SUSPEND):
-                await engine.complete(ctx.services, ctx.conn, open_one.id, now=ctx.now,
-                                      reason="已恢复上线")
+                await engine.complete(
+                    ctx.services, ctx.conn, open_one.id, now=ctx.now, reason="已恢复上线"
+                )
         return
     await engine.start(
-        ctx.services, ctx.conn, subject_type="account", subject_id=account.id, handler=HANDLER,
-        now=ctx.now, data=data, **start,
+        ctx.services,
+        ctx.conn,
+        subject_type="account",
+        subject_id=account.id,
+        handler=HANDLER,
+        now=ctx.now,
+        data=data,
+        **start,
     )
 
 
@@ -122,9 +143,7 @@ def _today(ctx: HandlerContext) -> date:
     return ctx.now.astimezone(ctx.services.tz).date()
 
 
-async def after_approval_line(
-    ctx: HandlerContext, filing: Filing, account: Account | None
-) -> str:
+async def after_approval_line(ctx: HandlerContext, filing: Filing, account: Account | None) -> str:
     if account is None:
         return ""
     lines = []
@@ -141,11 +160,18 @@ async def went_live(ctx: HandlerContext, account: Account) -> None:
     for deadline in await engine.for_subject(ctx.conn, "account", account.id, kind=GOLIVE):
         await engine.complete(ctx.services, ctx.conn, deadline.id, now=ctx.now, reason="已上线")
     await engine.start(
-        ctx.services, ctx.conn, kind=NOTICE_OPEN, subject_type="account", subject_id=account.id,
-        handler=NOTIFY, now=ctx.now, rule="notice.open",
+        ctx.services,
+        ctx.conn,
+        kind=NOTICE_OPEN,
+        subject_type="account",
+        subject_id=account.id,
+        handler=NOTIFY,
+        now=ctx.now,
+        rule="notice.open",
         schedule=policy_of(ctx.services).schedule("notice"),
         data=notify_data(
-            f"「{account.name}」开通公告", persons=[ctx.actor.id],
+            f"「{account.name}」开通公告",
+            persons=[ctx.actor.id],
             texts={"due": "{title}期已满：{explanation}。现在可以撤下开通公告。"},
         ),
     )

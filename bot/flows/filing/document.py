@@ -41,17 +41,15 @@ def render(filing: Filing, title: str, tz: object) -> bytes:
     values = display_values(filing)
     doc = Document()
     style = doc.styles["Normal"]
-    style.font.name = "宋体"  # type: ignore[attr-defined]
-    style.font.size = Pt(11)  # type: ignore[attr-defined]
+    style.font.name = "宋体"
+    style.font.size = Pt(11)
     heading = doc.add_paragraph()
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = heading.add_run(title)
     run.bold = True
     run.font.size = Pt(16)
     doc.add_paragraph(f"编号：{filing.id}")
-    kinds = "  ".join(
-        ("☑" if k == filing.kind else "☐") + k.label for k in FilingKind
-    )
+    kinds = "  ".join(("☑" if k == filing.kind else "☐") + k.label for k in FilingKind)
     rows: list[tuple[str, str]] = [
         ("责任主体", values.get("subject", "")),
         ("新媒体名称", values.get("name", "")),
@@ -59,14 +57,8 @@ def render(filing: Filing, title: str, tz: object) -> bytes:
         ("所属平台", values.get("platform_text", "")),
         ("备案类型", kinds),
         ("备案原由", values.get("reason", "")),
-        (
-            "运营主管负责人",
-            f"姓名：{values.get('manager_name', '')}    联系方式：{values.get('manager_phone', '')}",
-        ),
-        (
-            "运营人员",
-            f"姓名：{values.get('operator_name', '')}    联系方式：{values.get('operator_phone', '')}",
-        ),
+        ("运营主管负责人", _person(values, "manager")),
+        ("运营人员", _person(values, "operator")),
     ]
     rows += [(label, values[key]) for key, label in EXTRA_ROWS if values.get(key)]
     for level in ("主办单位意见", "备案主管单位意见"):
@@ -83,6 +75,11 @@ def render(filing: Filing, title: str, tz: object) -> bytes:
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
+
+
+def _person(values: dict[str, str], who: str) -> str:
+    name, phone = values.get(f"{who}_name", ""), values.get(f"{who}_phone", "")
+    return f"姓名：{name}    联系方式：{phone}"
 
 
 def _opinion(filing: Filing, level: str, tz: object) -> str:

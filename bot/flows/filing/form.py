@@ -125,7 +125,9 @@ async def check_phone(ctx: HandlerContext, value: str, answers: Answers) -> str:
         return forms.normalise_phone_answer(value)
     except FormError as exc:
         form = policy_of(ctx.services).filing.form
-        raise FormError(f"{exc}（{form.value}须填写有效联系方式，{form.citation.basis()}）") from None
+        raise FormError(
+            f"{exc}（{form.value}须填写有效联系方式，{form.citation.basis()}）"
+        ) from None
 
 
 async def check_end(ctx: HandlerContext, value: str, answers: Answers) -> str:
@@ -166,7 +168,9 @@ def _identity_questions() -> tuple[Question, ...]:
         Question(
             "name", "新媒体名称", "请填写新媒体名称（与平台上显示的一致）", when=_asks("name")
         ),
-        Question("account_id", "账号", "请填写账号（微信号、微博ID、抖音号等）", when=_asks("account_id")),
+        Question(
+            "account_id", "账号", "请填写账号（微信号、微博ID、抖音号等）", when=_asks("account_id")
+        ),
         Question(
             "platform",
             "所属平台",
@@ -180,15 +184,18 @@ def _identity_questions() -> tuple[Question, ...]:
             "platform_name",
             "平台名称",
             "请写明平台的具体名称",
-            when=lambda a: a.get("platform") == MediaPlatform.OTHER.value
-            and _asks("platform_name")(a),
+            when=lambda a: (
+                a.get("platform") == MediaPlatform.OTHER.value and _asks("platform_name")(a)
+            ),
         ),
     )
 
 
 def _people_questions() -> tuple[Question, ...]:
     return (
-        Question("manager_name", "运营主管负责人", "请填写运营主管负责人姓名", when=_asks("manager_name")),
+        Question(
+            "manager_name", "运营主管负责人", "请填写运营主管负责人姓名", when=_asks("manager_name")
+        ),
         Question(
             "manager_phone",
             "负责人联系方式",
@@ -210,22 +217,33 @@ def _people_questions() -> tuple[Question, ...]:
 _REASON = Question("reason", "备案原由", "请简要说明备案原由", kind=QuestionKind.LONG_TEXT)
 _EFFECTIVE = {
     FilingKind.CHANGE: Question(
-        "effective", "变更生效日期", "变更从哪天起生效？（如 2026-10-12、今天）", kind=QuestionKind.DATE
+        "effective",
+        "变更生效日期",
+        "变更从哪天起生效？（如 2026-10-12、今天）",
+        kind=QuestionKind.DATE,
     ),
     FilingKind.CLOSE: Question(
         "effective", "关停日期", "计划哪天关停？（公告自这天起计算）", kind=QuestionKind.DATE
     ),
     FilingKind.CANCEL: Question("effective", "注销日期", "计划哪天注销？", kind=QuestionKind.DATE),
-    FilingKind.RESUME: Question("effective", "恢复上线日期", "哪天恢复上线？", kind=QuestionKind.DATE),
+    FilingKind.RESUME: Question(
+        "effective", "恢复上线日期", "哪天恢复上线？", kind=QuestionKind.DATE
+    ),
     FilingKind.EMERGENCY: Question(
         "effective", "关停日期", "账号是哪天紧急关停的？", kind=QuestionKind.DATE
     ),
 }
 _MIGRATION = Question(
-    "migration", "内容迁移方案", "原有内容如何整合迁移？（迁移到哪个账号或网站）", kind=QuestionKind.LONG_TEXT
+    "migration",
+    "内容迁移方案",
+    "原有内容如何整合迁移？（迁移到哪个账号或网站）",
+    kind=QuestionKind.LONG_TEXT,
 )
 _NOTICE = Question(
-    "notice", "关停公告", "请填写关停公告内容或发布位置（首页显著位置）", kind=QuestionKind.LONG_TEXT
+    "notice",
+    "关停公告",
+    "请填写关停公告内容或发布位置（首页显著位置）",
+    kind=QuestionKind.LONG_TEXT,
 )
 
 QUESTIONS: dict[FilingKind, tuple[Question, ...]] = {
@@ -233,9 +251,24 @@ QUESTIONS: dict[FilingKind, tuple[Question, ...]] = {
         *_identity_questions(),
         _REASON,
         *_people_questions(),
-        Question("plan_lead", "组织领导", "实施方案——组织领导：由谁分管、谁负责？", kind=QuestionKind.LONG_TEXT),
-        Question("plan_funding", "经费保障", "实施方案——经费保障：经费从哪里来？", kind=QuestionKind.LONG_TEXT),
-        Question("plan_rules", "管理制度", "实施方案——管理制度：审核发布、值班等制度？", kind=QuestionKind.LONG_TEXT),
+        Question(
+            "plan_lead",
+            "组织领导",
+            "实施方案——组织领导：由谁分管、谁负责？",
+            kind=QuestionKind.LONG_TEXT,
+        ),
+        Question(
+            "plan_funding",
+            "经费保障",
+            "实施方案——经费保障：经费从哪里来？",
+            kind=QuestionKind.LONG_TEXT,
+        ),
+        Question(
+            "plan_rules",
+            "管理制度",
+            "实施方案——管理制度：审核发布、值班等制度？",
+            kind=QuestionKind.LONG_TEXT,
+        ),
         Question("plan_contact", "方案联系人", "实施方案——联系人及联系方式？"),
     ),
     FilingKind.CHANGE: (
@@ -255,7 +288,9 @@ QUESTIONS: dict[FilingKind, tuple[Question, ...]] = {
     FilingKind.SUSPEND: (
         _REASON,
         Question("start", "下线日期", "哪天开始临时下线？", kind=QuestionKind.DATE),
-        Question("end", "恢复上线日期", "哪天恢复上线？", kind=QuestionKind.DATE, validate=check_end),
+        Question(
+            "end", "恢复上线日期", "哪天恢复上线？", kind=QuestionKind.DATE, validate=check_end
+        ),
     ),
     FilingKind.RESUME: (_REASON, _EFFECTIVE[FilingKind.RESUME]),
     FilingKind.EMERGENCY: (_REASON, _EFFECTIVE[FilingKind.EMERGENCY]),
@@ -273,8 +308,8 @@ async def summary_note(ctx: HandlerContext, answers: Answers, extra: dict[str, A
     if extra.get("account_line"):
         lines.append(f"账号：{extra['account_line']}")
     if kind == FilingKind.EMERGENCY:
-        rule = tk.policy.lifecycle.emergency_shutdown
-        lines.append(f"紧急关停为事后报备：{rule.value}{cite(rule.citation.basis())}。")
+        emergency = tk.policy.lifecycle.emergency_shutdown
+        lines.append(f"紧急关停为事后报备：{emergency.value}{cite(emergency.citation.basis())}。")
     effective = answers.get("effective") or answers.get("start")
     if kind in REPORT_RULE and effective:
         due = tk.due(REPORT_RULE[kind], start_of_day(date.fromisoformat(effective), ctx.services))

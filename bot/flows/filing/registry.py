@@ -51,9 +51,12 @@ async def apply(ctx: HandlerContext, filing: Filing) -> Account | None:
         await filing.save(using_db=ctx.conn, update_fields=["account_id"])
         await record(ctx, account, filing, None, {}, "开设备案同意，筹备上线")
         return account
-    account = await Account.filter(id=filing.account_id).using_db(ctx.conn).select_for_update().first()
-    if account is None:
+    found = (
+        await Account.filter(id=filing.account_id).using_db(ctx.conn).select_for_update().first()
+    )
+    if found is None:
         return None
+    account = found
     before = AccountStatus(account.status)
     changes: dict[str, list[Any]] = {}
     if kind == FilingKind.CHANGE:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.cards.model import Button, ButtonStyle, Card
+from bot.cards.model import Button, Card
 from bot.core import forms
 from bot.core.capabilities import capabilities
 from bot.core.context import HandlerContext
@@ -250,8 +250,9 @@ async def _refusal(ctx: HandlerContext, kind: FilingKind, account: Account) -> s
         notices = await engine.for_subject(ctx.conn, "account", account.id, kind=NOTICE_CLOSE)
         for notice in notices:
             if notice.due_at > ctx.now:
+                due = present.due_line(notice, ctx.services.tz)
                 return (
-                    f"{account_line(account)}的关停公告期尚未届满：{present.due_line(notice, ctx.services.tz)}，"
+                    f"{account_line(account)}的关停公告期尚未届满：{due}，"
                     f"{present.remaining(notice, ctx.now)}。公告期满后方可办理注销备案。"
                 )
     return ""
