@@ -4,8 +4,12 @@ the 备案表 can be downloaded later and holds every field."""
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from docx import Document
 
@@ -83,7 +87,7 @@ async def test_the_form_document_holds_every_field_and_downloads_later(
         "临江区文化和旅游发展委员会",
         "临江文旅",
         "ljwl2020",
-        "抖音",
+        "☑抖音",
         "☑变更",
         "老周调岗",
         "李科长",
@@ -113,3 +117,30 @@ async def test_the_form_document_holds_every_field_and_downloads_later(
 
     refused = await harness.say("xiaoxu", f"下载 {filing.id}")  # another unit's filing
     assert "没有找到本单位编号为" in refused[0].text
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+async def test_the_form_opens_in_libreoffice(harness: ChatHarness, tmp_path: Path) -> None:
+    await pick(harness, "laozhou", "紧急关停", "抖音「临江文旅」（运行）")
+    summary = card_of(await answer_all(harness, "laozhou", ["被责令关停", "今天"]), "请核对")
+    await harness.tap("laozhou", summary, "提交报备")
+    filing = await Filing.get()
+    found = await read(harness.services, str(filing.document_id))
+    assert found is not None
+    source = tmp_path / "form.docx"
+    source.write_bytes(found[1])
+    # Blocking is fine here: the test has nothing else to run meanwhile.
+    subprocess.run(  # noqa: ASYNC221
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    pdf = tmp_path / "form.pdf"
+    assert pdf.exists()
+    if shutil.which("pdftotext"):
+        text = subprocess.run(  # noqa: ASYNC221
+            ["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True
+        ).stdout
+        assert "13900000034" in text  # ASCII: readable even without CJK fonts
+        assert "ljwl2020" in text

@@ -7,12 +7,14 @@ from datetime import datetime
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
 
 from bot.core.context import HandlerContext
 from bot.core.outgoing import FileRef
 from bot.files import save
 from bot.flows.filing.common import policy_of
+from storage.enums import MediaPlatform
 from storage.models.filing import Filing, FilingKind
 
 EXTRA_ROWS = (
@@ -43,6 +45,8 @@ def render(filing: Filing, title: str, tz: object) -> bytes:
     style = doc.styles["Normal"]
     style.font.name = "宋体"
     style.font.size = Pt(11)
+    # Word picks the font of Chinese text from the East Asian slot, not from font.name.
+    style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")
     heading = doc.add_paragraph()
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = heading.add_run(title)
@@ -54,7 +58,7 @@ def render(filing: Filing, title: str, tz: object) -> bytes:
         ("责任主体", values.get("subject", "")),
         ("新媒体名称", values.get("name", "")),
         ("账号", values.get("account_id", "")),
-        ("所属平台", values.get("platform_text", "")),
+        ("所属平台", _platforms(values)),
         ("备案类型", kinds),
         ("备案原由", values.get("reason", "")),
         ("运营主管负责人", _person(values, "manager")),
@@ -66,8 +70,12 @@ def render(filing: Filing, title: str, tz: object) -> bytes:
         rows.append((level, opinion))
     table = doc.add_table(rows=len(rows), cols=2)
     table.style = "Table Grid"
+    table.autofit = False
+    for column, width in zip(table.columns, (Cm(4), Cm(12)), strict=True):
+        column.width = width
     for index, (label, value) in enumerate(rows):
         left, right = table.rows[index].cells
+        left.width, right.width = Cm(4), Cm(12)
         left.text = label
         left.paragraphs[0].runs[0].bold = True
         right.text = value
@@ -75,6 +83,18 @@ def render(filing: Filing, title: str, tz: object) -> bytes:
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
+
+
+def _platforms(values: dict[str, str]) -> str:
+    """The appendix's boxes: 微博 / 微信 / 抖音 / 客户端 / 其他（named）."""
+    chosen = values.get("platform", "")
+    boxes = []
+    for platform in MediaPlatform:
+        label = platform.label
+        if platform == MediaPlatform.OTHER and chosen == platform.value:
+            label += f"（{values.get('platform_name', '')}）"
+        boxes.append(("☑" if platform.value == chosen else "☐") + label)
+    return "  ".join(boxes)
 
 
 def _person(values: dict[str, str], who: str) -> str:
