@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.context import HandlerContext
-from bot.core.outgoing import FileRef, Message
+from bot.core.outgoing import FileRef
 from bot.directory import owning_unit
 from bot.flows.filing import approval, deadlines, document, registry
 from bot.flows.filing.common import account_line, parse_kind
@@ -77,11 +77,8 @@ async def download(ctx: HandlerContext, rest: str) -> None:
         ref = FileRef(file_id=stored.id, name=stored.name, size=stored.size, mime=stored.mime)
     else:
         ref = await document.store(ctx, filing)  # a draft with the opinions given so far
-    await ctx.emit.to_person(
-        ctx.actor.id,
-        Message(text=f"{approval.title_of(filing)}的备案表：", files=(ref,)),
-        platform=ctx.event.place.platform,
-    )
+    lead = f"{approval.title_of(filing)}的备案表："
+    await document.send(ctx.services, ctx.emit, ctx.actor.id, ref, lead, ctx.event.place.platform)
 
 
 @router.action("filing")

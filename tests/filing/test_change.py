@@ -17,11 +17,11 @@ async def change_operator(h: ChatHarness) -> Said:
     accounts = card_of(picked.replies, "变更备案")
     assert accounts.card is not None
     assert [b.label for b in accounts.card.buttons] == [
-        "微信「临江文旅」（运行）",
-        "抖音「临江文旅」（运行）",
-        "微博「临江文旅」（运行）",
+        "微信·临江文旅",
+        "抖音·临江文旅",
+        "微博·临江文旅",
     ]
-    form = await h.tap("laozhou", accounts, "抖音「临江文旅」（运行）")
+    form = await h.tap("laozhou", accounts, "抖音·临江文旅")
     text = "\n".join(r.text for r in form.replies)
     assert "当前登记：责任主体 临江区文化和旅游发展委员会；账号 ljwl2020" in text
     assert "哪些信息要变更？" in text

@@ -25,7 +25,7 @@ from tests.harness import ChatHarness
 
 
 async def test_report_deadline_reminds_then_escalates_to_the_head(harness: ChatHarness) -> None:
-    await pick(harness, "laozhou", "变更", "抖音「临江文旅」（运行）")
+    await pick(harness, "laozhou", "变更", "抖音·临江文旅")
     summary = card_of(
         await answer_all(harness, "laozhou", ["6", "小王", "13900000035", "调岗", "今天"]),
         "请核对",
@@ -69,7 +69,7 @@ async def test_a_half_filled_form_survives_a_restart(services: Services, demo_or
 async def test_the_form_document_holds_every_field_and_downloads_later(
     harness: ChatHarness,
 ) -> None:
-    await pick(harness, "laozhou", "变更", "抖音「临江文旅」（运行）")
+    await pick(harness, "laozhou", "变更", "抖音·临江文旅")
     summary = card_of(
         await answer_all(harness, "laozhou", ["6", "小王", "13900000035", "老周调岗", "今天"]),
         "请核对",
@@ -121,7 +121,7 @@ async def test_the_form_document_holds_every_field_and_downloads_later(
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
 async def test_the_form_opens_in_libreoffice(harness: ChatHarness, tmp_path: Path) -> None:
-    await pick(harness, "laozhou", "紧急关停", "抖音「临江文旅」（运行）")
+    await pick(harness, "laozhou", "紧急关停", "抖音·临江文旅")
     summary = card_of(await answer_all(harness, "laozhou", ["被责令关停", "今天"]), "请核对")
     await harness.tap("laozhou", summary, "提交报备")
     filing = await Filing.get()

@@ -90,7 +90,7 @@ async def test_platforms_outside_the_preset_are_refused(jiaxian: ChatHarness) ->
 async def test_jiaxian_change_deadline_is_two_working_days(jiaxian: ChatHarness) -> None:
     first = await jiaxian.say("laozhou", "备案 变更")
     accounts = card_of(first, "变更备案")
-    await jiaxian.tap("laozhou", accounts, "抖音「临江文旅」（运行）")
+    await jiaxian.tap("laozhou", accounts, "抖音·临江文旅")
     summary = card_of(
         await answer_all(jiaxian, "laozhou", ["6", "小王", "13900000035", "调岗", "2026-10-09"]),
         "请核对",

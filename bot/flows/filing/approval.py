@@ -214,8 +214,8 @@ async def _report_emergency(ctx: HandlerContext, filing: Filing) -> None:
         f"已报备{title_of(filing)}，已告知单位主要负责人和主管单位。台账已更新为“已关停”。"
         "恢复时请发送“备案 恢复上线”。",
     )
-    await ctx.emit.to_person(
-        ctx.actor.id, Message(text="备案表：", files=(ref,)), platform=ctx.event.place.platform
+    await document.send(
+        ctx.services, ctx.emit, ctx.actor.id, ref, "备案表：", ctx.event.place.platform
     )
 
 
@@ -401,11 +401,10 @@ async def _approved(ctx: HandlerContext, filing: Filing, levels: list[Level]) ->
         subject_id=filing.id,
     )
     await ctx.emit.to_person(filing.clerk_id, Message(card=stored))
-    await ctx.emit.to_person(filing.clerk_id, Message(text="备案表：", files=(ref,)))
+    await document.send(ctx.services, ctx.emit, filing.clerk_id, ref, "备案表（可打印签章）：")
     for member in await informed(ctx.conn, ctx.services):
-        await ctx.emit.to_person(
-            member.id, Message(text=f"知会：{title_of(filing)}已审批同意。", files=(ref,))
-        )
+        lead = f"知会：{title_of(filing)}已审批同意。"
+        await document.send(ctx.services, ctx.emit, member.id, ref, lead)
 
 
 async def _send_back(ctx: HandlerContext, filing: Filing, reason: str) -> None:

@@ -11,10 +11,12 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from bot.core.context import HandlerContext
-from bot.core.outgoing import FileRef
-from bot.files import save
+from bot.core.emit import Emitter
+from bot.core.outgoing import FileRef, Message
+from bot.files import download_path, save
 from bot.flows.filing.common import policy_of
-from storage.enums import MediaPlatform
+from bot.services import Services
+from storage.enums import MediaPlatform, Platform
 from storage.models.filing import Filing, FilingKind
 
 EXTRA_ROWS = (
@@ -131,3 +133,20 @@ async def store(ctx: HandlerContext, filing: Filing) -> FileRef:
     filing.document_id = ref.file_id
     await filing.save(using_db=ctx.conn, update_fields=["document_id"])
     return ref
+
+
+async def send(
+    services: Services,
+    emit: Emitter,
+    person_id: int,
+    ref: FileRef,
+    lead: str,
+    platform: Platform | None = None,
+) -> None:
+    """The document as a file, plus a signed link where the deployment has a public address
+    (WeCom app messages carry no files here, and a link also works on a desktop browser)."""
+    text = lead
+    base = (services.settings.public_url or "").rstrip("/")
+    if base:
+        text += f"\n下载链接（7天内有效）：{base}{await download_path(services, ref)}"
+    await emit.to_person(person_id, Message(text=text, files=(ref,)), platform=platform)

@@ -19,12 +19,14 @@ from bot.flows.filing.common import (
     policy_of,
 )
 from bot.flows.filing.form import SPECS
-from storage.enums import AccountStatus
+from storage.enums import AccountStatus, MediaPlatform
 from storage.models.filing import Filing, FilingKind, FilingStatus
 from storage.models.machinery import Conversation
 from storage.models.org import Account, Unit
 
 PICK_FLOW = "filing.pick"
+# The shortest button text any platform allows (WeCom template cards: 10 characters).
+BUTTON_CHARS = 10
 NOTICE_CLOSE = "filing.notice_close"
 
 
@@ -100,26 +102,33 @@ async def choose_kind(ctx: HandlerContext, kind: FilingKind) -> None:
     else:
         await ctx.save_conversation(conv, "account", data)
     caps = capabilities(ctx.event.platform)
+    listed = [f"{i}. {account_line(a)}" for i, a in enumerate(accounts, start=1)]
     intro = f"{kind.label}备案：请选择本单位的账号"
-    if caps.buttons and len(accounts) <= caps.max_buttons:
+    labels = [button_label(a) for a in accounts]
+    fits = all(len(label) <= BUTTON_CHARS for label in labels)
+    if caps.buttons and fits and len(accounts) <= caps.max_buttons:
         card = Card(
             title=f"{kind.label}备案",
-            body=intro,
+            body="\n".join([intro, *listed]),
             buttons=tuple(
                 Button(
-                    label=account_line(a),
+                    label=label,
                     action="filing.account",
                     payload={"kind": kind.value, "account": str(a.id)},
                 )
-                for a in accounts
+                for label, a in zip(labels, accounts, strict=True)
             ),
-            status="回复“取消”放弃。",
+            status="回复序号也可以；回复“取消”放弃。",
         )
         await _reply_card(ctx, card)
         return
-    lines = [intro, *(f"{i}. {account_line(a)}" for i, a in enumerate(accounts, start=1))]
+    lines = [intro, *listed]
     lines.append("请回复序号。回复“取消”放弃。")
     await ctx.reply("\n".join(lines))
+
+
+def button_label(account: Account) -> str:
+    return f"{MediaPlatform(account.platform).label}·{account.name}"
 
 
 async def _no_accounts(ctx: HandlerContext, unit: Unit, kind: FilingKind) -> None:
