@@ -52,6 +52,11 @@ async def test_internal_offices_and_people_may_not_be_the_subject(harness: ChatH
     assert "看起来是个人" in person[0].text
     other_unit = await harness.say("xiaoxu", "临江区文化和旅游发展委员会")
     assert "只能为本单位备案" in other_unit[0].text
+    short = await harness.say("xiaoxu", "临江区")
+    assert "只能为本单位备案" in short[0].text
+    ok = await harness.say("xiaoxu", "教育委员会")  # the short name is completed
+    assert "请填写新媒体名称" in ok[0].text
+    await harness.say("xiaoxu", "上一步")
     ok = await harness.say("xiaoxu", "临江区教育委员会")
     assert "请填写新媒体名称" in ok[0].text
 

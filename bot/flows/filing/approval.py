@@ -26,7 +26,7 @@ from bot.flows.filing.common import REPORT_RULE, policy_of
 from storage.enums import ChatPurpose, Role
 from storage.models.filing import Filing, FilingKind, FilingStatus
 from storage.models.machinery import CardRecord
-from storage.models.org import Account, Unit
+from storage.models.org import Account, Person, Unit
 
 DECISIONS = {"approve": "同意", "return": "退回", "reject": "不同意"}
 
@@ -223,10 +223,10 @@ async def send_step(ctx: HandlerContext, filing: Filing, levels: list[Level]) ->
     level = levels[filing.step]
     payload = {"filing": str(filing.id), "step": str(filing.step), "round": str(filing.round)}
     unit = await Unit.filter(id=filing.unit_id).using_db(ctx.conn).get()
-    clerk = ctx.actor.name if ctx.actor.id == filing.clerk_id else ""
+    clerk = await Person.filter(id=filing.clerk_id).using_db(ctx.conn).get()
     card = Card(
         title=f"请审批：{title_of(filing)}",
-        subtitle=f"{unit.name}{(' ' + clerk) if clerk else ''}提交 · {level.title}",
+        subtitle=f"{unit.name} {clerk.name}提交 · {level.title}",
         fields=fields_of(filing),
         mentions=tuple(m.mention() for m in level.approvers),
         inputs=(

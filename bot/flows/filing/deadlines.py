@@ -31,7 +31,7 @@ NOTICE_OPEN = "filing.notice_open"
 PURPOSE_TITLES = {
     REPORT: "备案报送主管单位",
     NOTICE_CLOSE: "关停公告期",
-    GOLIVE: "开设后上线",
+    GOLIVE: "上线时限",
     SUSPEND: "临时下线恢复上线",
 }
 

@@ -80,15 +80,15 @@ async def check_subject(ctx: HandlerContext, value: str, answers: Answers) -> st
             f"“{value}”是内设机构，{rule.value_text()}不得作为政务新媒体账号主体{basis}。"
             f"请填写本单位全称：{own.name}。"
         )
+    if value == own.name or (own.name.endswith(value) and _BODY_SUFFIX.search(value)):
+        return own.name  # "河西镇人民政府" for "临江区河西镇人民政府": the registry's full name
     is_person = await Person.filter(name=value).using_db(ctx.conn).exists()
     if unit is None and (is_person or not _BODY_SUFFIX.search(value)):
         raise FormError(
             f"“{value}”看起来是个人，{rule.value_text()}不得作为政务新媒体账号主体{basis}。"
             f"请填写本单位全称：{own.name}。"
         )
-    if unit is not None and unit.id != own.id:
-        raise FormError(f"只能为本单位备案，责任主体请填写：{own.name}。")
-    return value
+    raise FormError(f"只能为本单位备案，责任主体请填写：{own.name}。")
 
 
 async def check_platform(ctx: HandlerContext, value: str, answers: Answers) -> str:
