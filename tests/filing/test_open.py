@@ -84,3 +84,34 @@ async def test_open_filing_through_both_approvals(harness: ChatHarness) -> None:
     assert "已同意" in mine[0].text
     assert await AuditEntry.filter(action="filing.approve").count() == 2
     assert await AuditEntry.filter(action="account.updated").count() == 2
+
+
+async def test_a_pending_opening_holds_its_platform_and_can_be_resubmitted(
+    harness: ChatHarness,
+) -> None:
+    summary = await open_filing(harness)
+    await harness.tap("xiaoxu", summary, "提交备案")
+    # A second opening on the same platform while the first is being decided: refused.
+    first = await harness.say("xiaoxu", "备案 开设")
+    assert "请填写责任主体" in first[-1].text
+    for answer in ["同上", "临江教育", "ljjy2"]:
+        await harness.say("xiaoxu", answer)
+    refused = await harness.say("xiaoxu", "微博")
+    assert "本单位在微博的开设备案（#1「临江教育」）正在办理" in refused[0].text
+    await harness.say("xiaoxu", "取消")
+
+    head = card_of(await harness.new_messages("chenzr"), "请审批")
+    await harness.tap("chenzr", head, "退回", form={"reason": "经费来源写具体"})
+    returned = card_of(await harness.new_messages("xiaoxu"), "备案被退回")
+    await harness.tap("xiaoxu", returned, "修改后重新提交")
+    replies = []
+    for answer in ["同上"] * 10 + ["区教委年度部门预算列支", "同上", "同上"]:
+        replies = await harness.say("xiaoxu", answer)
+    summary2 = card_of(replies, "请核对")
+    assert summary2.card is not None
+    assert {f.label: f.value for f in summary2.card.fields}["经费保障"] == "区教委年度部门预算列支"
+    await harness.tap("xiaoxu", summary2, "提交备案")
+    filing = await Filing.get()
+    assert filing.round == 2
+    assert filing.status == FilingStatus.PENDING
+    assert filing.answers["plan_funding"] == "区教委年度部门预算列支"

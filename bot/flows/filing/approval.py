@@ -459,10 +459,11 @@ async def resubmit(ctx: HandlerContext) -> None:
         if filing.account_id
         else None
     )
-    fixed = {"kind": kind.value}
+    # Settled, never asked; "filing" lets the checks tell this filing from the others.
+    fixed = {"kind": kind.value, "filing": str(filing.id)}
     if account is not None:
         fixed["account"] = str(account.id)
-    registry_values = {k: values[k] for k in values if k not in ("kind", "account")}
+    registry_values = {k: values[k] for k in values if k not in ("kind", "account", "filing")}
     ctx.notify_toast("请修改后重新提交", "info")
     await forms.start(
         ctx,

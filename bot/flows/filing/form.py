@@ -14,13 +14,16 @@ from bot.flows.filing.common import REPORT_RULE, cite, policy_of, start_of_day
 from bot.timekeeping.explain import format_time
 from bot.timekeeping.runtime import timekeeping
 from storage.enums import AccountStatus, MediaPlatform
-from storage.models.filing import FilingKind
+from storage.models.filing import Filing, FilingKind, FilingStatus
 from storage.models.org import Account, Person, Unit
 
 # Words that end the name of a government body; a subject without one is likely a person.
 _BODY_SUFFIX = re.compile(
     r"(局|委|办|室|中心|政府|镇|街道|乡|院|馆|会|站|所|部|厅|处|队|社|团|盟|联|公司|区|县|市)$"
 )
+
+# An opening still being decided holds its platform.
+OPEN_STATES = [FilingStatus.PENDING, FilingStatus.RETURNED]
 
 CHANGEABLE = (
     Choice("subject", "责任主体"),
@@ -109,6 +112,19 @@ async def check_platform(ctx: HandlerContext, value: str, answers: Answers) -> s
     )
     if answers.get("account"):
         query = query.exclude(id=int(answers["account"]))
+    pending = [
+        f
+        for f in await Filing.filter(
+            unit_id=unit.id, kind=FilingKind.OPEN, status__in=OPEN_STATES
+        ).using_db(ctx.conn)
+        if (f.answers or {}).get("platform") == value and str(f.id) != answers.get("filing")
+    ]
+    if pending:
+        name = (pending[0].answers or {}).get("name", "")
+        raise FormError(
+            f"本单位在{platform.label}的开设备案（#{pending[0].id}「{name}」）正在办理，"
+            "请等它办结；要修改它，请让审批人退回后修改。"
+        )
     existing = await query.using_db(ctx.conn).first()
     if existing is not None:
         rule = policy.accounts.one_per_platform
