@@ -52,7 +52,7 @@ async def my_filings(ctx: HandlerContext, rest: str) -> None:
     lines = ["我的备案（最近20份）："]
     for f in filings:
         when = format_time(f.submitted_at, ctx.services.tz)
-        lines.append(f"#{f.id} {approval.title_of(f)}：{f.status.label}（{when}提交）")
+        lines.append(f"{approval.title_of(f)}：{f.status.label}（{when}提交）")
     lines.append(f"发送“下载 编号”获取备案表，如“下载 {filings[0].id}”。")
     await ctx.reply("\n".join(lines))
 

@@ -98,16 +98,20 @@ async def test_returned_filing_comes_back_prefilled_and_restarts_the_chain(
     await harness.say("laozhou", "同上")  # changed items: keep 运营人员
     await harness.say("laozhou", "同上")  # name: keep 小王
     summary2 = card_of(
-        await answer_all(harness, "laozhou", ["13900000099", "同上", "同上"]), "请核对"
+        await answer_all(harness, "laozhou", ["13900000099", "同上", "明天"]), "请核对"
     )
     assert summary2.card is not None
     assert {f.label: f.value for f in summary2.card.fields}["运营人员联系方式"] == "13900000099"
+    assert "账号：抖音「临江文旅」（运行）" in summary2.card.body
     resubmitted = await harness.tap("laozhou", summary2, "提交备案")
     assert any("等待主办单位（王主任）审批" in r.text for r in resubmitted.replies)
     filing = await Filing.get()
     assert filing.status == FilingStatus.PENDING
     assert filing.step == 0
     assert filing.round == 2
+    # Returned by the supervisor: the report countdown runs again, from the new date.
+    report = (await engine.for_subject(None, "filing", filing.id))[0]
+    assert "10月16日 18:00" in report.explanation
     assert await Filing.all().count() == 1
     again = card_of(await harness.new_messages("wangzr"), "请审批")
     assert again.card is not None

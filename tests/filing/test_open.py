@@ -80,7 +80,7 @@ async def test_open_filing_through_both_approvals(harness: ChatHarness) -> None:
     ledger = await harness.say("xiaoxu", "台账")
     assert "微博「临江教育」（运行）" in ledger[0].text
     mine = await harness.say("xiaoxu", "我的备案")
-    assert f"#{filing.id} 开设备案" in mine[0].text
+    assert f"开设备案 #{filing.id}「临江教育」：已同意" in mine[0].text
     assert "已同意" in mine[0].text
     assert await AuditEntry.filter(action="filing.approve").count() == 2
     assert await AuditEntry.filter(action="account.updated").count() == 2

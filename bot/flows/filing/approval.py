@@ -22,7 +22,7 @@ from bot.core.emit import card_from_record
 from bot.core.outgoing import Message
 from bot.directory import Member, members_with_role, owning_unit, unit_chat
 from bot.flows.filing import deadlines, document, registry
-from bot.flows.filing.common import REPORT_RULE, policy_of
+from bot.flows.filing.common import REPORT_RULE, account_line, policy_of
 from storage.enums import ChatPurpose, Role
 from storage.models.filing import Filing, FilingKind, FilingStatus
 from storage.models.machinery import CardRecord
@@ -148,6 +148,7 @@ async def submit(ctx: HandlerContext, answers: dict[str, str], extra: dict[str, 
         if filing is None or filing.status != FilingStatus.RETURNED:
             await ctx.reply("这份备案已经不在“已退回”状态，无需重新提交。")
             return
+        moved = filing.effective_on != effective_on
         filing.answers = values
         filing.effective_on = effective_on
         filing.round += 1
@@ -157,6 +158,7 @@ async def submit(ctx: HandlerContext, answers: dict[str, str], extra: dict[str, 
         filing.updated_at = ctx.now
         await filing.save(using_db=ctx.conn)
         await ctx.audit("filing.resubmitted", "filing", filing.id, {"round": filing.round})
+        await deadlines.restart_report(ctx, filing, moved=moved)
     else:
         filing = await Filing.create(
             using_db=ctx.conn,
@@ -475,6 +477,7 @@ async def resubmit(ctx: HandlerContext) -> None:
             "account_id": filing.account_id,
             "registry": registry_values if kind != FilingKind.OPEN else {},
             "filing_id": filing.id,
+            "account_line": account_line(account) if account is not None else "",
         },
         intro=f"修改{title_of(filing)}：原填内容已保留，不改的项回复“同上”。",
     )

@@ -67,6 +67,19 @@ async def report_line(ctx: HandlerContext, filing: Filing) -> str:
     return f"报送主管单位时限：{deadline.explanation}（{present.remaining(deadline, ctx.now)}）"
 
 
+async def restart_report(ctx: HandlerContext, filing: Filing, *, moved: bool) -> None:
+    """A resubmission: count from a moved effective date; after a return by the supervisor
+    (the countdown had ended when the filing reached them) it has to reach them again."""
+    if filing.effective_on is None or FilingKind(filing.kind) not in REPORT_RULE:
+        return
+    deadline = await _report(ctx, filing)
+    if deadline is None:
+        await start_report(ctx, filing)
+    elif moved:
+        start = start_of_day(filing.effective_on, ctx.services)
+        await engine.reschedule(ctx.services, ctx.conn, deadline.id, now=ctx.now, start_at=start)
+
+
 async def reached_supervisor(ctx: HandlerContext, filing: Filing) -> None:
     deadline = await _report(ctx, filing)
     if deadline is not None:
