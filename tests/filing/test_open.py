@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from storage.enums import AccountStatus, MediaPlatform
 from storage.models.filing import AccountHistory, Filing, FilingStatus
 from storage.models.machinery import AuditEntry, StoredFile
@@ -115,3 +117,23 @@ async def test_a_pending_opening_holds_its_platform_and_can_be_resubmitted(
     assert filing.round == 2
     assert filing.status == FilingStatus.PENDING
     assert filing.answers["plan_funding"] == "区教委年度部门预算列支"
+
+
+async def test_two_approvers_tapping_at_once_record_one_decision(harness: ChatHarness) -> None:
+    summary = await open_filing(harness)
+    await harness.tap("xiaoxu", summary, "提交备案")
+    await harness.tap("chenzr", card_of(await harness.new_messages("chenzr"), "请审批"), "同意")
+    zhang = card_of(await harness.new_messages("zhangzr"), "请审批")
+    he = card_of(await harness.new_messages("hegly"), "请审批")
+    results = await asyncio.gather(
+        harness.tap("zhangzr", zhang, "同意"),
+        harness.tap("hegly", he, "退回", form={"reason": "再核对一遍"}),
+    )
+    filing = await Filing.get()
+    decided = [op for op in filing.opinions if op["step"] == 1]
+    assert len(decided) == 1
+    assert filing.status in (FilingStatus.APPROVED, FilingStatus.RETURNED)
+    assert await Account.filter(key=f"filing-{filing.id}").count() == (
+        1 if filing.status == FilingStatus.APPROVED else 0
+    )
+    assert sorted(r.toast or "" for r in results)[0] != sorted(r.toast or "" for r in results)[1]
