@@ -36,7 +36,7 @@ async def test_close_runs_its_notice_before_cancel(harness: ChatHarness) -> None
     # 注销 too early: refused with the notice's due time.
     early = await pick(harness, "laozhou", "注销", "微博·临江文旅")
     assert "关停公告期尚未届满" in early[0].text
-    assert "11月8日 24:00" in early[0].text
+    assert "届满 11月8日 24:00" in early[0].text
 
     harness.clock.advance(timedelta(days=31))
     await engine.reconcile(harness.services)

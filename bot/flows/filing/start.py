@@ -259,9 +259,8 @@ async def _refusal(ctx: HandlerContext, kind: FilingKind, account: Account) -> s
         notices = await engine.for_subject(ctx.conn, "account", account.id, kind=NOTICE_CLOSE)
         for notice in notices:
             if notice.due_at > ctx.now:
-                due = present.due_line(notice, ctx.services.tz)
                 return (
-                    f"{account_line(account)}的关停公告期尚未届满：{due}，"
+                    f"{account_line(account)}的关停公告期尚未届满：{notice.explanation}，"
                     f"{present.remaining(notice, ctx.now)}。公告期满后方可办理注销备案。"
                 )
     return ""
