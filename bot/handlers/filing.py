@@ -16,6 +16,17 @@ from storage.models.machinery import StoredFile
 from storage.models.org import Account
 
 CLERKS = frozenset({Role.CLERK})
+# Who looks at accounts and filing forms: the clerk, the unit's leaders, the supervisors.
+READERS = frozenset(
+    {
+        Role.CLERK,
+        Role.PRINCIPAL,
+        Role.DEPUTY_LEADER,
+        Role.SECTION_CHIEF,
+        Role.SUPERVISOR_STAFF,
+        Role.ADMIN,
+    }
+)
 
 router.command(
     "备案", "办理账号开设、变更、关停、注销等备案", roles=CLERKS, menu_key="filing", order=10
@@ -23,7 +34,7 @@ router.command(
 router.flow(PICK_FLOW, "备案")(continue_pick)
 
 
-@router.command("台账", "查看本单位的政务新媒体账号", order=11)
+@router.command("台账", "查看本单位的政务新媒体账号", roles=READERS, order=11)
 async def show_registry(ctx: HandlerContext, rest: str) -> None:
     unit = await owning_unit(ctx.actor.unit.id, ctx.conn)
     accounts = await Account.filter(owner_unit_id=unit.id).using_db(ctx.conn).order_by("id")
@@ -57,7 +68,7 @@ async def my_filings(ctx: HandlerContext, rest: str) -> None:
     await ctx.reply("\n".join(lines))
 
 
-@router.command("下载", "下载备案表，如“下载 12”", order=13)
+@router.command("下载", "下载备案表，如“下载 12”", roles=READERS, order=13)
 async def download(ctx: HandlerContext, rest: str) -> None:
     number = rest.strip().lstrip("#＃")
     if not number.isdigit():
