@@ -35,6 +35,9 @@ async def test_open_filing_through_both_approvals(harness: ChatHarness) -> None:
     group = await harness.new_messages("chenzr", harness.group("ljq-jw-review"))
     assert group
     assert "陈主任" in group[-1].mentions
+    group_card = group[-1].card
+    assert group_card is not None
+    assert group_card.card_id == head_card.card.card_id  # the same card, closed together
 
     # Only the approver may tap.
     denied = await harness.tap("xiaoxu", head_card, "同意")

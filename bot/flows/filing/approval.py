@@ -265,10 +265,13 @@ async def send_step(ctx: HandlerContext, filing: Filing, levels: list[Level]) ->
         await ctx.emit.to_person(member.id, Message(card=stored))
     chat = await unit_chat(level.unit.id, level.chat_purpose, ctx.conn)
     if chat is not None:
+        # The same card in the group, with the approvers @-mentioned (a WeCom robot shows it as
+        # text; the 1:1 copies stay tappable there). Closing it closes it everywhere.
         await ctx.emit.to_chat(
             chat.id,
             Message(
-                text=f"{title_of(filing)}待{level.title.removesuffix('意见')}审批，审批卡片已私信发送。",
+                text=f"{title_of(filing)}待{level.title.removesuffix('意见')}审批。",
+                card=stored,
                 mentions=tuple(m.mention() for m in level.approvers),
             ),
         )
