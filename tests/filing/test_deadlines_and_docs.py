@@ -20,7 +20,15 @@ from bot.handlers import load_all
 from bot.services import Services
 from storage.models.filing import Filing
 from storage.models.machinery import AuditEntry
-from tests.filing.helpers import OPEN_ANSWERS, answer_all, approve_both, card_of, pick
+from storage.models.org import Account
+from tests.filing.helpers import (
+    OPEN_ANSWERS,
+    answer_all,
+    approve_both,
+    card_of,
+    open_filing,
+    pick,
+)
 from tests.harness import ChatHarness
 
 
@@ -47,6 +55,26 @@ async def test_report_deadline_reminds_then_escalates_to_the_head(harness: ChatH
     escalated = await harness.new_messages("wangzr")
     assert any("请督促经办人办理" in r.text and "已超时" in r.text for r in escalated)
     assert await AuditEntry.filter(action="filing.reminded").count() >= 2
+
+
+async def test_an_approved_opening_must_go_live_in_time(harness: ChatHarness) -> None:
+    summary = await open_filing(harness)
+    await harness.tap("xiaoxu", summary, "提交备案")
+    await approve_both(harness, head="chenzr", supervisor="zhangzr")
+    result = card_of(await harness.new_messages("xiaoxu"), "备案已同意")
+    harness.clock.advance(timedelta(days=185))  # past the 6 months
+    await engine.reconcile(harness.services)
+    await harness.drain()
+    assert any("【上线时限】「临江教育」" in r.text for r in await harness.new_messages("xiaoxu"))
+    head = await harness.new_messages("chenzr")
+    assert any("上线时限" in r.text and "请督促经办人办理" in r.text for r in head)
+    live = await harness.tap("xiaoxu", result, "已上线")
+    assert live.toast == "已登记上线"
+    account = await Account.get(name="临江教育", platform="weibo")
+    assert await engine.for_subject(None, "account", account.id, kind="filing.golive") == []
+    notice = await engine.for_subject(None, "account", account.id, kind="filing.notice_open")
+    assert len(notice) == 1
+    assert "不少于30天" in notice[0].explanation
 
 
 async def test_a_half_filled_form_survives_a_restart(services: Services, demo_org: None) -> None:

@@ -119,6 +119,9 @@ async def test_open_filing_on_feishu(bot: Feishu) -> None:
     await bot.tap("ou_laozhou", summary, "提交备案")
     await bot.wait_for_text("ou_laozhou", "等待主办单位（王主任）审批")
 
+    # The head's card is also in the unit's review group, with the head @-mentioned.
+    in_group = await bot.card("oc_wlw_review", "请审批")
+    assert "ou_wangzr" in in_group.content
     await bot.tap("ou_wangzr", await bot.card("ou_wangzr", "请审批"), "同意", {"reason": ""})
     sup = await bot.card("ou_zhangzr", "请审批")
     answer = await bot.tap("ou_zhangzr", sup, "同意", {"reason": ""})
