@@ -18,7 +18,7 @@ from storage.models.filing import Filing, FilingStatus
 from storage.models.org import Account
 from tests.adapters.wecom.conftest import AGENT_ID, CORP_ID, SECRET, TOKEN, settle, wecom_settings
 from tests.conftest import load_org_text
-from tests.fakes.wecom_callbacks import CallbackSigner, random_aes_key, text_xml
+from tests.fakes.wecom_callbacks import CallbackSigner, click_xml, random_aes_key, text_xml
 from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
 from tests.filing.platform_org import OPEN_ANSWERS, ORG
 
@@ -91,7 +91,7 @@ async def bot(services: Services, wecom: FakeWeCom) -> AsyncIterator[WeCom]:
 
 
 async def test_open_filing_on_wecom(bot: WeCom) -> None:
-    await bot.say("LaoZhou", "备案")
+    await bot.post(click_xml(CORP_ID, "LaoZhou", "filing"))  # the app menu's 办事 ▸ 备案
     # Seven kinds do not fit WeCom's six buttons: a numbered list.
     assert "1. 开设" in bot.texts("LaoZhou")
     await bot.say("LaoZhou", "1")
