@@ -13,7 +13,7 @@ from bot.timekeeping.explain import format_time
 from storage.enums import AccountStatus, Role
 from storage.models.filing import Filing, FilingKind
 from storage.models.machinery import StoredFile
-from storage.models.org import Account
+from storage.models.org import Account, Unit
 
 CLERKS = frozenset({Role.CLERK})
 # Who looks at accounts and filing forms: the clerk, the unit's leaders, the supervisors.
@@ -36,11 +36,21 @@ router.flow(PICK_FLOW, "备案")(continue_pick)
 
 @router.command("台账", "查看本单位的政务新媒体账号", roles=READERS, order=11)
 async def show_registry(ctx: HandlerContext, rest: str) -> None:
+    """The unit's accounts; supervisors also see the units they supervise."""
     unit = await owning_unit(ctx.actor.unit.id, ctx.conn)
+    units = [unit]
+    if ctx.actor.has(Role.SUPERVISOR_STAFF):
+        units += (
+            await Unit.filter(supervisor_id=unit.id, active=True).using_db(ctx.conn).order_by("id")
+        )
+    parts = [await _registry_text(ctx, u) for u in units]
+    await ctx.reply("\n\n".join(parts))
+
+
+async def _registry_text(ctx: HandlerContext, unit: Unit) -> str:
     accounts = await Account.filter(owner_unit_id=unit.id).using_db(ctx.conn).order_by("id")
     if not accounts:
-        await ctx.reply(f"{unit.name}还没有登记政务新媒体账号。开设请发送“备案 开设”。")
-        return
+        return f"{unit.name}还没有登记政务新媒体账号。开设请发送“备案 开设”。"
     lines = [f"{unit.name}政务新媒体台账（{len(accounts)}个）："]
     for i, a in enumerate(accounts, start=1):
         ops = "、".join(f"{o.get('name', '')} {o.get('phone', '')}" for o in a.operators or [])
@@ -49,7 +59,7 @@ async def show_registry(ctx: HandlerContext, rest: str) -> None:
             f"负责人：{a.manager_name or '未登记'} {a.manager_phone or ''}；"
             f"运营人员：{ops or '未登记'}"
         )
-    await ctx.reply("\n".join(lines))
+    return "\n".join(lines)
 
 
 @router.command("我的备案", "查看我提交的备案和进度", roles=CLERKS, order=12)

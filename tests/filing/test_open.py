@@ -140,3 +140,15 @@ async def test_two_approvers_tapping_at_once_record_one_decision(harness: ChatHa
         1 if filing.status == FilingStatus.APPROVED else 0
     )
     assert sorted(r.toast or "" for r in results)[0] != sorted(r.toast or "" for r in results)[1]
+
+
+async def test_supervisors_see_the_registers_of_the_units_they_supervise(
+    harness: ChatHarness,
+) -> None:
+    ledger = await harness.say("zhangzr", "台账")
+    text = ledger[0].text
+    assert "临江区人民政府办公室政务新媒体台账（2个）" in text
+    assert "临江区文化和旅游发展委员会政务新媒体台账（3个）" in text
+    assert "临江区河西镇人民政府政务新媒体台账（1个）" in text
+    own = await harness.say("laozhou", "台账")
+    assert "临江区人民政府办公室" not in own[0].text
