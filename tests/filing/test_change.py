@@ -136,3 +136,12 @@ async def test_reject_needs_a_reason_and_ends_the_filing(harness: ChatHarness) -
     assert account.operators == [{"name": "老周", "phone": "13900000036"}]
     report = (await engine.for_subject(None, "filing", filing.id, open_only=False))[0]
     assert report.status == DeadlineStatus.CANCELLED
+
+
+async def test_one_filing_at_a_time_per_account(harness: ChatHarness) -> None:
+    summary = await change_operator(harness)
+    await harness.tap("laozhou", summary, "提交备案")
+    again = await harness.say("laozhou", "备案 关停")
+    accounts = card_of(again, "关停备案")
+    refused = await harness.tap("laozhou", accounts, "抖音·临江文旅")
+    assert "的变更备案 #1正在审批" in refused.replies[0].text

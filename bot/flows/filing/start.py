@@ -235,8 +235,23 @@ def registry_values(account: Account, unit: Unit) -> dict[str, str]:
 
 
 async def _refusal(ctx: HandlerContext, kind: FilingKind, account: Account) -> str:
-    """Rules checked when the account is picked: offline once a year, notice before cancel."""
+    """Rules checked when the account is picked: one filing at a time per account, offline
+    once a year, notice before cancel."""
     policy = policy_of(ctx.services)
+    open_one = (
+        await Filing.filter(
+            account_id=account.id, status__in=[FilingStatus.PENDING, FilingStatus.RETURNED]
+        )
+        .using_db(ctx.conn)
+        .first()
+    )
+    if open_one is not None:
+        state = "已退回待修改" if open_one.status == FilingStatus.RETURNED else "正在审批"
+        label = FilingKind(open_one.kind).label
+        return (
+            f"{account_line(account)}的{label}备案 #{open_one.id}{state}，"
+            "请等它办结后再办理新的备案（发送“我的备案”查看进度）。"
+        )
     if kind == FilingKind.SUSPEND:
         limit = policy.lifecycle.temporary_offline_per_year
         year = ctx.now.astimezone(ctx.services.tz).year
