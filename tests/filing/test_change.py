@@ -145,3 +145,7 @@ async def test_one_filing_at_a_time_per_account(harness: ChatHarness) -> None:
     accounts = card_of(again, "关停备案")
     refused = await harness.tap("laozhou", accounts, "抖音·临江文旅")
     assert "的变更备案 #1正在审批" in refused.replies[0].text
+    # 紧急关停 cannot wait for it.
+    urgent = await harness.say("laozhou", "备案 紧急关停")
+    tapped = await harness.tap("laozhou", card_of(urgent, "紧急关停备案"), "抖音·临江文旅")
+    assert "紧急关停备案（1/2）请简要说明备案原由" in tapped.replies[-1].text

@@ -245,7 +245,8 @@ async def _refusal(ctx: HandlerContext, kind: FilingKind, account: Account) -> s
         .using_db(ctx.conn)
         .first()
     )
-    if open_one is not None:
+    # 紧急关停 cannot wait for another filing: it is reported whatever else is in progress.
+    if open_one is not None and kind != FilingKind.EMERGENCY:
         state = "已退回待修改" if open_one.status == FilingStatus.RETURNED else "正在审批"
         label = FilingKind(open_one.kind).label
         return (
