@@ -23,6 +23,7 @@ from bot.core.outgoing import Message
 from bot.directory import Member, members_with_role, owning_unit, unit_chat
 from bot.flows.filing import deadlines, document, registry
 from bot.flows.filing.common import REPORT_RULE, account_line, policy_of
+from bot.services import Services
 from storage.enums import ChatPurpose, Role
 from storage.models.filing import Filing, FilingKind, FilingStatus
 from storage.models.machinery import CardRecord
@@ -83,7 +84,7 @@ async def chain_problem(conn: BaseDBAsyncClient, unit: Unit) -> str:
     return ""
 
 
-async def informed(conn: BaseDBAsyncClient, services: Any) -> list[Member]:
+async def informed(conn: BaseDBAsyncClient, services: Services) -> list[Member]:
     """People the preset says are informed of filings (e.g. 网信办), beyond the approvers."""
     recipients = policy_of(services).filing.recipients.items
     people: list[Member] = []
@@ -414,7 +415,7 @@ async def _approved(ctx: HandlerContext, filing: Filing, levels: list[Level]) ->
 
 async def _send_back(ctx: HandlerContext, filing: Filing, reason: str) -> None:
     """Returned: the clerk gets a card that reopens the form, pre-filled, for correction."""
-    await deadlines.keep_report_open(ctx, filing)
+    # The report countdown keeps running: the effective date has not moved.
     card = Card(
         title=f"备案被退回：{title_of(filing)}",
         tone=Tone.ORANGE,

@@ -94,10 +94,6 @@ async def close_report(ctx: HandlerContext, filing: Filing, reason: str) -> None
         await engine.cancel(ctx.services, ctx.conn, deadline.id, now=ctx.now, reason=reason)
 
 
-async def keep_report_open(ctx: HandlerContext, filing: Filing) -> None:
-    """A returned filing keeps counting: the effective date has not moved (decisions)."""
-
-
 async def after_approval(ctx: HandlerContext, filing: Filing, account: Account | None) -> None:
     if account is None:
         return
