@@ -108,7 +108,11 @@ async def test_open_filing_on_wecom(bot: WeCom) -> None:
     assert filing.status == FilingStatus.APPROVED
     account = await Account.get(id=filing.account_id)
     assert account.status == AccountStatus.PREPARING
-    # The 备案表 as a signed link to the bot's public address.
+    # The 备案表 as a WeCom file message (uploaded as temporary media), and as a signed link.
+    (sent,) = bot.platform.api.sent(msgtype="file", touser="LaoZhou")
+    name, data = bot.platform.api.media[sent["file"]["media_id"]]
+    assert name.endswith(".docx")
+    assert data[:2] == b"PK"
     assert "下载链接（7天内有效）：https://bot.example.gov.cn/files/" in bot.texts("LaoZhou")
 
 
