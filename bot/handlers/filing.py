@@ -86,7 +86,11 @@ async def download(ctx: HandlerContext, rest: str) -> None:
         return
     filing = await Filing.filter(id=int(number)).using_db(ctx.conn).first()
     unit = await owning_unit(ctx.actor.unit.id, ctx.conn)
-    if filing is None or (filing.unit_id != unit.id and not ctx.actor.has(Role.SUPERVISOR_STAFF)):
+    supervised = False
+    if filing is not None and ctx.actor.has(Role.SUPERVISOR_STAFF):
+        owner = await Unit.filter(id=filing.unit_id).using_db(ctx.conn).first()
+        supervised = owner is not None and owner.supervisor_id == unit.id
+    if filing is None or (filing.unit_id != unit.id and not supervised):
         await ctx.reply(f"没有找到本单位编号为 {number} 的备案。发送“我的备案”可查看编号。")
         return
     stored = (

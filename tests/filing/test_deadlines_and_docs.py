@@ -145,6 +145,10 @@ async def test_the_form_document_holds_every_field_and_downloads_later(
 
     refused = await harness.say("xiaoxu", f"下载 {filing.id}")  # another unit's filing
     assert "没有找到本单位编号为" in refused[0].text
+    supervisor = await harness.say("zhangzr", f"下载 {filing.id}")  # the supervising unit
+    assert supervisor[0].text.startswith(f"变更备案 #{filing.id}")
+    outsider = await harness.say("sunke", f"下载 {filing.id}")  # supervises nobody
+    assert "没有找到本单位编号为" in outsider[0].text
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")

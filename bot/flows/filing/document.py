@@ -132,6 +132,7 @@ async def store(ctx: HandlerContext, filing: Filing) -> FileRef:
     )
     filing.document_id = ref.file_id
     await filing.save(using_db=ctx.conn, update_fields=["document_id"])
+    await ctx.audit("filing.document", "filing", filing.id, {"file": ref.file_id, "name": ref.name})
     return ref
 
 

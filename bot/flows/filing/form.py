@@ -291,7 +291,7 @@ QUESTIONS: dict[FilingKind, tuple[Question, ...]] = {
         Question(
             "changed",
             "变更事项",
-            "哪些信息要变更？",
+            "哪些信息要变更？（" + "、".join(c.label for c in CHANGEABLE) + "，可多选）",
             kind=QuestionKind.MULTI_CHOICE,
             choices=CHANGEABLE,
         ),
