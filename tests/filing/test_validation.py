@@ -11,6 +11,8 @@ from bot.app import create_app
 from bot.handlers import load_all
 from bot.services import Services
 from bot.timekeeping.runtime import TimeKeeping, install
+from storage.models.filing import Filing
+from storage.models.machinery import Conversation
 from tests.filing.helpers import answer_all, card_of
 from tests.harness import ChatHarness
 
@@ -112,3 +114,14 @@ async def test_unknown_kind_and_no_eligible_account(harness: ChatHarness) -> Non
     nothing = await harness.say("laozhou", "备案 注销")
     assert "本单位没有可以办理注销备案的账号" in nothing[0].text
     assert "注销须先办理关停备案" in nothing[0].text
+
+
+async def test_cancel_mid_form_leaves_nothing(harness: ChatHarness) -> None:
+    await start_open(harness)
+    await answer_all(harness, "xiaoxu", ["同上", "临江教育"])
+    bye = await harness.say("xiaoxu", "取消")
+    assert bye
+    assert await Conversation.all().count() == 0
+    assert await Filing.all().count() == 0
+    again = await harness.say("xiaoxu", "临江教育")  # no form any more: not taken as an answer
+    assert "请填写账号" not in again[0].text
