@@ -11,11 +11,20 @@ from bot.flows.filing.start import PICK_FLOW, begin, choose_account, choose_kind
 from bot.handlers.registry import router
 from bot.timekeeping.explain import format_time
 from storage.enums import AccountStatus, Role
-from storage.models.filing import Filing, FilingKind
+from storage.models.filing import AccountHistory, Filing, FilingKind
 from storage.models.machinery import StoredFile
 from storage.models.org import Account, Unit
 
 CLERKS = frozenset({Role.CLERK})
+FIELD_NAMES = {
+    "name": "名称",
+    "platform": "平台",
+    "platform_name": "平台名称",
+    "platform_account_id": "账号",
+    "manager_name": "运营主管负责人",
+    "manager_phone": "负责人联系方式",
+    "operators": "运营人员",
+}
 # Who looks at accounts and filing forms: the clerk, the unit's leaders, the supervisors.
 READERS = frozenset(
     {
@@ -43,8 +52,39 @@ async def show_registry(ctx: HandlerContext, rest: str) -> None:
         units += (
             await Unit.filter(supervisor_id=unit.id, active=True).using_db(ctx.conn).order_by("id")
         )
+    if rest:
+        await _history(ctx, [u.id for u in units], rest)
+        return
     parts = [await _registry_text(ctx, u) for u in units]
+    parts.append("发送“台账 账号名称”查看某个账号的变更记录。")
     await ctx.reply("\n\n".join(parts))
+
+
+async def _history(ctx: HandlerContext, unit_ids: list[int], name: str) -> None:
+    """``台账 临江文旅``: every registry change of the matching accounts, oldest first."""
+    accounts = (
+        await Account.filter(owner_unit_id__in=unit_ids, name__contains=name)
+        .using_db(ctx.conn)
+        .order_by("id")
+    )
+    if not accounts:
+        await ctx.reply(f"没有找到名称含“{name}”的账号。发送“台账”查看全部。")
+        return
+    lines: list[str] = []
+    for account in accounts:
+        lines.append(f"{account_line(account)} 变更记录：")
+        rows = await AccountHistory.filter(account_id=account.id).using_db(ctx.conn).order_by("id")
+        if not rows:
+            lines.append("  （暂无，通过备案办理的变更会记录在这里）")
+        for row in rows:
+            when = format_time(row.at, ctx.services.tz)
+            after = AccountStatus(row.status_after).label
+            before = AccountStatus(row.status_before).label if row.status_before else "新建"
+            status = f"{before}→{after}" if before != after else after
+            changed = "、".join(FIELD_NAMES.get(k, k) for k in row.changes or {})
+            detail = f"；变更：{changed}" if changed else ""
+            lines.append(f"  {when} {row.note}（{status}{detail}）")
+    await ctx.reply("\n".join(lines))
 
 
 async def _registry_text(ctx: HandlerContext, unit: Unit) -> str:

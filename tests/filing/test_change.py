@@ -66,6 +66,10 @@ async def test_change_asks_only_what_changes_and_updates_the_registry(
     history = await AccountHistory.get(account_id=account.id)
     assert history.changes["operators"][0] == [{"name": "老周", "phone": "13900000036"}]
     assert history.filing_id == filing.id
+    shown = await harness.say("laozhou", "台账 临江文旅")
+    text = shown[0].text
+    assert "抖音「临江文旅」（运行） 变更记录：" in text
+    assert f"变更备案 #{filing.id}（运行；变更：运营人员）" in text
 
 
 async def test_returned_filing_comes_back_prefilled_and_restarts_the_chain(
