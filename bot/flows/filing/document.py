@@ -150,4 +150,6 @@ async def send(
     base = (services.settings.public_url or "").rstrip("/")
     if base:
         text += f"\n下载链接（7天内有效）：{base}{await download_path(services, ref)}"
-    await emit.to_person(person_id, Message(text=text, files=(ref,)), platform=platform)
+    await emit.to_person(person_id, Message(text=text), platform=platform)
+    # The file on its own row: a retried upload never repeats the text before it.
+    await emit.to_person(person_id, Message(files=(ref,)), platform=platform)
