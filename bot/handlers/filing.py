@@ -122,6 +122,9 @@ async def my_filings(ctx: HandlerContext, rest: str) -> None:
 async def download(ctx: HandlerContext, rest: str) -> None:
     number = rest.strip().lstrip("#＃")
     if not number.isdigit():
+        if not number and ctx.actor.has(Role.CLERK):
+            await my_filings(ctx, "")  # the list ends with how to download one
+            return
         await ctx.reply("请写明备案编号，如“下载 12”。发送“我的备案”可查看编号。")
         return
     filing = await Filing.filter(id=int(number)).using_db(ctx.conn).first()

@@ -125,3 +125,10 @@ async def test_cancel_mid_form_leaves_nothing(harness: ChatHarness) -> None:
     assert await Filing.all().count() == 0
     again = await harness.say("xiaoxu", "临江教育")  # no form any more: not taken as an answer
     assert "请填写账号" not in again[0].text
+
+
+async def test_download_without_a_number_lists_the_clerks_filings(harness: ChatHarness) -> None:
+    empty = await harness.say("laozhou", "下载")
+    assert "您还没有提交过备案" in empty[0].text
+    head = await harness.say("wangzr", "下载")
+    assert "请写明备案编号" in head[0].text
