@@ -166,3 +166,15 @@ async def test_change_filing_on_feishu_returned_then_approved(bot: Feishu) -> No
     filing = await Filing.get()
     assert filing.round == 2
     assert filing.answers["reason"] == "老周调岗，即日生效"
+
+
+async def test_a_wrong_start_date_on_the_form_card_is_marked_not_a_crash(bot: Feishu) -> None:
+    await bot.say("ou_laozhou", "备案 临时下线")
+    await bot.tap("ou_laozhou", await bot.card("ou_laozhou", "请选择本单位的账号"), "抖音·临江文旅")
+    form_card = await bot.card("ou_laozhou", "临时下线备案")
+    form = {"reason": "系统升级", "start": "下周", "end": "2026-10-20 +0800"}
+    answer = await bot.tap("ou_laozhou", form_card, "下一步", form)
+    assert answer["toast"]["content"] == "有几项需要修改"
+    marked = await bot.card("ou_laozhou", "有几项需要修改")
+    assert "日期格式不正确" in marked.text
+    assert "请先填写正确的下线日期" in marked.text

@@ -148,6 +148,8 @@ async def check_phone(ctx: HandlerContext, value: str, answers: Answers) -> str:
 
 async def check_end(ctx: HandlerContext, value: str, answers: Answers) -> str:
     """A temporary offline lasts at most the preset's period (jiaxian 30 days)."""
+    if not answers.get("start"):  # a form card whose start date was itself wrong
+        raise FormError("请先填写正确的下线日期。")
     start = date.fromisoformat(answers["start"])
     end = date.fromisoformat(value)
     if end <= start:
