@@ -7,7 +7,7 @@ from bot.deadlines import engine
 from storage.models.deadlines import DeadlineStatus
 from storage.models.filing import AccountHistory, Filing, FilingStatus
 from storage.models.org import Account
-from tests.filing.helpers import answer_all, card_of
+from tests.filing.helpers import answer_all, approve_both, card_of, pick
 from tests.harness import ChatHarness, Said
 
 
@@ -153,3 +153,24 @@ async def test_one_filing_at_a_time_per_account(harness: ChatHarness) -> None:
     urgent = await harness.say("laozhou", "备案 紧急关停")
     tapped = await harness.tap("laozhou", card_of(urgent, "紧急关停备案"), "抖音·临江文旅")
     assert "紧急关停备案（1/2）请简要说明备案原由" in tapped.replies[-1].text
+
+
+async def test_a_change_touches_only_the_items_that_change(harness: ChatHarness) -> None:
+    account = await Account.get(key="ljq-wlw-douyin")
+    two = [{"name": "老周", "phone": "13900000036"}, {"name": "小王", "phone": "13900000035"}]
+    account.operators = two  # the registry import may list several operators
+    await account.save()
+    picked = await pick(harness, "laozhou", "变更", "抖音·临江文旅")
+    assert "哪些信息要变更" in picked[-1].text
+    summary = card_of(
+        await answer_all(harness, "laozhou", ["5", "赵副主任", "13900000032", "分工调整", "今天"]),
+        "请核对",
+    )
+    await harness.tap("laozhou", summary, "提交备案")
+    await approve_both(harness)
+    account = await Account.get(id=account.id)
+    assert account.manager_name == "赵副主任"
+    assert account.manager_phone == "13900000032"
+    assert account.operators == two
+    history = await AccountHistory.get(account_id=account.id)
+    assert set(history.changes) == {"manager_name", "manager_phone"}

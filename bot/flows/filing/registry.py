@@ -18,6 +18,16 @@ STATUS_AFTER = {
 }
 
 
+# Which account columns each 变更事项 may touch.
+CHANGE_COLUMNS = {
+    "name": ("name",),
+    "account_id": ("platform_account_id",),
+    "platform": ("platform", "platform_name"),
+    "manager": ("manager_name", "manager_phone"),
+    "operator": ("operators",),
+}
+
+
 def _fields(values: dict[str, str]) -> dict[str, Any]:
     """Account columns from the form's values."""
     platform = values.get("platform") or MediaPlatform.OTHER.value
@@ -60,7 +70,13 @@ async def apply(ctx: HandlerContext, filing: Filing) -> Account | None:
     before = AccountStatus(account.status)
     changes: dict[str, list[Any]] = {}
     if kind == FilingKind.CHANGE:
+        # Only the items the clerk said change: the others (e.g. a second operator the form
+        # does not show) stay as the registry has them.
+        items = set(filter(None, values.get("changed", "").split("\n")))
+        columns = {c for item in items for c in CHANGE_COLUMNS.get(item, ())}
         for name, value in _fields(values).items():
+            if name not in columns:
+                continue
             old = getattr(account, name)
             if old != value:
                 changes[name] = [_plain(old), _plain(value)]
