@@ -262,9 +262,11 @@ async def _choices(ctx: HandlerContext, question: Question, answers: Answers) ->
 
 
 def _display(question: Question, value: str) -> str:
+    # Static choices are shown by their labels (people never see the stored values).
+    labels = {} if callable(question.choices) else {c.value: c.label for c in question.choices}
     if question.kind == QuestionKind.MULTI_CHOICE:
-        return "、".join(value.split("\n")) if value else "无"
-    return value or "无"
+        return "、".join(labels.get(v, v) for v in value.split("\n")) if value else "无"
+    return labels.get(value, value) or "无"
 
 
 async def _reply_card(ctx: HandlerContext, spec: FormSpec, card: Card, kind: str) -> None:

@@ -77,6 +77,8 @@ class FakeWeCom:
         self.cards: dict[tuple[str, str], dict[str, Any]] = {}
         self.dropped_messages: list[dict[str, Any]] = []
         self.menu: dict[str, Any] | None = None
+        # Temporary media: media_id -> (file name, bytes).
+        self.media: dict[str, tuple[str, bytes]] = {}
         self._member_log: dict[str, deque[float]] = defaultdict(deque)
         self._robot_log: dict[str, deque[float]] = defaultdict(deque)
         self._seq = itertools.count(1)
@@ -92,6 +94,7 @@ class FakeWeCom:
         app.router.add_post("/cgi-bin/message/update_template_card", self._update)
         app.router.add_post("/cgi-bin/webhook/send", self._robot)
         app.router.add_post("/cgi-bin/menu/create", self._menu)
+        app.router.add_post("/cgi-bin/media/upload", self._upload)
         self._runner, self.url = await serve_on_loopback(app)
         return self.url
 
@@ -279,6 +282,10 @@ class FakeWeCom:
             if len(content.encode()) > 2048:
                 return bad("content size out of limit", 45002)
             return None
+        if msgtype == "file":
+            if (body.get("file") or {}).get("media_id") not in self.media:
+                return bad("invalid media_id", 40007)
+            return None
         if msgtype != "template_card":
             return bad("invalid msgtype", 40008)
         return self._check_card(body.get("template_card"), new=True)
@@ -311,6 +318,29 @@ class FakeWeCom:
         if len(card.get("horizontal_content_list") or []) > 6:
             return bad("horizontal_content_list too long")
         return None
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """``media/upload?type=file``: one multipart part named ``media`` with a filename."""
+        error = self._token_error(request)
+        if error is None and request.query.get("type") != "file":
+            error = {"errcode": 40004, "errmsg": "invalid media type"}
+        name, data = "", b""
+        if error is None:
+            reader = await request.multipart()
+            part = await reader.next()
+            if part is None or getattr(part, "name", None) != "media":
+                error = {"errcode": 41001, "errmsg": "media missing"}
+            else:
+                name = str(getattr(part, "filename", "") or "")
+                data = bytes(await part.read())  # type: ignore[union-attr]
+                if not name or not data:
+                    error = {"errcode": 40005, "errmsg": "empty media"}
+        if error is not None:
+            return await self._record(request, error, None)
+        media_id = f"media{next(self._seq)}"
+        self.media[media_id] = (name, data)
+        answer = {"errcode": 0, "errmsg": "ok", "type": "file", "media_id": media_id}
+        return await self._record(request, answer, {"filename": name, "size": len(data)})
 
     async def _update(self, request: web.Request) -> web.Response:
         body = await self._json(request)

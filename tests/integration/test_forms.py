@@ -120,7 +120,7 @@ async def test_one_question_at_a_time_to_a_summary_and_submit(h: ChatHarness) ->
     fields = {f.label: f.value for f in card.fields}
     assert fields == {
         "账号名称": "临江文旅",
-        "平台": "other",
+        "平台": "其他",
         "平台名称": "小红书",
         "联系电话": "13812345678",
         "备注": "无",
@@ -177,7 +177,7 @@ async def test_prefill_and_keep_word(h: ChatHarness) -> None:
     fields = {f.label: f.value for f in card.fields}
     assert fields["账号名称"] == "临江文旅"
     assert fields["联系电话"] == "023-49888888"
-    assert fields["平台"] == "weibo"
+    assert fields["平台"] == "微博"
     assert fields["开始日期"] == "2026-10-10"
 
 
@@ -203,7 +203,7 @@ async def test_edit_from_the_summary_and_stale_taps(h: ChatHarness) -> None:
     assert card is not None
     fields = {f.label: f.value for f in card.fields}
     assert fields["联系电话"] == "13900000000"
-    assert fields["平台"] == "wechat"
+    assert fields["平台"] == "微信"
     old_submit = await h.tap("xiaowang", summary[0], "提交")
     assert old_submit.toast is not None
     assert "已处理" in old_submit.toast  # the first summary was closed by 修改

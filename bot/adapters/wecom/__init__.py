@@ -32,7 +32,14 @@ def enable_wecom(services: Services) -> None:
         secret.get_secret_value(),
         services.redis,
     )
-    channel = WeComChannel(api, services.redis, services.clock)
+
+    async def load_file(file_id: str) -> bytes | None:
+        from bot import files
+
+        found = await files.read(services, file_id)
+        return found[1] if found is not None else None
+
+    channel = WeComChannel(api, services.redis, services.clock, load_file)
     services.channels[Platform.WECOM] = channel
     config = WeComCallbackConfig(
         corp_id=corp_id,

@@ -160,6 +160,31 @@ class WeComApi:
     async def create_menu(self, menu: dict[str, Any]) -> dict[str, Any]:
         return await self.call("menu/create", menu, {"agentid": str(self.agent_id)})
 
+    async def upload_file(self, name: str, data: bytes) -> str:
+        """``media/upload?type=file``: a temporary media id (valid 3 days) for a file message."""
+        for attempt in (1, 2):
+            token = await self.token()
+            form = aiohttp.FormData()
+            form.add_field("media", data, filename=name, content_type="application/octet-stream")
+            url = f"{self.base_url}/cgi-bin/media/upload"
+            params = {"access_token": token, "type": "file"}
+            try:
+                async with self._http().post(url, params=params, data=form) as resp:
+                    if resp.status != 200:
+                        raise WeComError(f"上传文件失败（HTTP {resp.status}）", status=resp.status)
+                    answer: Any = await resp.json(content_type=None)
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                raise WeComError(f"上传文件失败：{type(exc).__name__}") from exc
+            errcode = int(answer.get("errcode", 0) or 0) if isinstance(answer, dict) else -1
+            if errcode in TOKEN_ERRORS and attempt == 1:
+                if self.redis is not None:
+                    await tokens.invalidate(self.redis, self.token_name, token)
+                continue
+            if errcode != 0 or not answer.get("media_id"):
+                raise WeComError(f"上传文件失败：{errcode}", errcode=errcode or None)
+            return str(answer["media_id"])
+        raise AssertionError("unreachable")
+
     async def robot_send(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
         """Post to a group robot; the webhook key authenticates, no access token."""
         return await self._request("POST", "webhook/send", {"key": key}, body)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
@@ -26,13 +27,17 @@ from bot.adapters.wecom.render import (
 )
 from bot.cards.model import Card
 from bot.clock import Clock
-from bot.core.outgoing import Message, OutboxPayload
+from bot.core.outgoing import FileRef, Message, OutboxPayload
 from bot.directory import identity_for
 from storage.enums import Platform
 from storage.models.machinery import CardDelivery, OutboxMessage
 from storage.models.org import Chat
 
 log = logging.getLogger(__name__)
+
+# Reads a stored document's bytes (None when it is gone); see bot/files.py.
+LoadFile = Callable[[str], Awaitable[bytes | None]]
+MAX_FILE_BYTES = 20 * 1024 * 1024
 
 MEMBER_BUDGET = "wecom-member"
 MEMBER_LIMITS = [(30, 60.0), (1000, 3600.0)]
@@ -60,10 +65,13 @@ class WeComChannel:
 
     platform = Platform.WECOM
 
-    def __init__(self, api: WeComApi, redis: Redis, clock: Clock) -> None:
+    def __init__(
+        self, api: WeComApi, redis: Redis, clock: Clock, load_file: LoadFile | None = None
+    ) -> None:
         self.api = api
         self.redis = redis
         self.clock = clock
+        self.load_file = load_file
 
     async def aclose(self) -> None:
         await self.api.aclose()
@@ -107,6 +115,37 @@ class WeComChannel:
             )
 
     async def _send(self, row: OutboxMessage, message: Message, userid: str) -> Delivered:
+        delivered = Delivered()
+        if message.text or message.card is not None or not message.files:
+            delivered = await self._send_one(row, message, userid)
+        # Documents follow as file messages (uploaded as temporary media, reused for 2 days).
+        for ref in message.files:
+            body = {
+                "touser": userid,
+                "msgtype": "file",
+                "agentid": self.api.agent_id,
+                "file": {"media_id": await self._media_id(ref)},
+            }
+            await self._take_member(userid)
+            await self.api.send_message(body)
+        return delivered
+
+    async def _media_id(self, ref: FileRef) -> str:
+        cache = f"wecom:media:{self.api.agent_id}:{ref.file_id}"
+        cached = await self.redis.get(cache)
+        if cached:
+            return cached.decode() if isinstance(cached, bytes) else str(cached)
+        data = await self.load_file(ref.file_id) if self.load_file is not None else None
+        if not data:
+            raise DeliveryError(f"文件「{ref.name}」已不存在，无法发送", retry_after=None)
+        if len(data) > MAX_FILE_BYTES:
+            raise DeliveryError(f"文件「{ref.name}」超过企业微信 20MB 上限", retry_after=None)
+        media_id = await self.api.upload_file(ref.name, data)
+        # Temporary media lives 3 days; reuse it for 2.
+        await self.redis.set(cache, media_id, ex=2 * 24 * 3600)
+        return media_id
+
+    async def _send_one(self, row: OutboxMessage, message: Message, userid: str) -> Delivered:
         card = message.card
         task_id = None
         if card is not None and card.buttons and card.card_id is not None:

@@ -50,8 +50,9 @@ async def test_menu_push_installs_the_five_entries(fake_wecom: FakeWeCom, tmp_pa
     subs = [s["name"] for s in fake_wecom.menu["button"][0]["sub_button"]]
     assert sorted([*labels[1:], *subs]) == sorted(MENU_ITEMS)
     assert "已安装企业微信应用菜单" in out
-    # Only 帮助 has a command today; the admin is told which entries do nothing yet.
-    assert "备案（filing）" in out
+    # The admin is told which entries do nothing yet; 帮助 and 备案 have commands.
+    assert "送审（review）" in out
+    assert "备案（filing）" not in out
     assert "帮助（help）" not in out
 
 

@@ -1,0 +1,44 @@
+"""Where the preset names the 网信办 among the recipients (yongchuan 第十二条), it is informed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_app
+from bot.handlers import load_all
+from bot.services import Services
+from bot.timekeeping.runtime import TimeKeeping, install
+from tests.filing.helpers import answer_all, approve_both, card_of, open_filing, pick
+from tests.harness import ChatHarness
+
+
+@pytest.fixture
+async def yongchuan(services: Services, demo_org: None) -> AsyncIterator[ChatHarness]:
+    settings = services.settings.model_copy(update={"policy": "yongchuan"})
+    install(services, TimeKeeping.from_settings(settings))
+    app = create_app(services, load_all(), console=True)
+    async with TestClient(TestServer(app)) as client:
+        yield ChatHarness(client, services)
+
+
+async def test_the_cyberspace_office_is_informed_of_an_approved_filing(
+    yongchuan: ChatHarness,
+) -> None:
+    summary = await open_filing(yongchuan)
+    await yongchuan.tap("xiaoxu", summary, "提交备案")
+    await approve_both(yongchuan, head="chenzr", supervisor="zhangzr")
+    informed = await yongchuan.new_messages("sunke")
+    assert any("知会：开设备案 #1「临江教育」已审批同意" in m.text for m in informed)
+    assert card_of(await yongchuan.new_messages("xiaoxu"), "备案已同意").card is not None
+
+
+async def test_yongchuan_closure_notice_is_fifteen_working_days(yongchuan: ChatHarness) -> None:
+    await pick(yongchuan, "laozhou", "关停", "微博·临江文旅")
+    replies = await answer_all(yongchuan, "laozhou", ["整合", "迁移至微信", "首页公告", "今天"])
+    summary = card_of(replies, "请核对")
+    assert summary.card is not None
+    assert "永川区政务新媒体管理办法（试行）》第十一条" in summary.card.body
+    assert "15个工作日" in summary.card.body

@@ -1,0 +1,99 @@
+"""关停 → notice period → 注销; 临时下线 (once a year, 30 days) → 恢复上线; 紧急关停 reported."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.deadlines import engine
+from storage.enums import AccountStatus
+from storage.models.filing import AccountHistory, Filing, FilingKind, FilingStatus
+from storage.models.machinery import StoredFile
+from storage.models.org import Account
+from tests.filing.helpers import answer_all, approve_both, card_of, pick
+from tests.harness import ChatHarness
+
+WEIBO = "微博·临江文旅"
+
+
+async def test_close_runs_its_notice_before_cancel(harness: ChatHarness) -> None:
+    await pick(harness, "laozhou", "关停", WEIBO)
+    summary = card_of(
+        await answer_all(
+            harness,
+            "laozhou",
+            ["整合到微信公众号", "内容迁移至“临江文旅”微信公众号", "首页置顶关停公告", "今天"],
+        ),
+        "请核对",
+    )
+    assert summary.card is not None
+    assert "关停公告期" in summary.card.body
+    assert "届满后方可办理注销" in summary.card.body
+    await harness.tap("laozhou", summary, "提交备案")
+    await approve_both(harness)
+    account = await Account.get(key="ljq-wlw-weibo")
+    assert account.status == AccountStatus.CLOSING
+
+    # 注销 too early: refused with the notice's due time.
+    early = await pick(harness, "laozhou", "注销", "微博·临江文旅")
+    assert "关停公告期尚未届满" in early[0].text
+    assert "届满 11月8日 24:00" in early[0].text
+
+    harness.clock.advance(timedelta(days=31))
+    await engine.reconcile(harness.services)
+    await harness.drain()
+    assert (await Account.get(id=account.id)).status == AccountStatus.CLOSED
+    told = await harness.new_messages("laozhou")
+    assert any("关停公告期已届满" in r.text and "备案 注销" in r.text for r in told)
+
+    await pick(harness, "laozhou", "注销", "微博·临江文旅")
+    summary = card_of(
+        await answer_all(harness, "laozhou", ["公告期满", "已迁移", "已公告30天", "今天"]), "请核对"
+    )
+    await harness.tap("laozhou", summary, "提交备案")
+    await approve_both(harness)
+    assert (await Account.get(id=account.id)).status == AccountStatus.CANCELLED
+    history = await AccountHistory.filter(account_id=account.id).order_by("id")
+    assert [h.status_after for h in history] == ["closing", "closed", "cancelled"]
+
+
+async def test_temporary_offline_at_most_30_days_and_once_a_year(harness: ChatHarness) -> None:
+    await pick(harness, "laozhou", "临时下线", "微信·临江文旅")
+    await answer_all(harness, "laozhou", ["系统升级", "10月12日"])
+    too_long = await harness.say("laozhou", "12月31日")
+    assert "临时下线时间最长30日" in too_long[0].text
+    assert "第八条（一）" in too_long[0].text
+    summary = card_of(await harness.say("laozhou", "10月20日"), "请核对")
+    await harness.tap("laozhou", summary, "提交备案")
+    await approve_both(harness)
+    account = await Account.get(key="ljq-wlw-wechat")
+    assert account.status == AccountStatus.SUSPENDED
+
+    await pick(harness, "laozhou", "恢复上线", "微信·临江文旅")
+    summary = card_of(await answer_all(harness, "laozhou", ["升级完成", "10月20日"]), "请核对")
+    await harness.tap("laozhou", summary, "提交备案")
+    await approve_both(harness)
+    assert (await Account.get(id=account.id)).status == AccountStatus.RUNNING
+    suspend = await engine.for_subject(None, "account", account.id, kind="filing.suspend")
+    assert suspend == []  # the offline countdown ended with the resume
+
+    again = await pick(harness, "laozhou", "临时下线", "微信·临江文旅")
+    assert "今年已临时下线1次，每年最多1次" in again[0].text
+    assert "紧急关停" in again[0].text  # not counted: offered instead
+
+
+async def test_emergency_shutdown_is_reported_not_approved(harness: ChatHarness) -> None:
+    await pick(harness, "laozhou", "紧急关停", "抖音·临江文旅")
+    summary = card_of(await answer_all(harness, "laozhou", ["被平台责令关停", "今天"]), "请核对")
+    assert summary.card is not None
+    assert "紧急关停为事后报备" in summary.card.body
+    done = await harness.tap("laozhou", summary, "提交报备")
+    assert any("已报备" in r.text for r in done.replies)
+    filing = await Filing.get()
+    assert filing.kind == FilingKind.EMERGENCY
+    assert filing.status == FilingStatus.REPORTED
+    assert (await Account.get(key="ljq-wlw-douyin")).status == AccountStatus.CLOSED
+    for person in ("wangzr", "zhangzr", "zhoufzr"):
+        info = card_of(await harness.new_messages(person), "紧急关停报备")
+        assert info.card is not None
+        assert not info.card.buttons
+    assert await StoredFile.filter(subject_type="filing", subject_id=str(filing.id)).exists()

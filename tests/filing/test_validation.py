@@ -1,0 +1,134 @@
+"""Every refusal of issue 5 (3), each with a Chinese reason citing its article."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_app
+from bot.handlers import load_all
+from bot.services import Services
+from bot.timekeeping.runtime import TimeKeeping, install
+from storage.models.filing import Filing
+from storage.models.machinery import Conversation
+from tests.filing.helpers import answer_all, card_of
+from tests.harness import ChatHarness
+
+
+async def start_open(h: ChatHarness, person: str = "xiaoxu") -> None:
+    first = await h.say(person, "备案")
+    await h.tap(person, card_of(first, "备案"), "开设")
+
+
+async def test_phone_numbers_are_checked_with_the_article(harness: ChatHarness) -> None:
+    await start_open(harness)
+    await answer_all(harness, "xiaoxu", ["同上", "临江教育", "ljjy", "微博", "发布信息", "黄科长"])
+    refused = await harness.say("xiaoxu", "1390000")
+    assert "联系方式格式不正确" in refused[0].text
+    assert "附件" in refused[0].text
+    assert "请重新回复负责人联系方式" in refused[0].text
+    accepted = await harness.say("xiaoxu", "023-4988 8888")
+    assert "请填写运营人员姓名" in accepted[0].text
+
+
+async def test_a_second_account_on_the_same_platform_is_refused(harness: ChatHarness) -> None:
+    await start_open(harness)
+    await answer_all(harness, "xiaoxu", ["同上", "临江教育", "ljjy2"])
+    refused = await harness.say("xiaoxu", "微信")
+    text = refused[0].text
+    assert "本单位在微信已有账号「临江教育」" in text
+    assert "只开设一个" in text
+    assert "第七条" in text
+    assert "备案 变更" in text  # 变更 offered instead
+
+
+async def test_internal_offices_and_people_may_not_be_the_subject(harness: ChatHarness) -> None:
+    await start_open(harness)
+    office = await harness.say("xiaoxu", "区教委办公室")
+    assert "内设机构" in office[0].text
+    assert "不得作为政务新媒体账号主体" in office[0].text
+    assert "临江区教育委员会" in office[0].text
+    person = await harness.say("xiaoxu", "黄科长")
+    assert "看起来是个人" in person[0].text
+    other_unit = await harness.say("xiaoxu", "临江区文化和旅游发展委员会")
+    assert "只能为本单位备案" in other_unit[0].text
+    short = await harness.say("xiaoxu", "临江区")
+    assert "只能为本单位备案" in short[0].text
+    ok = await harness.say("xiaoxu", "教育委员会")  # the short name is completed
+    assert "请填写新媒体名称" in ok[0].text
+    await harness.say("xiaoxu", "上一步")
+    ok = await harness.say("xiaoxu", "临江区教育委员会")
+    assert "请填写新媒体名称" in ok[0].text
+
+
+async def test_names_that_differ_across_platforms_are_warned_not_refused(
+    harness: ChatHarness,
+) -> None:
+    await start_open(harness)
+    answers = ["同上", "临江教育发布", "ljjyfb", "抖音", "短视频宣传", "黄科长", "13900000043"]
+    answers += ["小徐", "13900000044", "林副主任", "预算", "三审三校", "小徐"]
+    summary = card_of(await answer_all(harness, "xiaoxu", answers), "请核对")
+    assert summary.card is not None
+    assert "本单位其他平台账号名称为「临江教育」，与「临江教育发布」不一致" in summary.card.body
+    assert "提交备案" in [b.label for b in summary.card.buttons]
+
+
+@pytest.fixture
+async def jiaxian(services: Services, demo_org: None) -> AsyncIterator[ChatHarness]:
+    install(
+        services,
+        TimeKeeping.from_settings(services.settings.model_copy(update={"policy": "jiaxian"})),
+    )
+    app = create_app(services, load_all(), console=True)
+    async with TestClient(TestServer(app)) as client:
+        yield ChatHarness(client, services)
+
+
+async def test_platforms_outside_the_preset_are_refused(jiaxian: ChatHarness) -> None:
+    await start_open(jiaxian)
+    await answer_all(jiaxian, "xiaoxu", ["同上", "临江教育", "www"])
+    refused = await jiaxian.say("xiaoxu", "网站")
+    assert "网站不在本地政务新媒体平台范围（微博、微信、抖音、客户端、其他）内" in refused[0].text
+    assert "佳县政务新媒体管理办法" in refused[0].text
+
+
+async def test_jiaxian_change_deadline_is_two_working_days(jiaxian: ChatHarness) -> None:
+    first = await jiaxian.say("laozhou", "备案 变更")
+    accounts = card_of(first, "变更备案")
+    await jiaxian.tap("laozhou", accounts, "抖音·临江文旅")
+    summary = card_of(
+        await answer_all(jiaxian, "laozhou", ["6", "小王", "13900000035", "调岗", "2026-10-09"]),
+        "请核对",
+    )
+    assert summary.card is not None
+    assert "备案须在 10月12日 18:00 前报送主管单位" in summary.card.body
+    assert "第八条（五）" in summary.card.body
+
+
+async def test_unknown_kind_and_no_eligible_account(harness: ChatHarness) -> None:
+    unknown = await harness.say("laozhou", "备案 改名")
+    assert "没有“改名”这种备案类型" in unknown[0].text
+    await harness.say("laozhou", "取消")
+    nothing = await harness.say("laozhou", "备案 注销")
+    assert "本单位没有可以办理注销备案的账号" in nothing[0].text
+    assert "注销须先办理关停备案" in nothing[0].text
+
+
+async def test_cancel_mid_form_leaves_nothing(harness: ChatHarness) -> None:
+    await start_open(harness)
+    await answer_all(harness, "xiaoxu", ["同上", "临江教育"])
+    bye = await harness.say("xiaoxu", "取消")
+    assert bye
+    assert await Conversation.all().count() == 0
+    assert await Filing.all().count() == 0
+    again = await harness.say("xiaoxu", "临江教育")  # no form any more: not taken as an answer
+    assert "请填写账号" not in again[0].text
+
+
+async def test_download_without_a_number_lists_the_clerks_filings(harness: ChatHarness) -> None:
+    empty = await harness.say("laozhou", "下载")
+    assert "您还没有提交过备案" in empty[0].text
+    head = await harness.say("wangzr", "下载")
+    assert "请写明备案编号" in head[0].text
