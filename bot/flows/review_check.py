@@ -146,9 +146,7 @@ def looks_like_dates(digits: str) -> bool:
         chunks = [digits[i : i + 8] for i in range(0, len(digits), 8)]
         if all(_valid_ymd(c) for c in chunks):
             return True
-    if len(digits) in (12, 14) and _valid_ymd(digits[:8]):
-        return True
-    return False
+    return bool(len(digits) in (12, 14) and _valid_ymd(digits[:8]))
 
 
 # ---- patterns ----------------------------------------------------------------------------------
