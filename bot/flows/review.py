@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -196,9 +196,13 @@ async def earlier_approvers(conn: BaseDBAsyncClient, post: Post) -> set[int]:
 
 
 def run_check(services: Services, title: str, text: str, repost: bool, source: str) -> CheckResult:
-    return check_post(
-        CheckInput(text=f"{title}\n{text}", repost=repost, source=source),
-        sensitive_words=options(services).words(),
+    """The title and the text checked apart, so places read 标题第3字 / 正文第2行第5字."""
+    words = options(services).words()
+    in_title = check_post(CheckInput(text=title), sensitive_words=words)
+    in_text = check_post(CheckInput(text=text, repost=repost, source=source), sensitive_words=words)
+    return CheckResult(
+        findings=tuple(replace(f, part="标题") for f in in_title.findings)
+        + tuple(replace(f, part="正文") if f.start >= 0 else f for f in in_text.findings)
     )
 
 
@@ -463,7 +467,13 @@ def finding_lines(findings: Sequence[dict[str, Any]], limit: int = 8) -> list[st
     lines = []
     for i, raw in enumerate(findings[:limit], start=1):
         kind = FindingKind(str(raw["kind"]))
-        where = f"第{raw['line']}行第{raw['column']}字 " if int(raw["start"]) >= 0 else ""
+        part = str(raw.get("part", ""))
+        if int(raw["start"]) < 0:
+            where = ""
+        elif part == "标题":
+            where = f"标题第{raw['column']}字 "
+        else:
+            where = f"{part}第{raw['line']}行第{raw['column']}字 "
         shown = f"：“{raw['excerpt']}”" if raw.get("excerpt") else ""
         lines.append(f"{i}. {where}{kind.label}{shown}")
     if len(findings) > limit:

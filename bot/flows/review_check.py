@@ -67,12 +67,15 @@ class Finding:
     excerpt: str  # the surrounding words, with the match masked where it is personal data
     match: str
     advice: str
+    part: str = ""  # "标题" / "正文" when the caller checks them separately
 
     @property
     def where(self) -> str:
         if self.start < 0:
             return "整篇"
-        return f"第{self.line}行第{self.column}字"
+        if self.part == "标题":
+            return f"标题第{self.column}字"
+        return f"{self.part}第{self.line}行第{self.column}字"
 
     def describe(self) -> str:
         """第2行第15字 手机号：“…联系电话138****5678，欢迎…” — 请删除或改为单位办公电话。"""
@@ -89,6 +92,7 @@ class Finding:
             "column": self.column,
             "excerpt": self.excerpt,
             "advice": self.advice,
+            "part": self.part,
         }
 
 

@@ -416,15 +416,13 @@ async def _edit(ctx: HandlerContext, post_id: int, expected: PostStatus) -> None
     if await ctx.conversation(lock=False) is not None:
         raise ReviewError("您还有一件事没办完，请先完成或回复“取消”。")
     version = await flow.current_version(ctx.conn, post)
+    chosen = await _labels_of(ctx, post.account_ids)
+    choices = await account_choices(ctx, {})
     prefill = {
         "title": version.title,
         "text": version.text,
         "link": version.link,
-        "accounts": "\n".join(
-            c.value
-            for c in await account_choices(ctx, {})
-            if c.value in await _labels_of(ctx, post.account_ids)
-        ),
+        "accounts": "\n".join(c.value for c in choices if c.value in chosen),
         "kind": REPOST if post.repost else ORIGINAL,
         "source": post.source,
         "major": "是" if post.major_policy else "否",
@@ -439,7 +437,7 @@ async def _edit(ctx: HandlerContext, post_id: int, expected: PostStatus) -> None
         ctx,
         SPEC,
         answers=answers,
-        prefill={k: v for k, v in prefill.items() if v},
+        prefill={k: v for k, v in prefill.items() if v or k == "link"},
         extra={"post_id": post.id},
         intro="请逐项修改，不改的项回复“同上”。修改后会重新自检。",
     )
