@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
+from bot import outbox
 from bot.cards.model import Card
+from bot.clock import ManualClock
+from storage.enums import OutboxStatus
+from storage.models.machinery import OutboxMessage
 from bot.flows import review as review_flow
 from bot.services import Services
 from bot.timekeeping.runtime import EXTRAS_KEY
@@ -57,3 +64,21 @@ def use_policy(services: Services, preset: str, **options: object) -> None:
     services.settings = services.settings.model_copy(update={"policy": preset})
     services.extras.pop(EXTRAS_KEY, None)
     services.extras[review_flow.OPTIONS_KEY] = review_flow.ReviewOptions(**options)  # type: ignore[arg-type]
+
+
+async def deliver_all(services: Services, rounds: int = 40) -> None:
+    """Deliver everything, waiting out the platforms' per-person rate budgets (real seconds in
+    Redis; the ManualClock is moved on too so postponed rows come due)."""
+    for _ in range(rounds):
+        await services.wait_background()
+        while await outbox.drain(services):
+            pass
+        if not await OutboxMessage.filter(status=OutboxStatus.PENDING).exists():
+            return
+        await asyncio.sleep(0.25)
+        assert isinstance(services.clock, ManualClock)
+        services.clock.advance(timedelta(seconds=1))
+    pending = await OutboxMessage.filter(status=OutboxStatus.PENDING).values_list(
+        "last_error", flat=True
+    )
+    raise AssertionError(f"outbox still pending: {pending}")
