@@ -317,12 +317,11 @@ async def deliver_card(w: Work, post: Post, approver: Member, card: Card, lead: 
     mention = (approver.mention(),)
     if chat is not None:
         await w.emit.to_chat(chat.id, Message(text=lead, card=card, mentions=mention))
-    platforms = await w.emit.person_platforms(approver.id)
-    best = platforms[0] if platforms else None
-    if best is None:
-        return
-    if chat is None or best == Platform.WECOM or not chat_reachable(chat, best):
-        await w.emit.to_person(approver.id, Message(text=lead, card=card), platform=best)
+    # Every platform the approver uses must offer a tappable card: a group card where the
+    # group carries cards (console, Feishu), else a 1:1 copy (WeCom robots post markdown).
+    for platform in await w.emit.person_platforms(approver.id):
+        if chat is None or platform == Platform.WECOM or not chat_reachable(chat, platform):
+            await w.emit.to_person(approver.id, Message(text=lead, card=card), platform=platform)
 
 
 # ---- cards -------------------------------------------------------------------------------------
@@ -615,7 +614,6 @@ async def decide(
             f"《{post.title}》{step.level_name}不予发布（{actor.name}）。理由：{comment}",
         )
     card = await close_step_card(w, post, step, author, status)
-    await refresh_author_card(w, post)
     return toast, card
 
 
@@ -649,8 +647,23 @@ async def close_step_card(
     return await w.emit.update_card(step.card_id, card, close=True)
 
 
+def author_platform(post: Post) -> Platform | None:
+    try:
+        return Platform(post.author_platform) if post.author_platform else None
+    except ValueError:
+        return None
+
+
+async def to_author(w: Work, post: Post, message: Message) -> None:
+    """Back to the platform the author submitted on, if it is still enabled."""
+    platform = author_platform(post)
+    if platform not in w.services.channels:
+        platform = None
+    await w.emit.to_person(post.author_id, message, platform=platform)
+
+
 async def _tell_author(w: Work, post: Post, author: Member, text: str) -> None:
-    await w.emit.to_person(author.id, Message(text=text))
+    await to_author(w, post, Message(text=text))
 
 
 async def _tell_author_approved(w: Work, post: Post, author: Member) -> None:
@@ -682,7 +695,7 @@ async def _tell_author_approved(w: Work, post: Post, author: Member) -> None:
         subject_type="post",
         subject_id=post.id,
     )
-    await w.emit.to_person(author.id, Message(card=card))
+    await to_author(w, post, Message(card=card))
 
 
 async def _tell_author_returned(
@@ -711,21 +724,12 @@ async def _tell_author_returned(
         subject_type="post",
         subject_id=post.id,
     )
-    await w.emit.to_person(author.id, Message(card=card))
+    await to_author(w, post, Message(card=card))
 
 
+# The author's card is not re-rendered on progress: on WeCom an update without the tap's
+# ResponseCode is a new message, and the author already gets one message per decision.
 AUTHOR_CARD_KIND = "review.author"
-
-
-async def refresh_author_card(w: Work, post: Post) -> None:
-    from storage.models.machinery import CardRecord
-
-    records = await CardRecord.filter(
-        kind=AUTHOR_CARD_KIND, subject_type="post", subject_id=str(post.id), status="open"
-    ).using_db(w.conn)
-    for record in records:
-        card = await author_card(w, post)
-        await w.emit.update_card(record.id, card, close=not card.buttons)
 
 
 # ---- hand-over, withdrawal, urging -------------------------------------------------------------
@@ -809,7 +813,6 @@ async def withdraw(w: Work, actor: Member, post_id: int) -> str:
                 approver.id, Message(text=f"{actor.name}已撤回《{post.title}》，无需再审核。")
             )
     await w.audit("review.withdrawn", "post", post.id, {"version": post.version})
-    await refresh_author_card(w, post)
     return "已撤回"
 
 
@@ -885,7 +888,6 @@ async def record_published(w: Work, actor: Member, post_id: int, link: str) -> s
     await w.audit(
         "review.published", "post", post.id, {"link": link, "accounts": list(post.account_ids)}
     )
-    await refresh_author_card(w, post)
     return f"已登记发布：{await account_names(w.conn, post.account_ids)}"
 
 

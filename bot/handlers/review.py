@@ -183,6 +183,7 @@ async def on_form_complete(ctx: HandlerContext, answers: Answers, extra: dict[st
         post = await Post.create(
             using_db=ctx.conn,
             author_id=ctx.actor.id,
+            author_platform=ctx.event.platform.value,
             unit_id=ctx.actor.unit.id,
             title=answers["title"],
             status=PostStatus.DRAFT,
@@ -597,8 +598,9 @@ async def on_review_deadline(sctx: StepContext) -> None:
     # Escalation: a deputy may now decide in the approver's place, or the next level hears.
     notified = await _escalate(w, post, step, approver)
     names = "、".join(m.name for m in notified) or "无人可通知"
-    await w.emit.to_person(
-        author.id,
+    await flow.to_author(
+        w,
+        post,
         Message(text=f"《{post.title}》{step.level_name}仍未处理（{waited}），已通知{names}。"),
     )
     await audit(

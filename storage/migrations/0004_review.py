@@ -31,6 +31,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('author_id', fields.IntField(db_index=True)),
+                ('author_platform', fields.CharField(default='', max_length=16)),
                 ('unit_id', fields.IntField()),
                 ('title', fields.CharField(max_length=200)),
                 ('status', fields.CharEnumField(default=PostStatus.DRAFT, description='DRAFT: draft\nIN_REVIEW: in_review\nRETURNED: returned\nAPPROVED: approved\nREJECTED: rejected\nWITHDRAWN: withdrawn\nPUBLISHED: published', enum_type=PostStatus, max_length=16)),

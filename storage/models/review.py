@@ -57,6 +57,8 @@ class Post(Model):
 
     id = fields.IntField(primary_key=True)
     author_id = fields.IntField(db_index=True)
+    # Where the author submitted: their notifications go back there.
+    author_platform = fields.CharField(max_length=16, default="")
     unit_id = fields.IntField()  # the author's unit (its roles make the review chain)
     title = fields.CharField(max_length=200)
     status = fields.CharEnumField(PostStatus, max_length=16, default=PostStatus.DRAFT)

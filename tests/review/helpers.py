@@ -8,11 +8,11 @@ from datetime import timedelta
 from bot import outbox
 from bot.cards.model import Card
 from bot.clock import ManualClock
-from storage.enums import OutboxStatus
-from storage.models.machinery import OutboxMessage
 from bot.flows import review as review_flow
 from bot.services import Services
 from bot.timekeeping.runtime import EXTRAS_KEY
+from storage.enums import OutboxStatus
+from storage.models.machinery import OutboxMessage
 from tests.harness import ChatHarness, Said, Tapped
 
 GROUP = "group:ljq-wlw-review"

@@ -8,16 +8,9 @@ from __future__ import annotations
 
 from bot.services import Services
 from storage.models.review import Post, PostStatus, ReviewStep
-from tests.adapters.feishu.conftest import (  # noqa: F401  (fixtures used by name)
-    bot_client,
-    events_url,
-    fake_feishu,
-    feishu,
-)
-from tests.review.helpers import deliver_all
 from tests.conftest import load_org_text
 from tests.fakes.feishu_server import FakeFeishu
-from tests.review.helpers import use_policy
+from tests.review.helpers import deliver_all, use_policy
 
 ORG = """
 units:
