@@ -298,3 +298,56 @@ async def test_full_text_on_request(harness: ChatHarness) -> None:
     dm = await harness.messages("likz")
     assert long_text in dm[-1].text
     assert (await ReviewStep.get(id=1)).status == StepStatus.PENDING
+
+
+async def test_dongguan_chain_on_the_console(harness: ChatHarness, services: Services) -> None:
+    # dongguan 三（一）: 编辑人员初审 → 业务科室负责人复审 → 主要领导或指定分管领导终审.
+    use_policy(services, "dongguan")
+    await submit(harness, "xiaowang", title="桃花节开幕", text=TEXT)
+    expected = [("laozhou", "初审"), ("likz", "复审"), ("wangzr", "终审")]
+    for person, level in expected:
+        card = await review_card(harness, person)
+        assert card.title == f"{level}：《桃花节开幕》"
+        assert card.mentions[0].name in ("老周", "李科长", "王主任")
+        await harness.tap(person, card, "通过", chat=GROUP)
+    post = await Post.get(id=1)
+    assert (post.status, post.policy_id) == (PostStatus.APPROVED, "dongguan")
+    # dongguan's 终审 vouches for what its article says, not yongchuan's five 关.
+    trail = (await harness.say("xiaowang", "审核记录"))[-1].to_text()
+    assert "终审：王主任 通过" in trail
+
+
+async def test_beibei_major_policy_needs_consent_after_final(
+    harness: ChatHarness, services: Services
+) -> None:
+    use_policy(services, "beibei")
+    tapped = await submit(harness, "xiaowang", title="重大政策解读", text=TEXT, major="是")
+    assert tapped.toast == "已提交"
+    post = await Post.get(id=1)
+    assert [lv["name"] for lv in post.levels] == ["初审", "复审", "终审", "重大政策报批"]
+    assert "舆情" in post.checks
+    for person in ("likz", "zhaofzr", "wangzr"):
+        await harness.tap(person, await review_card(harness, person), "通过", chat=GROUP)
+    # 终审 passed, but the post is not publishable until the consent is recorded.
+    assert (await Post.get(id=1)).status == PostStatus.IN_REVIEW
+    card = await review_card(harness, "wangzr")
+    assert card.title == "重大政策报批：《重大政策解读》"
+    assert "区委、区政府同意" in card.to_text()
+    refused = await harness.tap("wangzr", card, "已获同意", chat=GROUP, form={"comment": ""})
+    assert refused.toast is not None
+    assert (await Post.get(id=1)).status == PostStatus.IN_REVIEW
+    await harness.say("wangzr", "取消", chat=GROUP)
+    done = await harness.tap(
+        "wangzr", card, "已获同意", chat=GROUP, form={"comment": "区委办函〔2026〕12号"}
+    )
+    assert done.toast == "已通过，稿件可发布"
+    assert (await Post.get(id=1)).status == PostStatus.APPROVED
+
+
+async def test_beibei_ordinary_post_has_three_levels(
+    harness: ChatHarness, services: Services
+) -> None:
+    use_policy(services, "beibei")
+    await submit(harness, "xiaowang", title="日常动态", text=TEXT, major="否")
+    post = await Post.get(id=1)
+    assert [lv["name"] for lv in post.levels] == ["初审", "复审", "终审"]
