@@ -636,7 +636,13 @@ async def close_step_card(
 ) -> Card | None:
     if step.card_id is None:
         return None
-    card = (await step_card(w, post, step, author)).closed(
+    card = (await step_card(w, post, step, author)).model_copy(
+        update={
+            "subtitle": f"第{step.version}版 · {step.level_name}{step.status.label}",
+            "mentions": (),
+        }
+    )
+    card = card.closed(
         status,
         Tone.GREEN
         if step.status == StepStatus.APPROVED
