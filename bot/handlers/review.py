@@ -16,7 +16,7 @@ from bot.core.emit import card_from_record
 from bot.core.forms import Answers, Choice, FormError, FormSpec, Question, QuestionKind
 from bot.core.outgoing import Message
 from bot.deadlines.registry import StepContext, step_handler
-from bot.directory import load_member, owning_unit
+from bot.directory import Member, load_member, owning_unit
 from bot.flows import review as flow
 from bot.flows.review import AlreadyDecided, Decision, ReviewError, Work
 from bot.handlers.registry import router
@@ -608,7 +608,9 @@ async def on_review_deadline(sctx: StepContext) -> None:
     )
 
 
-async def _escalate(w: Work, post: Post, step: ReviewStep, approver: Any) -> list[Any]:
+async def _escalate(w: Work, post: Post, step: ReviewStep, approver: Member) -> list[Member]:
+    """Per ``DUTYBOT_REVIEW_ESCALATE_TO``: a deputy who may decide, else the next level's
+    approver (told to 督促), else the approver again; returns who was notified."""
     mode = flow.options(w.services).escalate_to
     text_level = step.level_name
     if mode == "deputy":

@@ -20,12 +20,13 @@ units:
 people:
   - {key: xiaowang, name: 小王, unit: ljq-wlw-xck, roles: [editor], feishu_open_id: ou_xiaowang}
   - {key: likz, name: 李科长, unit: ljq-wlw-xck, roles: [section_chief], feishu_open_id: ou_likz}
+  - {key: laozhou, name: 老周, unit: ljq-wlw-xck, roles: [editor], feishu_open_id: ou_laozhou}
   - {key: zhaofzr, name: 赵副主任, unit: ljq-wlw, roles: [deputy_leader],
      feishu_open_id: ou_zhaofzr}
   - {key: wangzr, name: 王主任, unit: ljq-wlw, roles: [principal], feishu_open_id: ou_wangzr}
 chats:
   - {key: wlw-review, name: 文旅委审核群, purpose: review, unit: ljq-wlw,
-     members: [xiaowang, likz, zhaofzr, wangzr], feishu_chat_id: oc_wlw_review}
+     members: [xiaowang, likz, laozhou, zhaofzr, wangzr], feishu_chat_id: oc_wlw_review}
 accounts:
   - {key: wlw-wechat, name: 临江文旅, platform: wechat, owner_unit: ljq-wlw,
      operator_unit: ljq-wlw-xck}
@@ -128,3 +129,26 @@ async def test_three_levels_on_feishu_with_return_and_resubmit(
     )
     assert answer["toast"]["content"].startswith("已登记发布")
     assert (await Post.get(id=1)).status == PostStatus.PUBLISHED
+
+
+async def test_dongguan_chain_on_feishu(
+    feishu: Services, fake_feishu: FakeFeishu, events_url: str
+) -> None:
+    # dongguan 三（一）: 编辑人员 → 业务科室负责人 → 主要领导或指定分管领导.
+    use_policy(feishu, "dongguan")
+    await load_org_text(ORG, feishu.clock.now())
+    fake, url = fake_feishu, events_url
+    await submit_on_feishu(feishu, fake, url, TEXT)
+    for person, level, toast in (
+        ("ou_laozhou", "初审", "已通过，已转复审"),
+        ("ou_likz", "复审", "已通过，已转终审"),
+        ("ou_wangzr", "终审", "已通过，稿件可发布"),
+    ):
+        message_id = group_cards(fake)[-1]
+        assert f"{level}：《桃花节开幕》" in fake.messages[message_id].text
+        assert person in fake.messages[message_id].content
+        answer = await fake.tap(url, message_id, "通过", operator_open_id=person, form={})
+        assert answer["toast"]["content"] == toast
+        await deliver_all(feishu)
+    post = await Post.get(id=1)
+    assert (post.status, post.policy_id) == (PostStatus.APPROVED, "dongguan")

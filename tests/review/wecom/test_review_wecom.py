@@ -31,13 +31,14 @@ people:
   - {{key: xiaowang, name: 小王, unit: wlw-xck, roles: [editor], wecom: XiaoWang}}
   - {{key: laozhou, name: 老周, unit: wlw-xck, roles: [editor, clerk], wecom: LaoZhou}}
   - {{key: likz, name: 李科长, unit: wlw-xck, roles: [section_chief], wecom: LiKZ}}
+  - {{key: zhaofzr, name: 赵副主任, unit: wlw, roles: [deputy_leader], wecom: ZhaoFZR}}
   - {{key: wangzr, name: 王主任, unit: wlw, roles: [principal], wecom: WangZR}}
 chats:
   - key: wlw-review
     name: 文旅委审核群
     purpose: review
     unit: wlw
-    members: [xiaowang, laozhou, likz, wangzr]
+    members: [xiaowang, laozhou, likz, zhaofzr, wangzr]
     wecom_webhook_key: {ROBOT_KEY}
 accounts:
   - {{key: wlw-wechat, name: 临江文旅, platform: wechat, owner_unit: wlw, operator_unit: wlw-xck}}
@@ -151,3 +152,26 @@ async def test_three_levels_on_wecom_with_return_in_the_chat(
     assert await AccountUpdate.filter(post_id=1).count() == 1
     done = fake.sent(touser="XiaoWang")[-1]
     assert "已登记发布" in str(done)
+
+
+async def test_yongchuan_chain_on_wecom(
+    wecom: Services, fake_wecom: FakeWeCom, platform: WeComPlatform, bot_client: Client
+) -> None:
+    # yongchuan 第十四条: 科室负责人 → 分管领导 → 主要领导 (a different chain from dongguan's).
+    use_policy(wecom, "yongchuan")
+    await load_org_text(ORG, wecom.clock.now())
+    fake, client = fake_wecom, bot_client
+    for text in ("送审", "桃花节开幕", TEXT, "无", "1", "原创"):
+        await say(client, platform, "XiaoWang", text)
+        await deliver_all(wecom)
+    await tap(client, platform, "XiaoWang", last_card(fake, "XiaoWang"), "送审")
+    await deliver_all(wecom)
+    for userid, level in (("LiKZ", "初审"), ("ZhaoFZR", "复审"), ("WangZR", "终审")):
+        assert userid in str(fake.robot_posts(ROBOT_KEY)[-1])
+        card = last_card(fake, userid)
+        assert card["main_title"]["title"] == f"{level}：《桃花节开幕》"
+        await tap(client, platform, userid, card, "通过")
+        await deliver_all(wecom)
+    assert fake.sent(msgtype="template_card", touser="LaoZhou") == []
+    assert (await Post.get(id=1)).status == PostStatus.APPROVED
+    assert "可发布" in str(last_card(fake, "XiaoWang", "可发布"))
