@@ -73,7 +73,7 @@ async def test_text_is_answered_at_once_and_handled_after(
     assert card["main_title"]["title"] == "张三，我能帮您做什么"
     assert "备案经办人" in card["sub_title_text"]
     # Feature commands (送审, …) follow; 我的信息 is always first.
-    assert [b["text"] for b in card["button_list"]][0] == "我的信息"
+    assert card["button_list"][0]["text"] == "我的信息"
 
 
 async def test_a_retried_delivery_is_processed_once(

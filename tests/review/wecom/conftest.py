@@ -7,3 +7,4 @@ from tests.adapters.wecom.conftest import (  # noqa: F401  (pytest finds fixture
     platform,
     wecom,
 )
+from tests.adapters.wecom.test_e2e import stack  # noqa: F401

@@ -12,7 +12,7 @@ import pytest
 
 from storage.models.review import Post, PostStatus
 from tests.adapters.wecom.conftest import CORP_ID
-from tests.adapters.wecom.test_e2e import Processes, eventually, stack  # noqa: F401
+from tests.adapters.wecom.test_e2e import Processes, eventually
 from tests.conftest import load_org_text
 from tests.fakes.wecom_callbacks import text_xml
 from tests.fakes.wecom_server import WeComPlatform
