@@ -544,6 +544,18 @@ async def decide(
         raise ReviewError(f"请填写{what}后再提交。")
     if decision.kind == "approve" and level.get("consent") and not comment:
         raise ReviewError("请填写区委、区政府同意的文件或批示（文号、日期）。")
+    final = step.level == len(post.levels) - 1
+    if decision.kind == "approve" and not final:
+        # Nothing is written unless the next level can be staffed: a half-made decision would
+        # leave the post in review with nobody to act.
+        nxt = post.levels[step.level + 1]
+        exclude = {post.author_id}
+        if not post.allow_same_person and not nxt.get("consent"):
+            exclude |= await earlier_approvers(w.conn, post) | {actor.id}
+        if not await candidates(w.conn, post.unit_id, nxt, exclude):
+            raise ReviewError(
+                f"找不到可以担任{nxt['name']}的人员，暂不能通过。请联系管理员补充审核人员。"
+            )
     author = await load_member(post.author_id, w.conn)
     assert author is not None
     step.status = {
@@ -570,7 +582,6 @@ async def decide(
             "checks": step.checks,
         },
     )
-    final = step.level == len(post.levels) - 1
     at = w.when(w.now)
     post.updated_at = w.now
     if decision.kind == "approve" and not final:

@@ -116,3 +116,22 @@ async def test_sensitive_words_from_the_deployment(
     tapped = await submit(harness, "xiaowang", title="关于某某事件的说明", text=TEXT)
     check = next(r.card for r in tapped.replies if r.card is not None)
     assert "标题第3字 敏感词" in check.body
+
+
+async def test_approval_waits_when_the_next_level_has_nobody(harness: ChatHarness) -> None:
+    from storage.models.org import Person
+    from storage.models.review import ReviewStep, StepStatus
+
+    await submit(harness, "xiaowang", title="桃花节开幕", text=TEXT)
+    # Both 分管领导 leave after submission.
+    await Person.filter(key__in=["zhaofzr", "qianfzr"]).update(active=False)
+    card = await review_card(harness, "likz")
+    result = await harness.tap("likz", card, "通过", chat=GROUP)
+    assert result.toast == "找不到可以担任复审的人员，暂不能通过。请联系管理员补充审核人员。"
+    step = await ReviewStep.get(id=1)
+    assert step.status == StepStatus.PENDING
+    assert (await Post.get(id=1)).level == 0
+    # Once someone is there again, the same card works.
+    await Person.filter(key="qianfzr").update(active=True)
+    again = await harness.tap("likz", card, "通过", chat=GROUP)
+    assert again.toast == "已通过，已转复审"
