@@ -563,6 +563,32 @@ async def trail_command(ctx: HandlerContext, rest: str) -> None:
     await ctx.reply(card=await flow.trail_card(work(ctx), post))
 
 
+REVIEWER_ROLES = frozenset({Role.EDITOR, Role.SECTION_CHIEF, Role.DEPUTY_LEADER, Role.PRINCIPAL})
+
+
+@router.command("待审核", "查看等待您审核的稿件", roles=REVIEWER_ROLES, order=25)
+async def pending_command(ctx: HandlerContext, rest: str) -> None:
+    """Re-sends the open card of every level waiting for this person (a lost message is no
+    reason for a post to wait)."""
+    steps = (
+        await ReviewStep.filter(approver_id=ctx.actor.id, status=StepStatus.PENDING)
+        .using_db(ctx.conn)
+        .order_by("id")
+    )
+    if not steps:
+        await ctx.reply("目前没有等待您审核的稿件。")
+        return
+    await ctx.reply(f"有{len(steps)}篇稿件等待您审核：")
+    for step in steps[:10]:
+        if step.card_id is None:
+            continue
+        from storage.models.machinery import CardRecord
+
+        record = await CardRecord.filter(id=step.card_id).using_db(ctx.conn).first()
+        if record is not None:
+            await ctx.reply(card=card_from_record(record))
+
+
 # ---- reminders and escalation (deadline engine) ------------------------------------------------
 
 

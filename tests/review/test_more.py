@@ -135,3 +135,23 @@ async def test_approval_waits_when_the_next_level_has_nobody(harness: ChatHarnes
     await Person.filter(key="qianfzr").update(active=True)
     again = await harness.tap("likz", card, "通过", chat=GROUP)
     assert again.toast == "已通过，已转复审"
+
+
+async def test_pending_list_resends_the_cards_that_wait(harness: ChatHarness) -> None:
+    nothing = await harness.say("likz", "待审核")
+    assert nothing[-1].text == "目前没有等待您审核的稿件。"
+    await submit(harness, "xiaowang", title="第一篇", text=TEXT)
+    await submit(harness, "xiaowang", title="第二篇", text=TEXT)
+    replies = await harness.say("likz", "待审核")
+    assert replies[0].text == "有2篇稿件等待您审核："
+    cards = [r.card for r in replies if r.card is not None]
+    assert [c.title for c in cards] == ["初审：《第一篇》", "初审：《第二篇》"]
+    # The re-sent card is the same card: a tap on it decides, and it closes everywhere.
+    result = await harness.tap("likz", cards[1], "通过")
+    assert result.toast == "已通过，已转复审"
+    group_card = [
+        m.card
+        for m in await harness.messages("likz", GROUP)
+        if m.card is not None and m.card.card_id == cards[1].card_id
+    ]
+    assert group_card[0].buttons == ()
