@@ -75,7 +75,10 @@ async def _demo(settings: Settings, redis_url: str, host: str, port: int) -> Non
         try:
             await _wait(stop, worker_task)
         finally:
-            await worker.close()
+            # A job cut off by the shutdown re-raises its cancellation from close(); its work
+            # is redone by the sweeper and reconciler on the next start (as in _worker).
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await worker.close()
             worker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await worker_task
