@@ -17,6 +17,7 @@ MODEL_MODULES: list[str] = [
     "storage.models.machinery",
     "storage.models.deadlines",
     "storage.models.filing",
+    "storage.models.review",
 ]
 
 

@@ -10,6 +10,7 @@ HANDLER_MODULES: list[str] = [
     "bot.handlers.help",
     "bot.handlers.forms",
     "bot.handlers.filing",
+    "bot.handlers.review",
 ]
 
 
