@@ -1,5 +1,6 @@
 """Persistence: tortoise-orm models, migrations, the audit chain and repositories."""
 
-from storage import _utc_datetimes
+from storage import _sqlite_immediate, _utc_datetimes
 
 _utc_datetimes.install()
+_sqlite_immediate.install()

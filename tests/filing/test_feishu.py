@@ -46,6 +46,9 @@ class Feishu:
         self.fake = fake
         self.url = url
         self.services = services
+        # Cards already tapped are not handed out again by card(): after a return, the newest
+        # card with a title must be the new round's, not the last round's still on screen.
+        self.tapped: set[str] = set()
 
     async def say(self, open_id: str, text: str) -> None:
         event = self.fake.message_event(sender_open_id=open_id, text=text)
@@ -58,13 +61,14 @@ class Feishu:
         answer = await self.fake.tap(
             self.url, message.message_id, button, operator_open_id=open_id, form=form
         )
+        self.tapped.add(message.message_id)
         await settle(self.services)
         return answer
 
     async def card(self, open_id: str, title: str) -> FakeMessage:
         for _ in range(50):
             for message in reversed(self.fake.sent("interactive", receive_id=open_id)):
-                if title in message.text:
+                if title in message.text and message.message_id not in self.tapped:
                     return message
             await self.wait()
         raise AssertionError(f"no card {title!r} for {open_id}")
