@@ -16,6 +16,7 @@ MODEL_MODULES: list[str] = [
     "storage.models.org",
     "storage.models.machinery",
     "storage.models.deadlines",
+    "storage.models.rectification",
 ]
 
 

@@ -9,6 +9,7 @@ from bot.handlers.registry import Router, router
 HANDLER_MODULES: list[str] = [
     "bot.handlers.help",
     "bot.handlers.forms",
+    "bot.handlers.rectification",
 ]
 
 
