@@ -1,0 +1,100 @@
+"""Who may tap what, duplicate and concurrent taps, bad input on cards and in the form."""
+
+from __future__ import annotations
+
+import asyncio
+
+from storage.models.machinery import AuditEntry
+from storage.models.rectification import Rectification, RectStatus
+from tests.harness import ChatHarness
+from tests.rectification.conftest import at, card_of, issue
+
+
+async def submitted(h: ChatHarness) -> None:
+    await issue(h)
+    card = card_of(await h.new_messages("xiaowang"), "整改通知")
+    await h.tap("xiaowang", card, "已接收")
+    card = await h.latest_card("xiaowang", title="整改通知")
+    await h.tap("xiaowang", card, "已整改", form={"note": "已更正"})
+
+
+async def test_only_supervisors_may_issue(kunming: ChatHarness) -> None:
+    said = await kunming.say("xiaowang", "整改")
+    assert not any(m.card is not None for m in said)
+    assert await AuditEntry.filter(action="command.denied").count() == 1
+
+
+async def test_two_supervisors_verify_at_once_one_decision(kunming: ChatHarness) -> None:
+    h = kunming
+    await submitted(h)
+    review = card_of(await h.new_messages("zhangzr"), "整改核验")
+    first, second = await asyncio.gather(
+        h.tap("zhangzr", review, "通过"),
+        h.tap("zhoufzr", review, "驳回", form={"reason": "不合格"}, chat=h.dm("zhoufzr")),
+    )
+    decisions = await AuditEntry.filter(
+        action__in=["rectification.verified", "rectification.rejected"]
+    ).count()
+    assert decisions == 1
+    rect = await Rectification.get(id=1)
+    assert rect.status in (RectStatus.VERIFIED, RectStatus.ACKNOWLEDGED)
+    toasts = {first.toast or "", second.toast or ""}
+    assert any("已处理" in t or "已通过" in t or "已驳回" in t or "卡片" in t for t in toasts)
+
+
+async def test_double_ack_records_once(kunming: ChatHarness) -> None:
+    h = kunming
+    await issue(h)
+    card = card_of(await h.new_messages("xiaowang"), "整改通知")
+    await asyncio.gather(
+        h.tap("xiaowang", card, "已接收"),
+        h.tap("likz", card, "已接收", chat=h.dm("likz")),
+    )
+    assert await AuditEntry.filter(action="rectification.acknowledged").count() == 1
+
+
+async def test_a_bad_extension_time_is_explained_and_changes_nothing(kunming: ChatHarness) -> None:
+    h = kunming
+    await issue(h)
+    card = card_of(await h.new_messages("xiaowang"), "整改通知")
+    await h.tap("xiaowang", card, "申请延期", form={"reason": "系统故障"})
+    extension = card_of(await h.new_messages("zhangzr"), "延期申请")
+    for bad, words in (("下周", "格式不正确"), ("今天 09:00", "晚于现在")):
+        tapped = await h.tap("zhangzr", extension, "同意延期", form={"new_due": bad})
+        assert tapped.toast is not None and words in tapped.toast
+    rect = await Rectification.get(id=1)
+    assert rect.extension_pending and rect.due_at == at(2026, 11, 23, 10, 30)
+    # Refusing needs a reason; then the unit is told and keeps the old due time.
+    refused = await h.tap("zhangzr", extension, "不同意", form={"reason": "问题简单，应按时完成"})
+    assert refused.toast is not None and "不同意" in refused.toast
+    notice = await h.new_messages("xiaowang", "group:ljq-wlw-duty")
+    assert any("未获同意" in m.text and "10:30" in m.text for m in notice)
+    assert not (await Rectification.get(id=1)).extension_pending
+
+
+async def test_completion_needs_a_note(kunming: ChatHarness) -> None:
+    h = kunming
+    await issue(h)
+    card = card_of(await h.new_messages("xiaowang"), "整改通知")
+    await h.tap("xiaowang", card, "已接收")
+    card = await h.latest_card("xiaowang", title="整改通知")
+    tapped = await h.tap("xiaowang", card, "已整改", form={"note": " "})
+    assert (await Rectification.get(id=1)).status == RectStatus.ACKNOWLEDGED
+    assert tapped.toast is not None and "请填写整改情况说明" in tapped.toast
+
+
+async def test_form_input_is_checked_and_survives_a_restart(kunming: ChatHarness) -> None:
+    h = kunming
+    said = await h.say("zhangzr", "整改")
+    question = card_of(said, "整改通知")
+    tapped = await h.tap("zhangzr", question, question.buttons[2].label)
+    tapped = await h.tap("zhangzr", card_of(tapped.replies, "整改通知"), "内容差错")
+    said = await h.say("zhangzr", "很严重")  # not a severity
+    assert any("不是严重程度的选项" in m.to_text() for m in said)
+    said = await h.say("zhangzr", "2")  # the second choice: 严重
+    said = await h.say("zhangzr", "错")  # too short
+    assert any("问题描述太短" in m.to_text() for m in said)
+    # The conversation lives in the database: a restarted app continues where it stopped.
+    fresh = ChatHarness(h.client, h.services)
+    said = await fresh.say("zhangzr", "推文标题有错别字")
+    assert any("证据" in m.to_text() for m in said)
