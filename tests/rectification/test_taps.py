@@ -80,7 +80,12 @@ async def test_completion_needs_a_note(kunming: ChatHarness) -> None:
     card = await h.latest_card("xiaowang", title="整改通知")
     tapped = await h.tap("xiaowang", card, "已整改", form={"note": " "})
     assert (await Rectification.get(id=1)).status == RectStatus.ACKNOWLEDGED
-    assert tapped.toast is not None and "请填写整改情况说明" in tapped.toast
+    # The blank note is asked for in the chat, and the tap replayed once it is given.
+    assert tapped.toast is not None and "填写整改情况说明" in tapped.toast
+    await h.say("xiaowang", "标题已更正并重新推送")
+    rect = await Rectification.get(id=1)
+    assert rect.status == RectStatus.SUBMITTED
+    assert rect.completion_note == "标题已更正并重新推送"
 
 
 async def test_form_input_is_checked_and_survives_a_restart(kunming: ChatHarness) -> None:
