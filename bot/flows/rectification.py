@@ -81,9 +81,9 @@ def choose_rule(policy: Policy, category: RectCategory, severity: Severity) -> s
     rectification limit by severity applies (the deployment's configured one by default).
     """
     special = CATEGORY_RULES.get(category)
-    if special is not None and special in policy.deadlines:
-        if not policy.deadlines[special].citation.silent:
-            return special
+    rule = policy.deadlines.get(special) if special is not None else None
+    if special is not None and rule is not None and not rule.citation.silent:
+        return special
     return f"rectification.{severity.value}"
 
 
@@ -389,6 +389,9 @@ async def on_step(ctx: StepContext) -> None:
             rect.ever_overdue = True
             await rect.save(using_db=ctx.conn, update_fields=["overdue", "ever_overdue"])
             await ctx.audit("rectification.overdue", {"due_at": rect.due_at.isoformat()})
+            from bot.flows.rectification_consequences import after_overdue
+
+            await after_overdue(ctx.services, ctx.conn, ctx.emit, rect, people, ctx.now)
         mentions += tuple(
             m.mention() for m in people.heads if m.id not in {w.id for w in people.workers}
         )
@@ -437,7 +440,8 @@ _DUE_PATTERNS = (
 
 
 def parse_due_time(text: str, now: datetime, tz: ZoneInfo) -> datetime:
-    """``2026-11-23 17:00``, ``11月23日17:00``, ``明天 17:00``, ``17:30`` (today), ``11月23日`` (18:00)."""
+    """``2026-11-23 17:00``, ``11月23日17:00``, ``明天 17:00``, ``17:30`` (today),
+    ``11月23日`` (18:00 that day)."""
     text = text.strip()
     local = now.astimezone(tz)
     for pattern in _DUE_PATTERNS:

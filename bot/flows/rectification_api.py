@@ -162,9 +162,7 @@ async def post_rectification(request: web.Request) -> web.Response:
         if external_id is not None:
             existing = await Rectification.filter(source=origin, external_id=external_id).first()
             if existing is not None:
-                return web.json_response(
-                    {**await _body(existing), "duplicate": True}, status=200
-                )
+                return web.json_response({**await _body(existing), "duplicate": True}, status=200)
         async with in_transaction() as conn:
             owner_unit_id, account_id = await _resolve(conn, data)
             emit = Emitter(services, conn, key_prefix=f"api:{secrets.token_hex(8)}", now=now)

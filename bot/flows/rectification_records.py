@@ -1,4 +1,4 @@
-"""What happened to notices: a notice's timeline (from the audit log) and per unit/account counts."""
+"""What happened to notices: a timeline (from the audit log), counts per unit and account."""
 
 from __future__ import annotations
 

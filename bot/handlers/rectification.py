@@ -13,8 +13,10 @@ from bot.core.outgoing import Message
 from bot.deadlines import engine
 from bot.directory import Member, owning_unit
 from bot.flows import rectification as flow
+from bot.flows import rectification_consequences as consequences
 from bot.flows import rectification_records as records
 from bot.flows.rectification import NoticeRequest, RectError, number
+from bot.flows.rectification_consequences import Quarter
 from bot.handlers.registry import router
 from storage import audit
 from storage.enums import Role
@@ -215,13 +217,37 @@ async def show_records(ctx: HandlerContext, rest: str) -> None:
             return
         await ctx.reply(await records.timeline_text(ctx.services, ctx.conn, rect))
         return
-    await ctx.reply(await records.overview_text(ctx.services, ctx.conn, ctx.actor, ctx.now))
+    text = await records.overview_text(ctx.services, ctx.conn, ctx.actor, ctx.now)
+    if ctx.actor.has(Role.SUPERVISOR_STAFF, Role.ADMIN):
+        flags = await consequences.flags_text(ctx.conn)
+        text += f"\n{flags}" if flags else ""
+    await ctx.reply(text)
 
 
 async def _may_see(member: Member, rect: Rectification, ctx: HandlerContext) -> bool:
     if member.has(Role.SUPERVISOR_STAFF, Role.ADMIN):
         return True
     return (await owning_unit(member.unit.id, ctx.conn)).id == rect.owner_unit_id
+
+
+@router.command(
+    "整改季度",
+    "季度整改复核：整改函、通报、排名后三位（如“整改季度 2026Q4”，默认上一季度）",
+    roles=SUPERVISORS,
+    order=42,
+)
+async def quarter_review(ctx: HandlerContext, rest: str) -> None:
+    today = ctx.now.astimezone(ctx.services.tz).date()
+    quarter = Quarter.parse(rest) if rest else Quarter.of(today).previous()
+    if quarter is None:
+        await ctx.reply(f"“{rest}”不是季度，请写成“2026Q4”或“2026年第四季度”。")
+        return
+    if quarter.start(ctx.services.tz) > ctx.now:
+        await ctx.reply(f"{quarter.title}还没有开始。")
+        return
+    result = await consequences.quarterly_review(ctx.services, ctx.conn, ctx.emit, quarter, ctx.now)
+    await ctx.audit("rectification.quarter_reviewed", "quarter", quarter.label, {})
+    await ctx.reply(result.text())
 
 
 # ---- taps -------------------------------------------------------------------------------------
@@ -548,5 +574,6 @@ async def _refuse(ctx: HandlerContext, rect: Rectification) -> None:
     await _to_unit(
         ctx,
         rect,
-        f"整改通知 {number(rect)} 的延期申请未获同意：{reason}。请按原时限 {_local(ctx, rect)} 完成。",
+        f"整改通知 {number(rect)} 的延期申请未获同意：{reason}。"
+        f"请按原时限 {_local(ctx, rect)} 完成。",
     )

@@ -56,9 +56,12 @@ async def test_monitoring_system_issues_a_notice(
 
     status, data = await post(harness, NOTICE, token)
     assert status == 201, data
-    assert data["ok"] and data["number"] == "ZG0001" and data["explanation"]
+    assert data["ok"]
+    assert data["number"] == "ZG0001"
+    assert data["explanation"]
     rect = await Rectification.get(id=data["id"])
-    assert rect.source == "api:web-monitor" and rect.issued_by_id is None
+    assert rect.source == "api:web-monitor"
+    assert rect.issued_by_id is None
     await harness.drain()
     card = card_of(await harness.new_messages("xiaowang"), "整改通知 ZG0001")
     assert "404" in card.to_text()
@@ -67,7 +70,9 @@ async def test_monitoring_system_issues_a_notice(
 
     # The same check posted again (a retry) does not issue a second notice.
     status, again = await post(harness, NOTICE, token)
-    assert status == 200 and again["duplicate"] and again["id"] == data["id"]
+    assert status == 200
+    assert again["duplicate"]
+    assert again["id"] == data["id"]
     assert await Rectification.all().count() == 1
 
 
@@ -95,7 +100,9 @@ async def test_malformed_requests_store_nothing(
 ) -> None:
     token = await new_token(db_url, tmp_path, "web-monitor")
     got, data = await post(harness, body, token, raw)
-    assert got == status and not data["ok"] and words in data["error"], data
+    assert got == status, data
+    assert not data["ok"]
+    assert words in data["error"], data
     assert await Rectification.all().count() == 0
 
 
@@ -103,10 +110,12 @@ async def test_bad_tokens_are_refused(harness: ChatHarness, db_url: str, tmp_pat
     token = await new_token(db_url, tmp_path, "web-monitor")
     for candidate in (None, "zg_wrong", token + "x"):
         status, data = await post(harness, NOTICE, candidate)
-        assert status == 401 and "令牌无效" in data["error"]
+        assert status == 401
+        assert "令牌无效" in data["error"]
     # A second create refuses; --replace rotates and the old token stops working.
     done = await dutybot(db_url, tmp_path, "rectification", "token", "create", "web-monitor")
-    assert done.returncode != 0 and "--replace" in done.stderr
+    assert done.returncode != 0
+    assert "--replace" in done.stderr
     fresh = await new_token(db_url, tmp_path, "web-monitor", "--replace")
     assert (await post(harness, NOTICE, token))[0] == 401
     revoked = await dutybot(db_url, tmp_path, "rectification", "token", "revoke", "web-monitor")

@@ -26,7 +26,8 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
     replies = await issue(h)
     confirmation = "\n".join(m.to_text() for m in replies)
     assert "ZG0001 已下发给李科长、老周、小王" in confirmation
-    assert "第十五条" in confirmation and "10:30" in confirmation
+    assert "第十五条" in confirmation
+    assert "10:30" in confirmation
 
     rect = await Rectification.get(id=1)
     assert rect.rule_id == "rectification.serious"
@@ -41,12 +42,15 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
 
     # Someone outside the unit cannot acknowledge it.
     denied = await h.tap("xiaoxu", card, "已接收")
-    assert denied.toast is not None and "需要由指定的人处理" in denied.toast
+    assert denied.toast is not None
+    assert "需要由指定的人处理" in denied.toast
     tapped = await h.tap("xiaowang", card, "已接收")
-    assert tapped.toast is not None and "已接收" in tapped.toast
+    assert tapped.toast is not None
+    assert "已接收" in tapped.toast
     again = await h.tap("likz", card, "已接收", chat=h.dm("likz"))
     assert (await Rectification.get(id=1)).status == RectStatus.ACKNOWLEDGED
-    assert again.toast is not None and "失效" in again.toast
+    assert again.toast is not None
+    assert "失效" in again.toast
     assert await AuditEntry.filter(action="rectification.acknowledged").count() == 1
 
     # Half time (10:15): reminded in the group, the card's remaining time refreshed.
@@ -60,7 +64,8 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
     await advance_to(h, 30)
     group = await h.new_messages("wangzr", GROUP)
     overdue = [m for m in group if "已逾期" in m.text]
-    assert overdue and "王主任" in overdue[0].mentions
+    assert overdue
+    assert "王主任" in overdue[0].mentions
     assert any("整改逾期" in m.text for m in await h.new_messages("zhangzr"))
     assert (await Rectification.get(id=1)).overdue
     # Reminders continue after due.
@@ -72,19 +77,23 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
     done = await h.tap(
         "xiaowang", card, "已整改", form={"note": "已更正标题", "evidence": "https://x/1"}
     )
-    assert done.toast is not None and "等待主管单位核验" in done.toast
+    assert done.toast is not None
+    assert "等待主管单位核验" in done.toast
     review = card_of(await h.new_messages("zhangzr"), "整改核验")
     assert "已更正标题" in review.to_text()
 
     # A unit member cannot verify; the supervisor rejects with a reason.
     wrong = await h.tap("xiaowang", review, "通过")
-    assert wrong.toast is not None and "需要由指定的人处理" in wrong.toast
+    assert wrong.toast is not None
+    assert "需要由指定的人处理" in wrong.toast
     assert (await Rectification.get(id=1)).status == RectStatus.SUBMITTED
     await advance_to(h, 100)  # 11:40
     rejected = await h.tap("zhangzr", review, "驳回", form={"reason": "正文中仍有错字"})
-    assert rejected.toast is not None and "已驳回" in rejected.toast
+    assert rejected.toast is not None
+    assert "已驳回" in rejected.toast
     rect = await Rectification.get(id=1)
-    assert rect.status == RectStatus.ACKNOWLEDGED and rect.reopened == 1
+    assert rect.status == RectStatus.ACKNOWLEDGED
+    assert rect.reopened == 1
     # A new deadline under the same rule, counted from the rejection.
     assert rect.due_at == at(2026, 11, 23, 12, 10)
     assert rect.due_at > at(2026, 11, 23, 11, 40)
@@ -94,12 +103,15 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
     # An extension is requested and granted.
     card = await h.latest_card("xiaowang", title="ZG0001")
     asked = await h.tap("xiaowang", card, "申请延期", form={"reason": "需要平台审核更正"})
-    assert asked.toast is not None and "延期申请" in asked.toast
+    assert asked.toast is not None
+    assert "延期申请" in asked.toast
     extension = card_of(await h.new_messages("zhangzr"), "延期申请")
     granted = await h.tap("zhangzr", extension, "同意延期", form={"new_due": "今天 17:00"})
-    assert granted.toast is not None and "17:00" in granted.toast
+    assert granted.toast is not None
+    assert "17:00" in granted.toast
     rect = await Rectification.get(id=1)
-    assert rect.due_at == at(2026, 11, 23, 17, 0) and not rect.extension_pending
+    assert rect.due_at == at(2026, 11, 23, 17, 0)
+    assert not rect.extension_pending
     # The second tap of the same decision records nothing more.
     await h.tap("zhoufzr", extension, "同意延期", form={"new_due": "明天 17:00"})
     assert (await Rectification.get(id=1)).due_at == at(2026, 11, 23, 17, 0)
@@ -107,14 +119,18 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
 
     # Completed again and verified.
     card = await h.latest_card("xiaowang", title="ZG0001")
-    await h.tap("laozhou", card, "已整改", form={"note": "正文错字已全部更正"}, chat=h.dm("laozhou"))
+    await h.tap(
+        "laozhou", card, "已整改", form={"note": "正文错字已全部更正"}, chat=h.dm("laozhou")
+    )
     review = card_of(await h.new_messages("zhangzr"), "整改核验")
     verified = await h.tap("zhangzr", review, "通过")
-    assert verified.toast is not None and "已通过" in verified.toast
+    assert verified.toast is not None
+    assert "已通过" in verified.toast
     rect = await Rectification.get(id=1)
     assert rect.status == RectStatus.VERIFIED
     final = await h.latest_card("xiaowang", title="ZG0001")
-    assert final.buttons == () and "已通过" in final.status
+    assert final.buttons == ()
+    assert "已通过" in final.status
 
     # No more reminders once done.
     await advance_to(h, 60 * 8)

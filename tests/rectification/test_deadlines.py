@@ -15,9 +15,7 @@ from tests.harness import ChatHarness
 from tests.rectification.conftest import at, card_of, issue, use_policy
 
 
-async def issued_at(
-    h: ChatHarness, when: datetime, **kwargs: str
-) -> tuple[Rectification, str]:
+async def issued_at(h: ChatHarness, when: datetime, **kwargs: str) -> tuple[Rectification, str]:
     h.clock.set(when)
     replies = await issue(h, **kwargs)
     rect = await Rectification.all().order_by("-id").first()
@@ -34,12 +32,22 @@ async def issued_at(
         # Saturday 10 October 2026 is a make-up working day: inside working hours.
         (at(2026, 10, 10, 10, 0), "严重", at(2026, 10, 10, 10, 30), "工作时间内严重问题30分钟"),
         # The next day, an ordinary Sunday, is not.
-        (at(2026, 10, 11, 10, 0), "严重", at(2026, 10, 11, 12, 0), "工作时间外及节假日严重问题2小时"),
+        (
+            at(2026, 10, 11, 10, 0),
+            "严重",
+            at(2026, 10, 11, 12, 0),
+            "工作时间外及节假日严重问题2小时",
+        ),
         # Just before the end of working hours the inside limit applies, in clock time.
         (at(2026, 11, 23, 17, 50), "一般", at(2026, 11, 23, 18, 50), "工作时间内一般问题1小时"),
         (at(2026, 11, 23, 17, 59), "严重", at(2026, 11, 23, 18, 29), "工作时间内严重问题30分钟"),
         # 18:00 sharp is outside.
-        (at(2026, 11, 23, 18, 0), "严重", at(2026, 11, 23, 20, 0), "工作时间外及节假日严重问题2小时"),
+        (
+            at(2026, 11, 23, 18, 0),
+            "严重",
+            at(2026, 11, 23, 20, 0),
+            "工作时间外及节假日严重问题2小时",
+        ),
     ],
 )
 async def test_kunming_limits_follow_the_calendar(
@@ -47,7 +55,8 @@ async def test_kunming_limits_follow_the_calendar(
 ) -> None:
     rect, confirmation = await issued_at(kunming, when, severity=severity)
     assert rect.due_at == due
-    assert phrase in confirmation and "第十五条" in confirmation
+    assert phrase in confirmation
+    assert "第十五条" in confirmation
     card = card_of(await kunming.new_messages("xiaowang"), "整改通知")
     assert phrase in card.body
 

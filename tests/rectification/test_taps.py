@@ -61,12 +61,15 @@ async def test_a_bad_extension_time_is_explained_and_changes_nothing(kunming: Ch
     extension = card_of(await h.new_messages("zhangzr"), "延期申请")
     for bad, words in (("下周", "格式不正确"), ("今天 09:00", "晚于现在")):
         tapped = await h.tap("zhangzr", extension, "同意延期", form={"new_due": bad})
-        assert tapped.toast is not None and words in tapped.toast
+        assert tapped.toast is not None
+        assert words in tapped.toast
     rect = await Rectification.get(id=1)
-    assert rect.extension_pending and rect.due_at == at(2026, 11, 23, 10, 30)
+    assert rect.extension_pending
+    assert rect.due_at == at(2026, 11, 23, 10, 30)
     # Refusing needs a reason; then the unit is told and keeps the old due time.
     refused = await h.tap("zhangzr", extension, "不同意", form={"reason": "问题简单，应按时完成"})
-    assert refused.toast is not None and "不同意" in refused.toast
+    assert refused.toast is not None
+    assert "不同意" in refused.toast
     notice = await h.new_messages("xiaowang", "group:ljq-wlw-duty")
     assert any("未获同意" in m.text and "10:30" in m.text for m in notice)
     assert not (await Rectification.get(id=1)).extension_pending
@@ -81,7 +84,8 @@ async def test_completion_needs_a_note(kunming: ChatHarness) -> None:
     tapped = await h.tap("xiaowang", card, "已整改", form={"note": " "})
     assert (await Rectification.get(id=1)).status == RectStatus.ACKNOWLEDGED
     # The blank note is asked for in the chat, and the tap replayed once it is given.
-    assert tapped.toast is not None and "填写整改情况说明" in tapped.toast
+    assert tapped.toast is not None
+    assert "填写整改情况说明" in tapped.toast
     await h.say("xiaowang", "标题已更正并重新推送")
     rect = await Rectification.get(id=1)
     assert rect.status == RectStatus.SUBMITTED
