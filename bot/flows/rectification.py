@@ -286,7 +286,9 @@ def build_unit_card(
     ]
     if rect.evidence:
         fields.append(CardField(label="证据", value=rect.evidence))
-    fields.append(CardField(label="时限", value=present.due_line(deadline, tz)))
+    # The body carries the explanation with its citation; the field is the bare due time.
+    due = f"截止 {present.due_text(deadline, tz)}" + ("（暂定）" if deadline.provisional else "")
+    fields.append(CardField(label="时限", value=due))
     if status is not RectStatus.VERIFIED:
         remaining = "已提交，计时暂停" if status is RectStatus.SUBMITTED else text.remaining
         fields.append(CardField(label="剩余时间", value=remaining))

@@ -18,7 +18,7 @@ from bot.services import Services
 from storage import audit
 from storage.models.machinery import OutboxMessage
 from storage.models.org import Account
-from storage.models.rectification import RectCategory, Rectification, RectFlag, Severity
+from storage.models.rectification import RectCategory, RectFlag, Rectification, Severity
 from tests.harness import ChatHarness
 from tests.rectification.conftest import at, use_policy
 
