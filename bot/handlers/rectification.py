@@ -30,6 +30,8 @@ from storage.models.rectification import (
 )
 
 SUPERVISORS = frozenset({Role.SUPERVISOR_STAFF})
+NO_ACCOUNT = "不涉及具体账号"
+SEVERITY_CHOICES = (Choice("一般", "一般"), Choice("严重", "严重"))
 
 
 # ---- the form ---------------------------------------------------------------------------------
@@ -44,6 +46,13 @@ async def _supervised_units(ctx: HandlerContext) -> list[Unit]:
 
 
 async def account_choices(ctx: HandlerContext, answers: Answers) -> Sequence[Choice]:
+    # The form's summary shows stored values, so a choice's value is its (unique) label.
+    choices = [Choice(label, label) for label in (await _account_labels(ctx)).values()]
+    return [*choices, Choice(NO_ACCOUNT, NO_ACCOUNT)]
+
+
+async def _account_labels(ctx: HandlerContext) -> dict[int, str]:
+    """Accounts of the units this supervisor oversees, by id, as the form shows them."""
     unit_ids = [u.id for u in await _supervised_units(ctx)] + [ctx.actor.unit.id]
     accounts = (
         await Account.filter(owner_unit_id__in=unit_ids)
@@ -51,19 +60,26 @@ async def account_choices(ctx: HandlerContext, answers: Answers) -> Sequence[Cho
         .order_by("owner_unit_id", "id")
     )
     names = {u.id: u.name for u in await Unit.filter(id__in=unit_ids).using_db(ctx.conn)}
-    choices = [
-        Choice(str(a.id), f"{a.name}（{a.platform.label}）· {names.get(a.owner_unit_id, '')}")
-        for a in accounts
-    ]
-    return [*choices, Choice("none", "不涉及具体账号")]
+    return {
+        a.id: f"{a.name}（{a.platform.label}）· {names.get(a.owner_unit_id, '')}" for a in accounts
+    }
 
 
 async def unit_choices(ctx: HandlerContext, answers: Answers) -> Sequence[Choice]:
-    return [Choice(str(u.id), u.name) for u in await _supervised_units(ctx)]
+    return [Choice(u.name, u.name) for u in await _supervised_units(ctx)]
 
 
 def _needs_unit(answers: Answers) -> bool:
-    return answers.get("account") == "none"
+    return answers.get("account") == NO_ACCOUNT
+
+
+def _category(label: str) -> RectCategory:
+    found = {v: k for k, v in RECT_CATEGORY_LABELS.items()}
+    return found.get(label, RectCategory.OTHER)
+
+
+def _severity(label: str) -> Severity:
+    return Severity.SERIOUS if label == "严重" else Severity.ORDINARY
 
 
 async def check_evidence(ctx: HandlerContext, text: str, answers: Answers) -> str:
@@ -85,30 +101,36 @@ async def summary_note(ctx: HandlerContext, answers: Answers, extra: dict[str, A
     from bot.timekeeping.runtime import timekeeping
 
     tk = timekeeping(ctx.services)
-    category = RectCategory(answers.get("category", RectCategory.OTHER.value))
-    severity = Severity(answers.get("severity", Severity.ORDINARY.value))
+    category = _category(answers.get("category", ""))
+    severity = _severity(answers.get("severity", ""))
     due = tk.due(flow.choose_rule(tk.policy, category, severity), ctx.now)
     return f"现在下发，{due.explanation}。"
 
 
 async def submit_notice(ctx: HandlerContext, answers: Answers, extra: dict[str, Any]) -> None:
     account_id: int | None = None
-    if answers.get("account", "none") != "none":
-        account = await Account.filter(id=int(answers["account"])).using_db(ctx.conn).first()
+    if answers.get("account", NO_ACCOUNT) != NO_ACCOUNT:
+        by_label = {v: k for k, v in (await _account_labels(ctx)).items()}
+        found = by_label.get(answers["account"])
+        account = await Account.filter(id=found).using_db(ctx.conn).first() if found else None
         if account is None:
             await ctx.reply("这个账号已不在台账中，请重新发送“整改”。")
             return
         account_id = account.id
         owner_unit_id = account.owner_unit_id
     else:
-        owner_unit_id = int(answers["unit"])
+        unit = next((u for u in await _supervised_units(ctx) if u.name == answers["unit"]), None)
+        if unit is None:
+            await ctx.reply("这个单位已不在名单中，请重新发送“整改”。")
+            return
+        owner_unit_id = unit.id
     request = NoticeRequest(
         owner_unit_id=owner_unit_id,
         account_id=account_id,
         problem=answers["problem"],
         evidence=answers.get("evidence", ""),
-        category=RectCategory(answers["category"]),
-        severity=Severity(answers["severity"]),
+        category=_category(answers["category"]),
+        severity=_severity(answers["severity"]),
     )
     try:
         rect = await flow.issue_notice(
@@ -160,14 +182,14 @@ SPEC = forms.register(
                 "问题类别",
                 "请选择问题类别",
                 kind=QuestionKind.CHOICE,
-                choices=tuple(Choice(c.value, label) for c, label in RECT_CATEGORY_LABELS.items()),
+                choices=tuple(Choice(label, label) for label in RECT_CATEGORY_LABELS.values()),
             ),
             Question(
                 "severity",
                 "严重程度",
                 "问题是一般还是严重？（严重问题时限更短）",
                 kind=QuestionKind.CHOICE,
-                choices=(Choice("ordinary", "一般"), Choice("serious", "严重")),
+                choices=SEVERITY_CHOICES,
             ),
             Question(
                 "problem",

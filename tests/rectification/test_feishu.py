@@ -64,7 +64,11 @@ async def test_notice_issued_and_acknowledged_on_feishu(
     account = await Account.get(key="wlw-wechat")
 
     # A missing problem: marked on the card, nothing issued.
-    form = {"account": str(account.id), "category": "content_error", "severity": "serious"}
+    form = {
+        "account": "临江文旅（微信）· 临江区文化和旅游发展委员会",
+        "category": "内容差错",
+        "severity": "严重",
+    }
     answer = await fake_feishu.tap(
         url, form_card.message_id, "下一步", operator_open_id="ou_zhangzr", form=form
     )
