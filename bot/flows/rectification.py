@@ -379,6 +379,10 @@ async def on_step(ctx: StepContext) -> None:
     rect = await lock(ctx.conn, int(ctx.data["rectification"]))
     if rect is None or RectStatus(rect.status) in (RectStatus.SUBMITTED, RectStatus.VERIFIED):
         return
+    if ctx.name not in ("due", "overdue") and ctx.now >= ctx.deadline.due_at:
+        # A reminder before due that fires after it (the system was down, or the demo clock
+        # jumped) would say "剩余…" of a deadline already missed: the due step speaks instead.
+        return
     people = await people_of(ctx.conn, rect)
     shown = ctx.text()
     head = f"整改通知 {number(rect)}"

@@ -114,6 +114,7 @@ async def submit_notice(ctx: HandlerContext, answers: Answers, extra: dict[str, 
         found = by_label.get(answers["account"])
         account = await Account.filter(id=found).using_db(ctx.conn).first() if found else None
         if account is None:
+            ctx.notify_toast("未能下发", "warning")
             await ctx.reply("这个账号已不在台账中，请重新发送“整改”。")
             return
         account_id = account.id
@@ -121,6 +122,7 @@ async def submit_notice(ctx: HandlerContext, answers: Answers, extra: dict[str, 
     else:
         unit = next((u for u in await _supervised_units(ctx) if u.name == answers["unit"]), None)
         if unit is None:
+            ctx.notify_toast("未能下发", "warning")
             await ctx.reply("这个单位已不在名单中，请重新发送“整改”。")
             return
         owner_unit_id = unit.id
@@ -143,6 +145,7 @@ async def submit_notice(ctx: HandlerContext, answers: Answers, extra: dict[str, 
             issuer=ctx.actor,
         )
     except RectError as exc:
+        ctx.notify_toast("未能下发", "warning")
         await ctx.reply(str(exc))
         return
     people = await flow.people_of(ctx.conn, rect)

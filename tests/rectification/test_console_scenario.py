@@ -64,6 +64,8 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
     await advance_to(h, 30)
     group = await h.new_messages("wangzr", GROUP)
     overdue = [m for m in group if "已逾期" in m.text]
+    # The 80 % reminder (10:24) was passed by the clock jump: no stale "剩余…" after due.
+    assert not [m for m in group if "临近截止提醒" in m.text]
     assert overdue
     assert "王主任" in overdue[0].mentions
     assert any("整改逾期" in m.text for m in await h.new_messages("zhangzr"))
