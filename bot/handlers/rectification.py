@@ -228,7 +228,19 @@ async def start_notice(ctx: HandlerContext, rest: str) -> None:
 # ---- records ----------------------------------------------------------------------------------
 
 
-@router.command("整改记录", "查看整改通知的进展、时间线和统计", order=41)
+# A management view: the people working on a notice have its card and the group reminders.
+RECORD_READERS = frozenset(
+    {
+        Role.SUPERVISOR_STAFF,
+        Role.ADMIN,
+        Role.PRINCIPAL,
+        Role.DEPUTY_LEADER,
+        Role.SECTION_CHIEF,
+    }
+)
+
+
+@router.command("整改记录", "查看整改通知的进展、时间线和统计", roles=RECORD_READERS, order=41)
 async def show_records(ctx: HandlerContext, rest: str) -> None:
     if rest:
         rect_id = flow.parse_number(rest)
