@@ -185,8 +185,7 @@ async def issue_notice(
     tk = timekeeping(services)
     rule_id = choose_rule(tk.policy, request.category, request.severity)
     label = await account_label(conn, request.account_id)
-    rect = await Rectification.create(
-        using_db=conn,
+    rect = Rectification(
         source=request.source,
         external_id=request.external_id,
         issued_by_id=issuer.id if issuer is not None else None,
@@ -202,6 +201,13 @@ async def issue_notice(
         issued_at=now,
         due_at=now,
     )
+    # Check who will receive and verify it before anything is written.
+    people = await people_of(conn, rect)
+    if not people.workers:
+        raise RectError(f"{owner.name}没有可以接收整改通知的人员，请先在组织名单中登记。")
+    if not people.supervisors:
+        raise RectError("主管单位没有登记工作人员，无人核验整改，请先在组织名单中登记。")
+    await rect.save(using_db=conn)
     deadline = await engine.start(
         services,
         conn,
@@ -216,7 +222,6 @@ async def issue_notice(
     )
     rect.deadline_id = deadline.id
     rect.due_at = deadline.due_at
-    people = await people_of(conn, rect)
     card = build_unit_card(rect, deadline, now, services.tz, owner.name)
     stored = await emit.new_card(
         card,

@@ -374,9 +374,17 @@ async def _done(ctx: HandlerContext, rect: Rectification) -> None:
     rect.submitted_at = ctx.now
     rect.completion_note = note
     rect.completion_evidence = _form(ctx, "evidence")
+    # Done before the supervisor answered an extension request: the request is moot.
+    rect.extension_pending = False
     await rect.save(
         using_db=ctx.conn,
-        update_fields=["status", "submitted_at", "completion_note", "completion_evidence"],
+        update_fields=[
+            "status",
+            "submitted_at",
+            "completion_note",
+            "completion_evidence",
+            "extension_pending",
+        ],
     )
     if rect.deadline_id is not None:
         # The unit's clock stops while the supervisor checks the work.
@@ -462,8 +470,14 @@ async def _reject(ctx: HandlerContext, rect: Rectification) -> None:
     deadline = None
     if rect.deadline_id is not None:
         await engine.resume(ctx.services, ctx.conn, rect.deadline_id, now=ctx.now)
+        # The rule is named again: an extension may have replaced it with a fixed due time.
         deadline = await engine.reschedule(
-            ctx.services, ctx.conn, rect.deadline_id, now=ctx.now, start_at=ctx.now
+            ctx.services,
+            ctx.conn,
+            rect.deadline_id,
+            now=ctx.now,
+            start_at=ctx.now,
+            rule=rect.rule_id,
         )
         rect.due_at = deadline.due_at
     await rect.save(using_db=ctx.conn, update_fields=["status", "reopened", "overdue", "due_at"])
@@ -563,7 +577,10 @@ def _local(ctx: HandlerContext, rect: Rectification) -> str:
 
 
 async def _grant(ctx: HandlerContext, rect: Rectification) -> None:
-    if not rect.extension_pending or rect.status == RectStatus.VERIFIED:
+    if not rect.extension_pending or rect.status not in (
+        RectStatus.ISSUED,
+        RectStatus.ACKNOWLEDGED,
+    ):
         await _decided(ctx, rect)
         return
     try:

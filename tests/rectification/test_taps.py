@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from storage.models.machinery import AuditEntry
 from storage.models.rectification import Rectification, RectStatus
 from tests.harness import ChatHarness
@@ -107,3 +109,76 @@ async def test_form_input_is_checked_and_survives_a_restart(kunming: ChatHarness
     fresh = ChatHarness(h.client, h.services)
     said = await fresh.say("zhangzr", "推文标题有错别字")
     assert any("证据" in m.to_text() for m in said)
+
+
+async def test_rejection_after_an_extension_restarts_under_the_rule(kunming: ChatHarness) -> None:
+    h = kunming
+    await issue(h)
+    card = card_of(await h.new_messages("xiaowang"), "整改通知")
+    await h.tap("xiaowang", card, "已接收")
+    card = await h.latest_card("xiaowang", title="整改通知")
+    await h.tap("xiaowang", card, "申请延期", form={"reason": "等待平台审核"})
+    extension = card_of(await h.new_messages("zhangzr"), "延期申请")
+    await h.tap("zhangzr", extension, "同意延期", form={"new_due": "今天 16:00"})
+    card = await h.latest_card("xiaowang", title="整改通知")
+    await h.tap("xiaowang", card, "已整改", form={"note": "已更正"})
+    review = card_of(await h.new_messages("zhangzr"), "整改核验")
+    h.clock.set(at(2026, 11, 23, 14, 0))
+    rejected = await h.tap("zhangzr", review, "驳回", form={"reason": "仍有错字"})
+    assert rejected.toast == "已驳回，已重新计时。"
+    rect = await Rectification.get(id=1)
+    # The same rule again (serious, inside working hours), from the rejection.
+    assert rect.due_at == at(2026, 11, 23, 14, 30)
+
+
+async def test_completing_makes_a_pending_extension_moot(kunming: ChatHarness) -> None:
+    h = kunming
+    await issue(h)
+    card = card_of(await h.new_messages("xiaowang"), "整改通知")
+    await h.tap("xiaowang", card, "已接收")
+    card = await h.latest_card("xiaowang", title="整改通知")
+    await h.tap("xiaowang", card, "申请延期", form={"reason": "等待平台审核"})
+    card = await h.latest_card("xiaowang", title="整改通知")
+    await h.tap("xiaowang", card, "已整改", form={"note": "已更正"})
+    messages = await h.new_messages("zhangzr")
+    extension = card_of(messages, "延期申请")
+    late = await h.tap("zhangzr", extension, "同意延期", form={"new_due": "今天 17:00"})
+    assert late.toast is not None
+    assert "已处理" in late.toast
+    rect = await Rectification.get(id=1)
+    assert rect.status == RectStatus.SUBMITTED
+    assert rect.due_at == at(2026, 11, 23, 10, 30)
+    assert not await AuditEntry.filter(action="rectification.extension_granted").exists()
+
+
+async def test_a_unit_without_people_gets_no_silent_notice(kunming: ChatHarness) -> None:
+    from tortoise.transactions import in_transaction
+
+    from bot.core.emit import Emitter
+    from bot.flows.rectification import NoticeRequest, RectError, issue_notice
+    from storage import audit
+    from storage.models.org import Unit
+    from storage.models.rectification import RectCategory, Severity
+
+    supervisor = await Unit.get(key="ljq-zfb")
+    empty = await Unit.create(key="empty", name="临江区某空单位", supervisor_id=supervisor.id)
+    now = kunming.clock.now()
+    with pytest.raises(RectError, match="没有可以接收整改通知的人员"):
+        async with in_transaction() as conn:
+            emit = Emitter(kunming.services, conn, key_prefix="test:empty", now=now)
+            await issue_notice(
+                kunming.services,
+                conn,
+                emit,
+                now=now,
+                request=NoticeRequest(
+                    owner_unit_id=empty.id,
+                    account_id=None,
+                    problem="网站打不开",
+                    evidence="",
+                    category=RectCategory.BROKEN_LINK,
+                    severity=Severity.SERIOUS,
+                ),
+                actor=audit.Actor.system("测试"),
+            )
+    assert await Rectification.all().count() == 0
