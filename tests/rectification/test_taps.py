@@ -163,7 +163,16 @@ async def test_a_unit_without_people_gets_no_silent_notice(kunming: ChatHarness)
     supervisor = await Unit.get(key="ljq-zfb")
     empty = await Unit.create(key="empty", name="临江区某空单位", supervisor_id=supervisor.id)
     now = kunming.clock.now()
-    with pytest.raises(RectError, match="没有可以接收整改通知的人员"):
+    request = NoticeRequest(
+        owner_unit_id=empty.id,
+        account_id=None,
+        problem="网站打不开",
+        evidence="",
+        category=RectCategory.BROKEN_LINK,
+        severity=Severity.SERIOUS,
+    )
+
+    async def attempt() -> None:
         async with in_transaction() as conn:
             emit = Emitter(kunming.services, conn, key_prefix="test:empty", now=now)
             await issue_notice(
@@ -171,14 +180,10 @@ async def test_a_unit_without_people_gets_no_silent_notice(kunming: ChatHarness)
                 conn,
                 emit,
                 now=now,
-                request=NoticeRequest(
-                    owner_unit_id=empty.id,
-                    account_id=None,
-                    problem="网站打不开",
-                    evidence="",
-                    category=RectCategory.BROKEN_LINK,
-                    severity=Severity.SERIOUS,
-                ),
+                request=request,
                 actor=audit.Actor.system("测试"),
             )
+
+    with pytest.raises(RectError, match="没有可以接收整改通知的人员"):
+        await attempt()
     assert await Rectification.all().count() == 0
