@@ -225,6 +225,54 @@ async def start_notice(ctx: HandlerContext, rest: str) -> None:
     await forms.start(ctx, SPEC, intro="下发整改通知：逐项回答即可，随时回复“取消”放弃。")
 
 
+# ---- the seam for alerts and patrol findings -------------------------------------------------
+
+
+def finding_button(
+    *,
+    account_id: int,
+    problem: str,
+    evidence: str = "",
+    category: RectCategory = RectCategory.OTHER,
+    severity: Severity = Severity.ORDINARY,
+    label: str = "下发整改",
+) -> Button:
+    """A button for any card (an alert, a patrol finding): one tap by supervisor staff opens
+    the notice's summary with everything filled in; 下发 issues it."""
+    return Button(
+        label=label,
+        action="rect.issue",
+        payload={
+            "account": str(account_id),
+            "category": category.value,
+            "severity": severity.value,
+            "problem": problem[:1000],
+            "evidence": evidence[:500],
+        },
+    )
+
+
+async def _issue_from_finding(ctx: HandlerContext) -> None:
+    if not ctx.actor.has(Role.SUPERVISOR_STAFF):
+        ctx.notify_toast("只有主管单位工作人员可以下发整改通知。", "warning")
+        return
+    payload = ctx.card_action.payload
+    labels = await _account_labels(ctx)
+    account = labels.get(int(payload.get("account", "0") or 0))
+    if account is None:
+        ctx.notify_toast("这个账号不在您主管的范围内，无法下发。", "warning")
+        return
+    answers = {
+        "account": account,
+        "category": RectCategory(payload.get("category", "other")).label,
+        "severity": Severity(payload.get("severity", "ordinary")).label,
+        "problem": payload.get("problem", ""),
+        "evidence": payload.get("evidence", ""),
+    }
+    ctx.notify_toast("请核对后下发", "info")
+    await forms.start(ctx, SPEC, answers=answers)
+
+
 # ---- records ----------------------------------------------------------------------------------
 
 
@@ -294,6 +342,9 @@ async def quarter_review(ctx: HandlerContext, rest: str) -> None:
 async def on_tap(ctx: HandlerContext) -> None:
     event = ctx.card_action
     kind = event.action.split(".", 1)[1]
+    if kind == "issue":
+        await _issue_from_finding(ctx)
+        return
     rect = await flow.lock(ctx.conn, int(event.payload.get("id", "0")))
     if rect is None:
         ctx.notify_toast("这份整改通知不存在。", "warning")

@@ -187,3 +187,52 @@ async def test_a_unit_without_people_gets_no_silent_notice(kunming: ChatHarness)
     with pytest.raises(RectError, match="没有可以接收整改通知的人员"):
         await attempt()
     assert await Rectification.all().count() == 0
+
+
+async def test_a_finding_becomes_a_notice_with_one_tap(kunming: ChatHarness) -> None:
+    """The seam for alerts and patrol findings: a button on their card."""
+    from tortoise.transactions import in_transaction
+
+    from bot.cards.model import Card
+    from bot.core.emit import Emitter
+    from bot.core.outgoing import Message
+    from bot.handlers.rectification import finding_button
+    from storage.models.org import Account, Person
+    from storage.models.rectification import RectCategory, Severity
+
+    h = kunming
+    account = await Account.get(key="ljq-wlw-wechat")
+    people = {p.key: p.id for p in await Person.all()}
+    button = finding_button(
+        account_id=account.id,
+        problem="巡查发现：首页“旅游攻略”链接返回 404",
+        evidence="巡查记录 #12",
+        category=RectCategory.BROKEN_LINK,
+        severity=Severity.SERIOUS,
+    )
+    now = h.clock.now()
+    async with in_transaction() as conn:
+        emit = Emitter(h.services, conn, key_prefix="test:finding", now=now)
+        card = await emit.new_card(
+            Card(title="巡查发现", body="临江文旅首页链接失效", buttons=(button,)),
+            kind="test.finding",
+            allowed_person_ids=[people["zhangzr"], people["xiaowang"]],
+        )
+        for key in ("zhangzr", "xiaowang"):
+            await emit.to_person(people[key], Message(card=card))
+    await h.drain()
+    finding = card_of(await h.new_messages("xiaowang"), "巡查发现")
+    refused = await h.tap("xiaowang", finding, "下发整改")
+    assert refused.toast is not None
+    assert "只有主管单位工作人员" in refused.toast
+
+    finding = card_of(await h.new_messages("zhangzr"), "巡查发现")
+    tapped = await h.tap("zhangzr", finding, "下发整改")
+    summary = card_of(tapped.replies, "整改通知")
+    assert "截止 11月23日 10:30" in summary.body
+    assert "链接失效" in summary.to_text()
+    issued = await h.tap("zhangzr", summary, "下发")
+    assert any("ZG0001 已下发" in m.text for m in issued.replies)
+    rect = await Rectification.get(id=1)
+    assert rect.severity == Severity.SERIOUS
+    assert rect.evidence == "巡查记录 #12"
