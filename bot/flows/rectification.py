@@ -99,6 +99,12 @@ class NoticeRequest:
     severity: Severity
     source: str = "chat"
     external_id: str | None = None
+    # When the problem reached the supervisor (a netizen's error report): the limit counts
+    # from then, not from when the notice is issued. None: now.
+    received_at: datetime | None = None
+
+
+FORWARD_RULE = "error_report.forward"
 
 
 @dataclass(frozen=True)
@@ -184,6 +190,9 @@ async def issue_notice(
         raise RectError(f"{owner.name}没有登记主管单位，无法确定由谁核验整改。")
     tk = timekeeping(services)
     rule_id = choose_rule(tk.policy, request.category, request.severity)
+    start = request.received_at or now
+    if start > now:
+        raise RectError("收到时间不能晚于现在。")
     label = await account_label(conn, request.account_id)
     rect = Rectification(
         source=request.source,
@@ -217,6 +226,7 @@ async def issue_notice(
         handler=HANDLER,
         now=now,
         rule=rule_id,
+        start_at=start,
         schedule=tk.policy.schedule("rectification"),
         data={"rectification": rect.id},
     )
@@ -260,9 +270,23 @@ async def issue_notice(
             "due_at": deadline.due_at.isoformat(),
             "explanation": deadline.explanation,
             "recipients": [m.id for m in people.workers],
+            "received_at": start.isoformat(),
+            "forward_late": await forward_late(services, rect, start, now),
         },
     )
     return rect
+
+
+async def forward_late(
+    services: Services, rect: Rectification, received_at: datetime, now: datetime
+) -> str:
+    """beibei: a netizen's error report must be forwarded within its own limit; "" if in time."""
+    if rect.rule_id != "error_report.reply" or FORWARD_RULE not in (
+        timekeeping(services).policy.deadlines
+    ):
+        return ""
+    due = timekeeping(services).due(FORWARD_RULE, received_at)
+    return f"转办已超时（{due.explanation}）" if now > due.due_at else ""
 
 
 def _names(members: list[Member]) -> str:

@@ -8,6 +8,7 @@ import json
 import secrets
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -91,6 +92,19 @@ def _text(data: dict[str, Any], key: str, *, required: bool, limit: int) -> str:
     return value
 
 
+def _time(value: str, tz: ZoneInfo) -> datetime | None:
+    """ISO 8601 (``2026-11-23T09:30:00+08:00``); without an offset, the deployment's timezone."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(
+            "“received_at”应为 ISO 8601 时间，如 2026-11-23T09:30:00+08:00。", "received_at"
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=tz)
+
+
 def _category(value: str) -> RectCategory:
     for category, label in RECT_CATEGORY_LABELS.items():
         if value in (category.value, label):
@@ -158,11 +172,14 @@ async def post_rectification(request: web.Request) -> web.Response:
         category = _category(_text(data, "category", required=False, limit=50) or "other")
         severity = _severity(_text(data, "severity", required=False, limit=20) or "ordinary")
         external_id = _text(data, "external_id", required=False, limit=200) or None
+        received_at = _time(_text(data, "received_at", required=False, limit=40), services.tz)
         origin = f"api:{source.source}"
         if external_id is not None:
             existing = await Rectification.filter(source=origin, external_id=external_id).first()
             if existing is not None:
-                return web.json_response({**await _body(existing), "duplicate": True}, status=200)
+                return web.json_response(
+                    {**await _body(existing, services.tz), "duplicate": True}, status=200
+                )
         async with in_transaction() as conn:
             owner_unit_id, account_id = await _resolve(conn, data)
             emit = Emitter(services, conn, key_prefix=f"api:{secrets.token_hex(8)}", now=now)
@@ -180,10 +197,11 @@ async def post_rectification(request: web.Request) -> web.Response:
                     severity=severity,
                     source=origin,
                     external_id=external_id,
+                    received_at=received_at,
                 ),
                 actor=audit.Actor.system(f"监测系统：{source.source}"),
             )
-            body = await _body(rect, conn)
+            body = await _body(rect, services.tz, conn)
     except BadRequest as exc:
         return _error(400, str(exc), exc.field)
     except RectError as exc:
@@ -193,16 +211,32 @@ async def post_rectification(request: web.Request) -> web.Response:
     return web.json_response(body, status=201)
 
 
-async def _body(rect: Rectification, conn: BaseDBAsyncClient | None = None) -> dict[str, Any]:
+async def _body(
+    rect: Rectification, tz: ZoneInfo, conn: BaseDBAsyncClient | None = None
+) -> dict[str, Any]:
     deadline = await engine.get(conn, rect.deadline_id) if rect.deadline_id else None
     return {
         "ok": True,
         "id": rect.id,
         "number": number(rect),
         "status": rect.status.value if hasattr(rect.status, "value") else str(rect.status),
-        "due_at": rect.due_at.isoformat(),
+        "due_at": rect.due_at.astimezone(tz).isoformat(),
         "explanation": deadline.explanation if deadline is not None else "",
+        "forward_late": await _forward_late(rect, conn),
     }
+
+
+async def _forward_late(rect: Rectification, conn: BaseDBAsyncClient | None) -> str:
+    from storage.models.machinery import AuditEntry
+
+    entry = (
+        await AuditEntry.filter(
+            action="rectification.issued", subject_type="rectification", subject_id=str(rect.id)
+        )
+        .using_db(conn)
+        .first()
+    )
+    return str((entry.detail or {}).get("forward_late", "")) if entry is not None else ""
 
 
 def setup_rectification_api(app: web.Application) -> None:

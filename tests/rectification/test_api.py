@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
+from bot.services import Services
 from storage.models.machinery import AuditEntry
 from storage.models.rectification import Rectification, SourceToken
 from tests.harness import ChatHarness
 from tests.org.helpers import dutybot
-from tests.rectification.conftest import card_of
+from tests.rectification.conftest import at, card_of, use_policy
 
 pytestmark = pytest.mark.slow
 
@@ -122,3 +123,34 @@ async def test_bad_tokens_are_refused(harness: ChatHarness, db_url: str, tmp_pat
     assert revoked.returncode == 0
     assert (await post(harness, NOTICE, fresh))[0] == 401
     assert await Rectification.all().count() == 0
+
+
+async def test_a_netizen_report_counts_from_when_it_was_received(
+    harness: ChatHarness, db_url: str, tmp_path: Path, services: Services
+) -> None:
+    use_policy(services, tmp_path, "beibei")
+    harness.clock.set(at(2026, 10, 8, 10, 0))  # the first working day after National Day
+    token = await new_token(db_url, tmp_path, "web-monitor")
+    report = {
+        "account": "ljq-wlw-wechat",
+        "problem": "网民留言指出：推文中区长姓名有误",
+        "category": "netizen_report",
+        "received_at": "2026-09-29T10:00:00+08:00",
+    }
+    status, data = await post(harness, report, token)
+    assert status == 201, data
+    # Two working days from 29 September: 30 September and 8 October.
+    assert data["due_at"] == "2026-10-08T18:00:00+08:00"
+    assert "第五章" in data["explanation"]
+    # Forwarding had one working day (30 September): this forward is late, and says so.
+    assert data["forward_late"].startswith("转办已超时")
+
+    status, data = await post(
+        harness, {**report, "received_at": "2026-10-09T10:00:00+08:00"}, token
+    )
+    assert status == 422
+    assert "不能晚于现在" in data["error"]
+    status, data = await post(harness, {**report, "received_at": "昨天"}, token)
+    assert status == 400
+    assert data["field"] == "received_at"
+    assert await Rectification.all().count() == 1
