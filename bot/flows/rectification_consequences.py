@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -160,6 +160,7 @@ class QuarterResult:
     circulars: list[str]
     bottom: list[str]
     bottom_twice: list[str]
+    files: list[FileRef] = field(default_factory=list)
 
     def text(self) -> str:
         lines = [f"{self.quarter.title}整改情况复核完成。"]
@@ -288,6 +289,7 @@ async def quarterly_review(
             reason = f"{quarter.title}整改通知{len(items)}件，问题反复出现"
             if await _flag(conn, LETTER, quarter, unit_id, reason, now, file_id=ref.file_id):
                 result.letters.append(name)
+                result.files.append(ref)
                 await _send_letter(conn, emit, unit_id, ref, quarter)
 
     bottom = policy.penalties.get("bottom_three")

@@ -332,7 +332,12 @@ async def quarter_review(ctx: HandlerContext, rest: str) -> None:
         return
     result = await consequences.quarterly_review(ctx.services, ctx.conn, ctx.emit, quarter, ctx.now)
     await ctx.audit("rectification.quarter_reviewed", "quarter", quarter.label, {})
-    await ctx.reply(result.text())
+    # The supervisor gets a copy of every letter issued now.
+    await ctx.emit.to_person(
+        ctx.actor.id,
+        Message(text=result.text(), files=tuple(result.files)),
+        platform=ctx.event.place.platform,
+    )
 
 
 # ---- taps -------------------------------------------------------------------------------------

@@ -90,6 +90,14 @@ async def test_kunming_quarterly_letter_then_circular(kunming: ChatHarness) -> N
     text = "\n".join(m.text for m in said)
     assert "印发季度整改函：临江区文化和旅游发展委员会" in text
     assert "教育" not in text
+    # The supervisor gets the letter too, as a download in the chat.
+    resp = await h.client.get(
+        "/console/api/messages", params={"as": "zhangzr", "chat": "dm:zhangzr", "limit": "5"}
+    )
+    last = (await resp.json())["messages"][-1]
+    assert [f["name"] for f in last["files"]] == [
+        "临江区文化和旅游发展委员会2026年第三季度整改函.docx"
+    ]
     letter = await RectFlag.get(kind="letter", period="2026Q3")
     assert letter.file_id is not None
     found = await files.read(h.services, letter.file_id)
