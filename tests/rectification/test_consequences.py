@@ -98,6 +98,9 @@ async def test_kunming_quarterly_letter_then_circular(kunming: ChatHarness) -> N
     assert [f["name"] for f in last["files"]] == [
         "临江区文化和旅游发展委员会2026年第三季度整改函.docx"
     ]
+    download = await h.client.get(last["files"][0]["url"])
+    assert download.status == 200
+    assert (await download.read())[:2] == b"PK"  # a .docx is a zip
     letter = await RectFlag.get(kind="letter", period="2026Q3")
     assert letter.file_id is not None
     found = await files.read(h.services, letter.file_id)
