@@ -15,7 +15,7 @@ from storage.models.rectification import Rectification, RectStatus
 from tests.adapters.feishu.conftest import fake_feishu
 from tests.adapters.feishu.test_e2e import Process, _free_port, _start, _until_healthy
 from tests.conftest import load_org_text
-from tests.fakes.feishu_server import FakeFeishu, card_text
+from tests.fakes.feishu_server import FakeFeishu
 from tests.proc import ROOT
 from tests.rectification.test_feishu import ORG
 
@@ -87,10 +87,9 @@ async def test_notice_issued_and_acknowledged_in_feishu(
         ],
         60,
     )
-    answer = await fake_feishu.tap(
-        events, summaries[0].message_id, "下发", operator_open_id="ou_zhangzr"
-    )
-    assert answer["toast"]["type"] == "success"
+    # Under load the answer may come after Feishu's 3 s budget (then the card is patched):
+    # what counts is what people end up seeing.
+    await fake_feishu.tap(events, summaries[0].message_id, "下发", operator_open_id="ou_zhangzr")
 
     notices = await fake_feishu.wait_for(
         lambda: [
@@ -101,11 +100,8 @@ async def test_notice_issued_and_acknowledged_in_feishu(
         60,
     )
     notice = notices[0]
-    answer = await fake_feishu.tap(
-        events, notice.message_id, "已接收", operator_open_id="ou_xiaowang"
-    )
-    assert answer["toast"]["type"] == "success"
-    assert "整改中" in card_text(answer["card"]["data"])
+    await fake_feishu.tap(events, notice.message_id, "已接收", operator_open_id="ou_xiaowang")
+    await fake_feishu.wait_for(lambda: "整改中" in fake_feishu.messages[notice.message_id].text, 60)
     rect = await Rectification.get(id=1)
     assert rect.status == RectStatus.ACKNOWLEDGED
     assert rect.evidence == ""

@@ -32,6 +32,7 @@ async def step_fired(deadline_id: int, name: str) -> bool:
 
 
 async def test_worker_killed_before_due_escalates_once(system: System, services: Services) -> None:
+    worker = await system.worker()  # up before the countdown starts: it must see the 80 % step
     account = await Account.get(key="ljq-wlw-wechat")
     now = services.clock.now()
     async with in_transaction() as conn:
@@ -58,7 +59,6 @@ async def test_worker_killed_before_due_escalates_once(system: System, services:
             services, conn, rect.deadline_id, now=now, due_at=now + timedelta(seconds=6)
         )
     deadline_id = rect.deadline_id
-    worker = await system.worker()
     await wait_for(lambda: step_fired(deadline_id, "late"), 30, system, "the 80 % reminder")
     assert not await step_fired(deadline_id, "due")
     await worker.kill()  # just before the due time
