@@ -19,7 +19,7 @@ from bot.flows.rectification import NoticeRequest, RectError, number
 from bot.flows.rectification_consequences import Quarter
 from bot.handlers.registry import router
 from storage import audit
-from storage.enums import Role
+from storage.enums import AccountStatus, Role
 from storage.models.org import Account, Unit
 from storage.models.rectification import (
     RECT_CATEGORY_LABELS,
@@ -56,6 +56,7 @@ async def _account_labels(ctx: HandlerContext) -> dict[int, str]:
     unit_ids = [u.id for u in await _supervised_units(ctx)] + [ctx.actor.unit.id]
     accounts = (
         await Account.filter(owner_unit_id__in=unit_ids)
+        .exclude(status__in=[AccountStatus.CLOSED, AccountStatus.CANCELLED])
         .using_db(ctx.conn)
         .order_by("owner_unit_id", "id")
     )
