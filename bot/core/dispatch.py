@@ -123,6 +123,13 @@ async def process(
     outcome = Outcome()
     try:
         async with in_transaction() as conn:
+            if conn.capabilities.dialect == "sqlite":
+                # SQLite: take the write lock first (waiting for it). A transaction that reads
+                # first and writes later fails at once ("database is locked") when another
+                # process (the worker) wrote in between; the deadline engine does the same.
+                await conn.execute_query(
+                    'UPDATE "inbound_event" SET "status" = "status" WHERE "id" = ?', [inbound_id]
+                )
             row = (
                 await InboundEvent.filter(id=inbound_id).using_db(conn).select_for_update().first()
             )
