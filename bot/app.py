@@ -90,6 +90,9 @@ def create_app(services: Services, router: Router, *, console: bool) -> web.Appl
     from bot.files import setup_files
 
     setup_files(app)
+    from bot.flows.rectification_api import setup_rectification_api
+
+    setup_rectification_api(app)
     if console:
         from bot.adapters.console.web import setup_console
 

@@ -18,6 +18,7 @@ MODEL_MODULES: list[str] = [
     "storage.models.deadlines",
     "storage.models.filing",
     "storage.models.review",
+    "storage.models.rectification",
 ]
 
 

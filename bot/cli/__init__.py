@@ -90,6 +90,7 @@ from bot.cli import (  # noqa: E402
     db_cmd,  # noqa: F401
     feishu_cmd,  # noqa: F401
     org_cmd,  # noqa: F401
+    rectification_cmd,  # noqa: F401
     run_cmd,  # noqa: F401
     time_cmd,  # noqa: F401
     wecom_cmd,  # noqa: F401

@@ -11,6 +11,7 @@ HANDLER_MODULES: list[str] = [
     "bot.handlers.forms",
     "bot.handlers.filing",
     "bot.handlers.review",
+    "bot.handlers.rectification",
 ]
 
 
