@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.context import HandlerContext
 from bot.core.outgoing import FileRef
 from bot.directory import owning_unit
-from bot.flows.filing import approval, deadlines, document, registry
+from bot.flows.filing import approval, closing, deadlines, document, registry
 from bot.flows.filing.common import account_line, parse_kind
 from bot.flows.filing.start import PICK_FLOW, begin, choose_account, choose_kind, continue_pick
 from bot.handlers.registry import router
@@ -41,6 +41,9 @@ router.command(
     "备案", "办理账号开设、变更、关停、注销等备案", roles=CLERKS, menu_key="filing", order=10
 )(begin)
 router.flow(PICK_FLOW, "备案")(continue_pick)
+router.command(
+    closing.WITHDRAW_WORD, "终审前撤回自己提交的备案，如“撤回备案 12”", roles=CLERKS, order=14
+)(closing.withdraw)
 
 
 @router.command("台账", "查看本单位的政务新媒体账号", roles=READERS, order=11)

@@ -40,6 +40,8 @@ class FilingStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     REPORTED = "reported"  # 紧急关停: recorded and reported to the supervisor
+    WITHDRAWN = "withdrawn"  # the clerk took it back before the final decision
+    SUPERSEDED = "superseded"  # closed by a 紧急关停 of the same account
 
     @property
     def label(self) -> str:
@@ -49,6 +51,8 @@ class FilingStatus(StrEnum):
             FilingStatus.APPROVED: "已同意",
             FilingStatus.REJECTED: "不同意",
             FilingStatus.REPORTED: "已报备",
+            FilingStatus.WITHDRAWN: "已撤回",
+            FilingStatus.SUPERSEDED: "已作废（紧急关停）",
         }[self]
 
 

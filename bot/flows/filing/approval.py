@@ -186,15 +186,19 @@ async def submit(ctx: HandlerContext, answers: dict[str, str], extra: dict[str, 
     names = "、".join(m.name for m in levels[0].approvers)
     text = f"已提交{title_of(filing)}，等待{levels[0].title.removesuffix('意见')}（{names}）审批。"
     report = await deadlines.report_line(ctx, filing)
-    await ctx.reply(text + (f"\n{report}" if report else ""))
+    undo = f"\n终审前如需撤回，请发送“撤回备案 {filing.id}”。"
+    await ctx.reply(text + (f"\n{report}" if report else "") + undo)
 
 
 async def _report_emergency(ctx: HandlerContext, filing: Filing) -> None:
     """紧急关停: recorded at once and reported to the supervisor and the unit head."""
+    from bot.flows.filing.closing import supersede_open  # closing builds on this module
+
     filing.status = FilingStatus.REPORTED
     filing.decided_at = ctx.now
     filing.updated_at = ctx.now
     await filing.save(using_db=ctx.conn)
+    superseded = await supersede_open(ctx, filing)
     await registry.apply(ctx, filing)
     await ctx.audit("filing.reported", "filing", filing.id, {})
     unit = await Unit.filter(id=filing.unit_id).using_db(ctx.conn).get()
@@ -213,9 +217,10 @@ async def _report_emergency(ctx: HandlerContext, filing: Filing) -> None:
     for member in {m.id: m for m in people}.values():
         await ctx.emit.to_person(member.id, Message(card=stored))
     ref = await document.store(ctx, filing)
+    voided = "".join(f"\n{title_of(f)}同时作废，已告知相关审批人。" for f in superseded)
     await ctx.reply(
         f"已报备{title_of(filing)}，已告知单位主要负责人和主管单位。台账已更新为“已关停”。"
-        "恢复时请发送“备案 恢复上线”。",
+        "恢复时请发送“备案 恢复上线”。" + voided,
     )
     await document.send(
         ctx.services, ctx.emit, ctx.actor.id, ref, "备案表：", ctx.event.place.platform
