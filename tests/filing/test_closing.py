@@ -17,7 +17,9 @@ WEIBO = "微博·临江文旅"
 
 async def _submit_offline(h: ChatHarness) -> Filing:
     await pick(h, "laozhou", "临时下线", DOUYIN)
-    summary = card_of(await answer_all(h, "laozhou", ["系统升级", "10月12日", "10月20日"]), "请核对")
+    summary = card_of(
+        await answer_all(h, "laozhou", ["系统升级", "10月12日", "10月20日"]), "请核对"
+    )
     await h.tap("laozhou", summary, "提交备案")
     return await Filing.get(kind=FilingKind.SUSPEND)
 
@@ -111,7 +113,8 @@ async def test_clerk_withdraws_a_pending_filing(harness: ChatHarness) -> None:
     assert audit.detail == {"was": "pending"}
 
     late = await harness.tap("wangzr", head_card, "同意")
-    assert late.toast is not None and late.toast != "已同意"
+    assert late.toast is not None
+    assert late.toast != "已同意"
     assert (await Account.get(key="ljq-wlw-weibo")).status == AccountStatus.RUNNING
 
     twice = await harness.say("laozhou", f"撤回备案 {close.id}")
@@ -151,7 +154,8 @@ async def test_withdraw_refused_to_others_and_after_the_decision(harness: ChatHa
     summary = await open_filing(harness, "xiaoxu")
     await harness.tap("xiaoxu", summary, "提交备案")
     second = await Filing.filter(kind=FilingKind.OPEN).order_by("-id").first()
-    assert second is not None and second.id != filing.id
+    assert second is not None
+    assert second.id != filing.id
     await harness.tap("chenzr", card_of(await harness.new_messages("chenzr"), "请审批"), "同意")
     supervisors = [p for p in ("zhangzr", "zhoufzr") if await harness.new_messages(p)]
     await harness.tap(

@@ -84,6 +84,15 @@ async def eventually(
     raise AssertionError(f"timed out waiting for {what}\n{procs.logs()}")
 
 
+def cards_to(platform: WeComPlatform, userid: str, title: str) -> list[dict[str, Any]]:
+    """Template cards the bot sent ``userid`` whose title contains ``title``, oldest first."""
+    return [
+        s["template_card"]
+        for s in platform.api.sent(msgtype="template_card", touser=userid)
+        if title in s["template_card"]["main_title"]["title"]
+    ]
+
+
 @pytest.fixture
 async def stack(
     db: str, redis_url: str, tmp_path: Path, aes_key: str
