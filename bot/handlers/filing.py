@@ -118,6 +118,10 @@ async def my_filings(ctx: HandlerContext, rest: str) -> None:
         when = format_time(f.submitted_at, ctx.services.tz)
         lines.append(f"{approval.title_of(f)}：{f.status.label}（{when}提交）")
     lines.append(f"发送“下载 编号”获取备案表，如“下载 {filings[0].id}”。")
+    open_ones = [f for f in filings if f.status in closing.OPEN_STATES]
+    if open_ones:
+        word = closing.WITHDRAW_WORD
+        lines.append(f"终审前可发送“{word} 编号”撤回，如“{word} {open_ones[0].id}”。")
     await ctx.reply("\n".join(lines))
 
 
