@@ -3,6 +3,8 @@ by a 紧急关停 of the same account (which must not be overwritten by a later 
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.deadlines import engine
 from storage.enums import AccountStatus, CardStatus, Role
 from storage.models.filing import Filing, FilingKind, FilingStatus
@@ -165,3 +167,27 @@ async def test_withdraw_refused_to_others_and_after_the_decision(harness: ChatHa
     assert "已审批同意，不能撤回" in after[0].text
     nothing = await harness.say("xiaoxu", "撤回备案")
     assert "没有正在审批或待修改的备案" in nothing[0].text
+
+
+async def test_withdrawal_racing_the_final_approval_records_one_outcome(
+    harness: ChatHarness,
+) -> None:
+    close = await _submit_close(harness)
+    await harness.tap("wangzr", card_of(await harness.new_messages("wangzr"), "请审批"), "同意")
+    supervisor_card = card_of(await harness.new_messages("zhangzr"), "请审批")
+    withdrawn, tapped = await asyncio.gather(
+        harness.say("laozhou", f"撤回备案 {close.id}"),
+        harness.tap("zhangzr", supervisor_card, "同意"),
+    )
+    close = await Filing.get(id=close.id)
+    account = await Account.get(key="ljq-wlw-weibo")
+    answer = " ".join(r.text for r in withdrawn)
+    if close.status == FilingStatus.WITHDRAWN:
+        assert account.status == AccountStatus.RUNNING
+        assert tapped.toast != "已同意"
+        assert "已撤回" in answer
+    else:
+        assert close.status == FilingStatus.APPROVED
+        assert account.status == AccountStatus.CLOSING
+        assert tapped.toast == "已同意"
+        assert "不能撤回" in answer
