@@ -30,6 +30,15 @@ def available_commands(roles: frozenset[Role]) -> list[Command]:
     return [c for c in router.unique_commands() if c.allowed(roles)]
 
 
+def button_commands(commands: list[Command]) -> list[Command]:
+    """The commands that get a button, when only six fit: the pieces of work a person starts
+    from the app menu (备案, 送审, 整改, …) first, then the rest in their usual order. The card's
+    fields still list every command, so nothing is hidden."""
+    tappable = [c for c in commands if c.word not in ("帮助", "取消")]
+    ranked = sorted(tappable, key=lambda c: (c.menu_key is None, tappable.index(c)))
+    return ranked[:MAX_HELP_BUTTONS]
+
+
 def help_card(ctx: HandlerContext) -> Card:
     member = ctx.actor
     roles = sorted(member.roles, key=list(Role).index)
@@ -49,8 +58,8 @@ def help_card(ctx: HandlerContext) -> Card:
             payload={"command": c.word},
             style=ButtonStyle.PRIMARY if i == 0 else ButtonStyle.DEFAULT,
         )
-        for i, c in enumerate(c for c in commands if c.word not in ("帮助", "取消"))
-    )[:MAX_HELP_BUTTONS]
+        for i, c in enumerate(button_commands(commands))
+    )
     return Card(
         title=f"{member.name}，我能帮您做什么",
         tone=Tone.BLUE,

@@ -18,6 +18,19 @@ async def test_clerk_help_names_their_roles_and_duties(harness: ChatHarness) -> 
     assert "读网值班" not in text
 
 
+async def test_the_work_people_start_gets_the_buttons(harness: ChatHarness) -> None:
+    # 老周 is a clerk and an editor: more commands than six buttons hold. 备案 and 送审, the
+    # work he starts from the app menu, must be buttons; every command is still listed.
+    card = (await harness.say("laozhou", "帮助"))[0].card
+    assert card is not None
+    labels = [b.label for b in card.buttons]
+    assert len(labels) == 6
+    assert labels[:2] == ["备案", "送审"]
+    assert "我的信息" in labels
+    listed = [f.label for f in card.fields]
+    assert {"送审", "撤回", "审核记录", "台账", "我的备案"} <= set(listed)
+
+
 async def test_duty_officer_help_differs_from_clerk(harness: ChatHarness) -> None:
     clerk = (await harness.say("laozhou", "帮助"))[0].to_text()
     officer = (await harness.say("xiaochen", "帮助"))[0].to_text()
