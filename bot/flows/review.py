@@ -397,6 +397,13 @@ async def step_card(
         fields.append(CardField(label="重大政策信息", value="是，须报区委、区政府同意"))
     if version.link:
         fields.append(CardField(label="链接", value=version.link))
+    if version.attachments:
+        fields.append(
+            CardField(
+                label=f"附件（{len(version.attachments)}个）",
+                value=attachment_names(version.attachments) + "（点“查看全文”获取）",
+            )
+        )
     check = "未发现问题" if not version.findings else f"发现{len(version.findings)}处问题"
     if version.findings:
         check += "：\n" + "\n".join(finding_lines(version.findings))
@@ -458,6 +465,10 @@ async def step_card(
         buttons=buttons,
         status=status or f"等待{approver.name if approver else ''}{level['name']}",
     )
+
+
+def attachment_names(items: Sequence[dict[str, Any]]) -> str:
+    return "、".join(str(item.get("name", "")) for item in items)
 
 
 def finding_lines(findings: Sequence[dict[str, Any]], limit: int = 8) -> list[str]:
@@ -945,6 +956,8 @@ async def trail_card(w: Work, post: Post) -> Card:
         )
         if version.override_reason:
             lines.append(f"仍然送审的说明：{version.override_reason}")
+        if version.attachments:
+            lines.append(f"附件：{attachment_names(version.attachments)}")
         for step in (s for s in steps if s.version == version.number):
             who = await load_member(int(step.decided_by_id or step.approver_id), w.conn)
             name = who.name if who else ""
