@@ -253,7 +253,7 @@ async def on_form_complete(ctx: HandlerContext, answers: Answers, extra: dict[st
     )
     # The kept files now belong to the post (they were the form's while it was being filled).
     await (
-        StoredFile.filter(id__in=[f.file_id for f in attached], subject_type="form")
+        StoredFile.filter(id__in=[f.file_id for f in attached], subject_type__in=("form", "upload"))
         .using_db(ctx.conn)
         .update(subject_type="post", subject_id=str(post.id))
     )

@@ -23,10 +23,10 @@ import json
 import secrets
 import time
 import uuid as uuid_lib
-from urllib.parse import quote
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web

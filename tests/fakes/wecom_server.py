@@ -15,10 +15,10 @@ import json
 import re
 import secrets
 import time
-from urllib.parse import quote
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web

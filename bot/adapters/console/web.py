@@ -10,13 +10,14 @@ import uuid
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
-from urllib.parse import unquote
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 from pydantic import BaseModel, Field, ValidationError
 from tortoise.transactions import in_transaction
 
+from bot import files
 from bot.adapters.console.channel import dm_chat, group_chat
 from bot.app_keys import ROUTER_KEY, SERVICES_KEY
 from bot.clock import OffsetClock
@@ -25,7 +26,6 @@ from bot.core.events import CardActionEvent, FileEvent, Place, PlatformUser, Tex
 from bot.core.media import MAX_BYTES
 from bot.core.outgoing import FileRef
 from bot.directory import chats_of, load_member
-from bot import files
 from bot.files import download_path
 from bot.system_state import save_demo_offset
 from storage.enums import IdentityKind, Platform, Role

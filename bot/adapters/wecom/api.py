@@ -166,7 +166,8 @@ class WeComApi:
         """``media/upload?type=file``: a temporary media id (valid 3 days) for a file message."""
         for attempt in (1, 2):
             token = await self.token()
-            form = aiohttp.FormData()
+            # Raw UTF-8 file name, as browsers send it: WeCom shows it as is (no %-decoding).
+            form = aiohttp.FormData(quote_fields=False)
             form.add_field("media", data, filename=name, content_type="application/octet-stream")
             url = f"{self.base_url}/cgi-bin/media/upload"
             params = {"access_token": token, "type": "file"}

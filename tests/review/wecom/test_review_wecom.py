@@ -131,7 +131,9 @@ async def test_three_levels_on_wecom_with_return_in_the_chat(
     assert "活动日期请核实" in card_text(returned)
     await tap(client, platform, "XiaoWang", returned, "修改后重新送审")
     await deliver_all(wecom)
-    await talk("XiaoWang", "同上", TEXT.replace("4月10日", "4月12日"), "同上", "同上", "同上", "同上")
+    await talk(
+        "XiaoWang", "同上", TEXT.replace("4月10日", "4月12日"), "同上", "同上", "同上", "同上"
+    )
     await tap(client, platform, "XiaoWang", last_card(fake, "XiaoWang"), "送审")
     await deliver_all(wecom)
 
