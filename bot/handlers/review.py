@@ -1,6 +1,6 @@
 """送审 and the review cards: the form, the check, decisions, 催办, 撤回, 已发布, 审核记录.
 
-The state machine is ``bot/flows/review.py``; this module turns chat events into its
+The state machine is the ``bot/flows/review`` package; this module turns chat events into its
 transitions and its answers into replies and toasts.
 """
 
