@@ -3,6 +3,8 @@ attachments step, shown to reviewers (card + 查看全文 with download links), 
 
 from __future__ import annotations
 
+from aiohttp import FormData
+
 from bot.core.outgoing import FileRef
 from storage.models.machinery import AuditEntry, StoredFile
 from storage.models.review import Post, PostStatus, PostVersion
@@ -156,3 +158,41 @@ async def test_same_as_before_keeps_the_attachments(harness: ChatHarness) -> Non
     await harness.tap("xiaowang", summary, "送审")
     second = await PostVersion.get(post_id=1, number=2)
     assert [f["name"] for f in second.attachments] == ["现场照片.jpg"]
+
+
+async def test_console_upload_refuses_what_it_cannot_take(harness: ChatHarness) -> None:
+    def form(**fields: str | bytes) -> FormData:
+        body = FormData(default_to_multipart=True)
+        for name, value in fields.items():
+            if isinstance(value, bytes):
+                body.add_field(name, value, filename="照片.jpg")
+            else:
+                body.add_field(name, value)
+        return body
+
+    client = harness.client
+    resp = await client.post("/console/api/files", json={"as": "xiaowang"})
+    assert resp.status == 400
+    assert "multipart/form-data" in (await resp.json())["error"]
+    resp = await client.post(
+        "/console/api/files", data=form(**{"as": "xiaowang", "chat": "dm:xiaowang"})
+    )
+    assert (resp.status, (await resp.json())["error"]) == (400, "没有收到文件，或文件是空的")
+    # Someone else's 1:1 chat.
+    resp = await client.post(
+        "/console/api/files", data=form(**{"as": "xiaowang", "chat": "dm:likz", "file": PHOTO})
+    )
+    assert (resp.status, (await resp.json())["error"]) == (403, "您不在这个会话中")
+    assert await StoredFile.all().count() == 0
+    # The same upload sent twice (a retry with the same client_id) is one message to the bot.
+    for _ in range(2):
+        resp = await client.post(
+            "/console/api/files",
+            data=form(
+                **{"as": "xiaowang", "chat": "dm:xiaowang", "client_id": "c-1", "file": PHOTO}
+            ),
+        )
+        assert resp.status == 200
+    await harness.drain()
+    hints = [m for m in await harness.messages("xiaowang") if "没有需要文件的事项" in m.text]
+    assert len(hints) == 1
