@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 import uuid
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from aiohttp import web
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -35,7 +36,23 @@ MIME_BY_SUFFIX = {
     ".csv": "text/csv",
     ".png": "image/png",
     ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".doc": "application/msword",
+    ".xls": "application/vnd.ms-excel",
+    ".txt": "text/plain",
+    ".zip": "application/zip",
 }
+
+
+def filename_of(disposition: str) -> str:
+    """The file name in a Content-Disposition header (``filename*=UTF-8''…`` or quoted)."""
+    match = re.search(r"filename\*=(?:UTF-8|utf-8)''([^;]+)", disposition)
+    if match:
+        return unquote(match.group(1).strip())
+    match = re.search(r'filename="?([^";]+)"?', disposition)
+    # Platforms percent-encode non-ASCII names in the plain form too (headers are Latin-1).
+    return unquote(match.group(1).strip()) if match else ""
 
 
 def files_dir(services: Services) -> Path:

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
 from bot import outbox
@@ -29,6 +30,7 @@ class Said:
     text: str
     card: Card | None
     mentions: list[str] = field(default_factory=list)  # names
+    files: list[dict[str, Any]] = field(default_factory=list)  # name, size, url
 
     def to_text(self) -> str:
         parts = []
@@ -121,6 +123,23 @@ class ChatHarness:
         await self.drain()
         return await self.new_messages(person, chat)
 
+    async def send_file(
+        self, person: str, name: str, data: bytes, chat: str | None = None
+    ) -> list[Said]:
+        """Upload a file as ``person`` (the console's 📎) and return the bot's new messages."""
+        chat = chat or self.dm(person)
+        await self.mark_read(person, chat)
+        form = FormData()
+        form.add_field("as", person)
+        form.add_field("chat", chat)
+        form.add_field("client_id", next(self._ids))
+        form.add_field("file", data, filename=name, content_type="application/octet-stream")
+        resp = await self.client.post("/console/api/files", data=form)
+        answer = await resp.json()
+        assert resp.status == 200, answer
+        await self.drain()
+        return await self.new_messages(person, chat)
+
     async def tap(
         self,
         person: str,
@@ -187,4 +206,5 @@ def _said(data: dict[str, Any]) -> Said:
         text=data.get("text") or "",
         card=Card.model_validate(data["card"]) if data.get("card") else None,
         mentions=[m["name"] for m in data.get("mentions") or []],
+        files=list(data.get("files") or []),
     )

@@ -11,7 +11,7 @@ from bot.cards.model import Card, Mention
 from bot.core import conversation as conversations
 from bot.core.emit import Emitter
 from bot.core.events import CardActionEvent, Event, MenuEvent, OpenedEvent, TextEvent
-from bot.core.outgoing import Message, Toast
+from bot.core.outgoing import FileRef, Message, Toast
 from bot.directory import Member, chat_by_ref
 from bot.services import Services
 from storage import audit
@@ -56,10 +56,14 @@ class HandlerContext:
                 return
         await self.emit.to_person(self.actor.id, message, platform=place.platform)
 
-    async def reply_privately(self, text: str = "", *, card: Card | None = None) -> None:
+    async def reply_privately(
+        self, text: str = "", *, card: Card | None = None, files: tuple[FileRef, ...] = ()
+    ) -> None:
         """Answer in the person's 1:1 chat on this platform, even if they spoke in a group."""
         await self.emit.to_person(
-            self.actor.id, Message(text=text, card=card), platform=self.event.place.platform
+            self.actor.id,
+            Message(text=text, card=card, files=files),
+            platform=self.event.place.platform,
         )
 
     def notify_toast(

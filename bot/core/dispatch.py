@@ -23,6 +23,7 @@ from bot.core.emit import Emitter, card_from_record
 from bot.core.events import (
     CardActionEvent,
     Event,
+    FileEvent,
     MenuEvent,
     OpenedEvent,
     TextEvent,
@@ -190,6 +191,8 @@ async def _route(
         await _route_menu(router, ctx, event.menu_key)
     elif isinstance(event, OpenedEvent):
         await _route_opened(router, ctx)
+    elif isinstance(event, FileEvent):
+        await _route_file(router, ctx)
     elif isinstance(event, CardActionEvent):
         ctx.emit.tapped_card_id = event.card_id
         if inline_card_update:
@@ -299,6 +302,25 @@ async def _route_opened(router: Router, ctx: HandlerContext) -> None:
         await ctx.reply(
             f"欢迎回来。您的「{_flow_label(router, conv)}」还没办完，可以接着回答上一个问题。"
         )
+
+
+async def _route_file(router: Router, ctx: HandlerContext) -> None:
+    """An image or file goes to the conversation that asked for it; otherwise a hint."""
+    conv = await ctx.conversation()
+    if conv is None:
+        await ctx.reply(
+            "收到您发的文件，但现在没有需要文件的事项，所以没有保存。"
+            "送审稿件时，可在“送审”的附件一步发送图片或附件。"
+        )
+        return
+    flow = router.flows.get(conv.flow)
+    if flow is None or flow.on_file is None:
+        await ctx.reply(
+            f"您正在办理「{_flow_label(router, conv)}」，这一步不需要文件，"
+            "请按上面的提示回复文字；回复“取消”可放弃。"
+        )
+        return
+    await flow.on_file(ctx, conv)
 
 
 async def _route_card_action(router: Router, ctx: HandlerContext, event: CardActionEvent) -> None:

@@ -73,6 +73,21 @@ class MenuEvent(_EventBase):
     menu_key: str
 
 
+class FileEvent(_EventBase):
+    """A person sent an image or a file.
+
+    ``media`` is the platform's reference to fetch the content with (WeCom MediaId, Feishu
+    ``message_id/file_key``); the console stores uploads at once and sets ``file_id`` instead.
+    Content is fetched only when a conversation wants it (see bot/core/media.py).
+    """
+
+    type: Literal["file"] = "file"
+    kind: Literal["image", "file"] = "file"
+    name: str = ""
+    media: str = ""
+    file_id: str | None = None
+
+
 class OpenedEvent(_EventBase):
     """The person opened the bot (WeCom enter_agent, Feishu p2p chat entered)."""
 
@@ -80,7 +95,7 @@ class OpenedEvent(_EventBase):
 
 
 Event = Annotated[
-    TextEvent | CardActionEvent | MenuEvent | OpenedEvent, Field(discriminator="type")
+    TextEvent | CardActionEvent | MenuEvent | OpenedEvent | FileEvent, Field(discriminator="type")
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 

@@ -10,6 +10,7 @@ summary card: 提交 / 修改 / 取消.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,12 +30,18 @@ from bot.cards.model import (
 )
 from bot.core.capabilities import capabilities
 from bot.core.context import HandlerContext
-from bot.core.events import CardActionEvent
+from bot.core.events import CardActionEvent, FileEvent
+from bot.core.media import MediaError, keep
+from bot.core.outgoing import FileRef
 from bot.text import BACK_WORDS
 from storage.models.machinery import Conversation
 
 KEEP_WORDS = frozenset({"同上", "不变", "保持不变", "不修改"})
 SKIP_WORDS = frozenset({"无", "没有", "跳过", "略"})
+# Ends an attachments step: "发完回复「好了」".
+DONE_WORDS = frozenset({"好了", "好", "好的", "完成", "发完了", "发完", "没有了", "就这些"})
+CLEAR_WORDS = frozenset({"清空", "重发", "重新发送"})
+MAX_ATTACHMENTS = 10
 
 Answers = dict[str, str]
 
@@ -51,6 +58,8 @@ class QuestionKind(StrEnum):
     PHONE = "phone"
     DATE = "date"
     YES_NO = "yes_no"
+    # Images and files the person sends in the chat; the answer is a JSON list of FileRefs.
+    ATTACHMENTS = "attachments"
 
 
 @dataclass(frozen=True)
@@ -119,12 +128,26 @@ def register(spec: FormSpec) -> FormSpec:
     async def continue_form(ctx: HandlerContext, conv: Conversation, text: str) -> None:
         await answer_text(ctx, spec, conv, text)
 
-    router.flow(spec.name, spec.label)(continue_form)
+    async def take_file(ctx: HandlerContext, conv: Conversation) -> None:
+        await answer_file(ctx, spec, conv)
+
+    router.flow(spec.name, spec.label, on_file=take_file)(continue_form)
     return spec
 
 
 def spec_named(name: str) -> FormSpec | None:
     return _SPECS.get(name)
+
+
+def attachments(value: str) -> list[FileRef]:
+    """The files of an ATTACHMENTS answer (empty for "无")."""
+    if not value:
+        return []
+    try:
+        items = json.loads(value)
+    except ValueError:
+        return []
+    return [FileRef.model_validate(item) for item in items] if isinstance(items, list) else []
 
 
 # ---- state ------------------------------------------------------------------------------------
@@ -197,7 +220,11 @@ async def _advance(
     answers: Answers = data["answers"]
     fixed = set(data.get("fixed", []))
     question = _next_question(spec, answers, after)
-    while question is not None and question.key in fixed:
+    while question is not None and (
+        question.key in fixed
+        # After a form card only the attachments are still asked in the chat.
+        or (data.get("card_mode") and question.kind != QuestionKind.ATTACHMENTS)
+    ):
         question = _next_question(spec, answers, question.key)
     if question is None:
         data["current"] = None
@@ -225,7 +252,7 @@ async def _ask(
         lines.append(question.hint)
     if prefill:
         lines.append(f"当前登记为：{_display(question, prefill)}。不变请回复“同上”。")
-    if not question.required:
+    if not question.required and question.kind != QuestionKind.ATTACHMENTS:
         lines.append("没有可回复“无”。")
     tips = "回复“上一步”可修改上一题，“取消”放弃。"
     choices = await _choices(ctx, question, data["answers"])
@@ -262,6 +289,8 @@ async def _choices(ctx: HandlerContext, question: Question, answers: Answers) ->
 
 
 def _display(question: Question, value: str) -> str:
+    if question.kind == QuestionKind.ATTACHMENTS:
+        return "、".join(f.name for f in attachments(value)) or "无"
     # Static choices are shown by their labels (people never see the stored values).
     labels = {} if callable(question.choices) else {c.value: c.label for c in question.choices}
     if question.kind == QuestionKind.MULTI_CHOICE:
@@ -300,7 +329,46 @@ async def answer_text(ctx: HandlerContext, spec: FormSpec, conv: Conversation, t
         await _go_back(ctx, spec, conv, data)
         return
     question = spec.question(key)
+    if question.kind == QuestionKind.ATTACHMENTS and text in CLEAR_WORDS:
+        data.setdefault("files", {})[key] = []
+        await ctx.save_conversation(conv, "asking", data)
+        await ctx.reply("已清空收到的附件，请重新发送；没有请回复“无”。")
+        return
     await _accept_answer(ctx, spec, conv, data, question, text)
+
+
+async def answer_file(ctx: HandlerContext, spec: FormSpec, conv: Conversation) -> None:
+    """Keep an image or file sent while the form asks for attachments."""
+    data = _state(conv)
+    key = data.get("current")
+    event = ctx.event
+    assert isinstance(event, FileEvent)
+    if conv.step != "asking" or key is None or spec.question(key).kind != QuestionKind.ATTACHMENTS:
+        await ctx.reply(
+            f"您正在填写「{spec.label}」，这一步不需要文件，请按上面的提示回复文字；"
+            "需要附件时会请您发送。"
+        )
+        return
+    received: list[dict[str, Any]] = data.setdefault("files", {}).setdefault(key, [])
+    if len(received) >= MAX_ATTACHMENTS:
+        await ctx.reply(f"最多可以附 {MAX_ATTACHMENTS} 个文件，这个没有收下。发完请回复“好了”。")
+        return
+    try:
+        ref = await keep(ctx, event, subject_type="form", subject_id=str(conv.id))
+    except MediaError as exc:
+        await ctx.reply(f"{exc}")
+        return
+    received.append(ref.model_dump(mode="json"))
+    await ctx.save_conversation(conv, "asking", data)
+    await ctx.audit(
+        "form.file_received",
+        "conversation",
+        conv.id,
+        {"form": spec.name, "file_id": ref.file_id, "name": ref.name, "size": ref.size},
+    )
+    await ctx.reply(
+        f"已收到「{ref.name}」（共 {len(received)} 个）。还有请继续发送，发完回复“好了”。"
+    )
 
 
 async def _go_back(
@@ -355,8 +423,10 @@ async def parse_answer(
         if prefill is None:
             raise FormError("这一项没有原登记内容，请直接填写。")
         text = prefill
-        if question.kind == QuestionKind.MULTI_CHOICE:
+        if question.kind in (QuestionKind.MULTI_CHOICE, QuestionKind.ATTACHMENTS):
             return text
+    if question.kind == QuestionKind.ATTACHMENTS:
+        return _attachments_answer(question, text, data)
     if not question.required and (text in SKIP_WORDS or text == ""):
         return ""
     if not text:
@@ -377,6 +447,26 @@ async def parse_answer(
     if question.validate is not None:
         text = await question.validate(ctx, text, answers)
     return text
+
+
+def _attachments_answer(question: Question, text: str, data: dict[str, Any]) -> str:
+    received = list(data.get("files", {}).get(question.key, []))
+    if text in DONE_WORDS:
+        if not received:
+            raise FormError("还没有收到图片或附件。请直接在对话中发送；没有请回复“无”。")
+        return json.dumps(received, ensure_ascii=False)
+    if text in SKIP_WORDS or text == "":
+        if received:
+            raise FormError(
+                f"已收到 {len(received)} 个附件。要附上它们请回复“好了”，不要请回复“清空”。"
+            )
+        if question.required:
+            raise FormError(f"{question.label}不能为空，请发送图片或附件。")
+        return ""
+    raise FormError(
+        "这一步请直接在对话中发送图片或附件（链接请写在正文或预览链接里）；"
+        "发完回复“好了”，没有请回复“无”。"
+    )
 
 
 def _match_choice(choices: Sequence[Choice], text: str, label: str) -> str:
@@ -484,6 +574,7 @@ async def handle_action(ctx: HandlerContext) -> None:
             k: v for k, v in data["answers"].items() if k not in _keys(spec) or k in fixed
         }
         data["asked"] = []
+        data["files"] = {}
         await ctx.reply("好的，从头核对一遍：不改的项回复“同上”即可。")
         if capabilities(ctx.event.platform).single_form_card:
             await _send_form_card(ctx, spec, conv, data, errors={})
@@ -557,8 +648,8 @@ async def _send_form_card(
     inputs: list[FormInput] = []
     fixed = set(data.get("fixed", []))
     for q in spec.questions:
-        if q.key in fixed:
-            continue  # settled before the form (e.g. the filing type)
+        if q.key in fixed or q.kind == QuestionKind.ATTACHMENTS:
+            continue  # settled before the form (e.g. the filing type); files come in the chat
         kind = {
             QuestionKind.LONG_TEXT: InputKind.TEXTAREA,
             QuestionKind.CHOICE: InputKind.SELECT,
@@ -616,6 +707,9 @@ async def _submit_form_card(
     answers: Answers = dict(data["answers"])
     errors: dict[str, str] = {}
     for q in spec.questions:
+        if q.kind == QuestionKind.ATTACHMENTS:
+            answers.pop(q.key, None)  # asked in the chat after the card
+            continue
         raw = submitted.get(q.key)
         if raw is None and q.key in answers:
             continue
@@ -631,6 +725,12 @@ async def _submit_form_card(
     if errors:
         ctx.notify_toast("有几项需要修改", "warning")
         await _send_form_card(ctx, spec, conv, data, errors)
+        return
+    if any(q.kind == QuestionKind.ATTACHMENTS and q.applies(answers) for q in spec.questions):
+        # Cards cannot take files: the attachments are asked for in the chat, then the summary.
+        data["card_mode"] = True
+        data["files"] = {}
+        await _advance(ctx, spec, conv, data, after=None)
         return
     data["current"] = None
     await ctx.save_conversation(conv, "confirming", data)

@@ -15,6 +15,8 @@ from storage.models.machinery import Conversation
 CommandHandler = Callable[[HandlerContext, str], Awaitable[None]]
 ActionHandler = Callable[[HandlerContext], Awaitable[None]]
 FlowHandler = Callable[[HandlerContext, Conversation, str], Awaitable[None]]
+# Takes an image or file the person sent during the conversation (the event is ctx.event).
+FileHandler = Callable[[HandlerContext, Conversation], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class Flow:
     handler: FlowHandler
     # Called when the person sends 取消; None means the default goodbye.
     on_cancel: ActionHandler | None = None
+    # None means the flow takes no files (the person is told to answer in text).
+    on_file: FileHandler | None = None
 
 
 @dataclass
@@ -96,10 +100,16 @@ class Router:
         return register
 
     def flow(
-        self, name: str, label: str, on_cancel: ActionHandler | None = None
+        self,
+        name: str,
+        label: str,
+        on_cancel: ActionHandler | None = None,
+        on_file: FileHandler | None = None,
     ) -> Callable[[FlowHandler], FlowHandler]:
         def register(handler: FlowHandler) -> FlowHandler:
-            self.flows[name] = Flow(name=name, label=label, handler=handler, on_cancel=on_cancel)
+            self.flows[name] = Flow(
+                name=name, label=label, handler=handler, on_cancel=on_cancel, on_file=on_file
+            )
             return handler
 
         return register

@@ -1,11 +1,12 @@
 """送审 and the review cards: the form, the check, decisions, 催办, 撤回, 已发布, 审核记录.
 
-The state machine is ``bot/flows/review.py``; this module turns chat events into its
+The state machine is the ``bot/flows/review`` package; this module turns chat events into its
 transitions and its answers into replies and toasts.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -14,7 +15,7 @@ from bot.core import forms
 from bot.core.context import HandlerContext
 from bot.core.emit import card_from_record
 from bot.core.forms import Answers, Choice, FormError, FormSpec, Question, QuestionKind
-from bot.core.outgoing import Message
+from bot.core.outgoing import FileRef, Message
 from bot.deadlines.registry import StepContext, step_handler
 from bot.directory import Member, load_member, owning_unit
 from bot.flows import review as flow
@@ -22,6 +23,7 @@ from bot.flows.review import AlreadyDecided, Decision, ReviewError, Work
 from bot.handlers.registry import router
 from bot.timekeeping.runtime import timekeeping
 from storage.enums import AccountStatus, Role
+from storage.models.machinery import StoredFile
 from storage.models.org import Account
 from storage.models.review import Post, PostStatus, PostVersion, ReviewStep, StepStatus
 
@@ -96,7 +98,7 @@ SPEC = forms.register(
             Question(
                 "text",
                 "正文",
-                "请粘贴稿件正文（图片、附件请在正文中注明位置，发布平台上另行上传）。",
+                "请粘贴稿件正文（图片、附件在后面一步直接发送）。",
                 kind=QuestionKind.LONG_TEXT,
                 validate=check_text,
             ),
@@ -106,6 +108,13 @@ SPEC = forms.register(
                 "如有预览链接或原文链接，请发来。",
                 required=False,
                 validate=check_link,
+            ),
+            Question(
+                "attachments",
+                "图片和附件",
+                "请发送图片或附件，发完回复「好了」，没有请回复「无」。",
+                kind=QuestionKind.ATTACHMENTS,
+                required=False,
             ),
             Question(
                 "accounts",
@@ -169,6 +178,7 @@ async def on_form_complete(ctx: HandlerContext, answers: Answers, extra: dict[st
     account_ids = await account_ids_of(ctx, answers.get("accounts", ""))
     major = answers.get("major") == "是"
     result = flow.run_check(ctx.services, answers["title"], answers["text"], repost, source)
+    attached = forms.attachments(answers.get("attachments", ""))
     post_id = extra.get("post_id")
     post: Post | None = None
     if post_id is not None:
@@ -221,6 +231,7 @@ async def on_form_complete(ctx: HandlerContext, answers: Answers, extra: dict[st
         "link": answers.get("link", ""),
         "findings": result.to_json(),
         "override_reason": "",
+        "attachments": [f.model_dump(mode="json") for f in attached],
     }
     if version is None:
         version = await PostVersion.create(
@@ -233,7 +244,18 @@ async def on_form_complete(ctx: HandlerContext, answers: Answers, extra: dict[st
         "review.version_saved",
         "post",
         post.id,
-        {"version": post.version, "findings": result.to_json(), "title": answers["title"]},
+        {
+            "version": post.version,
+            "findings": result.to_json(),
+            "title": answers["title"],
+            "attachments": [{"file_id": f.file_id, "name": f.name} for f in attached],
+        },
+    )
+    # The kept files now belong to the post (they were the form's while it was being filled).
+    await (
+        StoredFile.filter(id__in=[f.file_id for f in attached], subject_type__in=("form", "upload"))
+        .using_db(ctx.conn)
+        .update(subject_type="post", subject_id=str(post.id))
     )
     if not result.clean:
         await ctx.reply(card=await _check_card(ctx, post, result.lines()))
@@ -392,8 +414,10 @@ async def _show_full(ctx: HandlerContext, step_id: int) -> None:
         await PostVersion.filter(post_id=step.post_id, number=step.version).using_db(ctx.conn).get()
     )
     link = f"\n链接：{version.link}" if version.link else ""
+    files = tuple(FileRef.model_validate(f) for f in version.attachments)
+    listed = f"\n附件（{len(files)}个）见下。" if files else ""
     await ctx.reply_privately(
-        f"《{version.title}》第{version.number}版全文：\n{version.text}{link}"
+        f"《{version.title}》第{version.number}版全文：\n{version.text}{link}{listed}", files=files
     )
     ctx.notify_toast("全文已发到您的对话中", "info")
 
@@ -423,6 +447,9 @@ async def _edit(ctx: HandlerContext, post_id: int, expected: PostStatus) -> None
         "title": version.title,
         "text": version.text,
         "link": version.link,
+        "attachments": json.dumps(version.attachments, ensure_ascii=False)
+        if version.attachments
+        else "",
         "accounts": "\n".join(c.value for c in choices if c.value in chosen),
         "kind": REPOST if post.repost else ORIGINAL,
         "source": post.source,
@@ -438,7 +465,7 @@ async def _edit(ctx: HandlerContext, post_id: int, expected: PostStatus) -> None
         ctx,
         SPEC,
         answers=answers,
-        prefill={k: v for k, v in prefill.items() if v or k == "link"},
+        prefill={k: v for k, v in prefill.items() if v or k in ("link", "attachments")},
         extra={"post_id": post.id},
         intro="请逐项修改，不改的项回复“同上”。修改后会重新自检。",
     )

@@ -96,6 +96,8 @@ class PostVersion(Model):
     link = fields.CharField(max_length=1000, default="")
     findings: Any = fields.JSONField(default=list)
     override_reason = fields.TextField(default="")  # 仍然送审: why the findings stay
+    # Images and files sent with this version: FileRef dicts (see bot/files.py).
+    attachments: Any = fields.JSONField(default=list)
     created_at = fields.DatetimeField()
 
     post_id: int

@@ -26,6 +26,7 @@ import uuid as uuid_lib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web
@@ -314,6 +315,8 @@ class FakeFeishu:
         self.chats: dict[str, str] = {}
         # Uploaded files: file_key -> (file_name, file_type, bytes).
         self.uploads: dict[str, tuple[str, str, bytes]] = {}
+        # What people sent: (message_id, image_key | file_key) -> (type, file_name, bytes).
+        self.resources: dict[tuple[str, str], tuple[str, str, bytes]] = {}
         self.calls: list[Call] = []
         self.messages: dict[str, FakeMessage] = {}
         self.tokens_issued: list[str] = []
@@ -351,6 +354,9 @@ class FakeFeishu:
         app.router.add_post("/open-apis/im/v1/messages", self._create)
         app.router.add_post("/open-apis/im/v1/messages/{message_id}/reply", self._reply)
         app.router.add_patch("/open-apis/im/v1/messages/{message_id}", self._patch)
+        app.router.add_get(
+            "/open-apis/im/v1/messages/{message_id}/resources/{file_key}", self._resource
+        )
         app.router.add_patch("/open-apis/im/v1/messages/{message_id}/urgent_app", self._urgent_app)
         app.router.add_post("/callback/ws/endpoint", self._ws_endpoint)
         app.router.add_get("/ws", self._ws)
@@ -509,6 +515,29 @@ class FakeFeishu:
         key = f"file_v3_{uuid_lib.uuid4().hex}"
         self.uploads[key] = (file_name, file_type, data)
         return self._answer(call, 200, {"code": 0, "msg": "success", "data": {"file_key": key}})
+
+    async def _resource(self, request: web.Request) -> web.StreamResponse:
+        """``GET im/v1/messages/:message_id/resources/:file_key?type=image|file``: the bytes of
+        an image or file in a message (the key must belong to that message)."""
+        call, refused = await self._begin(request)
+        if refused is not None:
+            return refused
+        key = (request.match_info["message_id"], request.match_info["file_key"])
+        found = self.resources.get(key)
+        kind = request.query.get("type", "")
+        if kind not in ("image", "file"):
+            return self._answer(call, 400, {"code": 234001, "msg": "Invalid request param."})
+        if found is None or found[0] != kind:
+            return self._answer(call, 400, {"code": 234003, "msg": "File not in msg."})
+        _, name, data = found
+        call.status = 200
+        self.calls.append(call)
+        self._notify()
+        return web.Response(
+            body=data,
+            content_type="application/octet-stream",
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+        )
 
     async def _chats(self, request: web.Request) -> web.Response:
         """``GET /open-apis/im/v1/chats``, two per page so paging is exercised."""
@@ -724,6 +753,8 @@ class FakeFeishu:
         event_id: str | None = None,
         mentions: list[dict[str, Any]] | None = None,
         sender_user_id: str | None = None,
+        message_type: str = "text",
+        content: str | None = None,
     ) -> dict[str, Any]:
         """``im.message.receive_v1`` as Feishu pushes it."""
         sender_id = {"open_id": sender_open_id, "union_id": f"on_{sender_open_id[3:]}"}
@@ -731,7 +762,8 @@ class FakeFeishu:
             sender_id["user_id"] = sender_user_id
         message_id = message_id or f"om_{uuid_lib.uuid4().hex}"
         chat_id = chat_id or f"oc_p2p_{sender_open_id}"
-        content = json.dumps({"text": text}, ensure_ascii=False)
+        if content is None:
+            content = json.dumps({"text": text}, ensure_ascii=False)
         # The platform knows what people said: the bot may reply to it.
         self.messages.setdefault(
             message_id,
@@ -740,7 +772,7 @@ class FakeFeishu:
                 chat_id=chat_id,
                 receive_id_type="chat_id",
                 receive_id=chat_id,
-                msg_type="text",
+                msg_type=message_type,
                 content=content,
                 uuid=None,
                 created_at=time.time(),
@@ -758,12 +790,33 @@ class FakeFeishu:
                     "create_time": str(int(time.time() * 1000)),
                     "chat_id": chat_id,
                     "chat_type": chat_type,
-                    "message_type": "text",
+                    "message_type": message_type,
                     "content": content,
                     "mentions": mentions or [],
                 },
             },
         }
+
+    def file_message_event(
+        self, *, sender_open_id: str, kind: str, name: str, data: bytes, chat_type: str = "p2p"
+    ) -> dict[str, Any]:
+        """A person sends an image (``image_key``) or a file (``file_key`` + ``file_name``)."""
+        message_id = f"om_{uuid_lib.uuid4().hex}"
+        if kind == "image":
+            key = f"img_v3_{uuid_lib.uuid4().hex}"
+            content = {"image_key": key}
+        else:
+            key = f"file_v3_{uuid_lib.uuid4().hex}"
+            content = {"file_key": key, "file_name": name}
+        self.resources[(message_id, key)] = (kind, name, data)
+        return self.message_event(
+            sender_open_id=sender_open_id,
+            text="",
+            chat_type=chat_type,
+            message_id=message_id,
+            message_type=kind,
+            content=json.dumps(content, ensure_ascii=False),
+        )
 
     def bot_mention(self, key: str = "@_user_1") -> dict[str, Any]:
         return {

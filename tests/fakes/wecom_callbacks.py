@@ -126,11 +126,24 @@ def text_xml(
     )
 
 
-def image_xml(corp_id: str, sender: str, msg_id: str, *, agent_id: int = 1000002) -> str:
+def image_xml(
+    corp_id: str, sender: str, msg_id: str, *, agent_id: int = 1000002, media_id: str = "media-1"
+) -> str:
     return (
         f"<xml>{_head(corp_id, sender, None, 'image')}"
         f"<PicUrl>{cdata('https://example.invalid/p.jpg')}</PicUrl>"
-        f"<MediaId>{cdata('media-1')}</MediaId><MsgId>{msg_id}</MsgId>"
+        f"<MediaId>{cdata(media_id)}</MediaId><MsgId>{msg_id}</MsgId>"
+        f"<AgentID>{agent_id}</AgentID></xml>"
+    )
+
+
+def file_xml(
+    corp_id: str, sender: str, msg_id: str, media_id: str, *, agent_id: int = 1000002
+) -> str:
+    """A file sent in the 1:1 chat: only its MediaId; the name comes with ``media/get``."""
+    return (
+        f"<xml>{_head(corp_id, sender, None, 'file')}"
+        f"<MediaId>{cdata(media_id)}</MediaId><MsgId>{msg_id}</MsgId>"
         f"<AgentID>{agent_id}</AgentID></xml>"
     )
 

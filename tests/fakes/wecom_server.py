@@ -18,6 +18,7 @@ import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web
@@ -95,6 +96,7 @@ class FakeWeCom:
         app.router.add_post("/cgi-bin/webhook/send", self._robot)
         app.router.add_post("/cgi-bin/menu/create", self._menu)
         app.router.add_post("/cgi-bin/media/upload", self._upload)
+        app.router.add_get("/cgi-bin/media/get", self._media_get)
         self._runner, self.url = await serve_on_loopback(app)
         return self.url
 
@@ -341,6 +343,28 @@ class FakeWeCom:
         self.media[media_id] = (name, data)
         answer = {"errcode": 0, "errmsg": "ok", "type": "file", "media_id": media_id}
         return await self._record(request, answer, {"filename": name, "size": len(data)})
+
+    def add_media(self, name: str, data: bytes) -> str:
+        """Something a person sent (image or file): its MediaId, for the callback XML."""
+        media_id = f"media{next(self._seq)}"
+        self.media[media_id] = (name, data)
+        return media_id
+
+    async def _media_get(self, request: web.Request) -> web.StreamResponse:
+        """``media/get``: the bytes with Content-Disposition, or a JSON error."""
+        error = self._token_error(request)
+        found = self.media.get(request.query.get("media_id", ""))
+        if error is None and found is None:
+            error = {"errcode": 40007, "errmsg": "invalid media_id"}
+        if error is not None or found is None:
+            return await self._record(request, error or {}, None)
+        name, data = found
+        self.calls.append(Call(request.method, request.path, dict(request.query), None, {}))
+        return web.Response(
+            body=data,
+            content_type="application/octet-stream",
+            headers={"Content-Disposition": f'attachment; filename="{quote(name)}"'},
+        )
 
     async def _update(self, request: web.Request) -> web.Response:
         body = await self._json(request)

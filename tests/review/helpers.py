@@ -25,6 +25,7 @@ async def fill_form(
     title: str,
     text: str,
     link: str = "无",
+    attachments: str = "无",
     accounts: str = "1",
     kind: str = "原创",
     source: str | None = None,
@@ -32,7 +33,7 @@ async def fill_form(
     start: str = "送审",
 ) -> list[Said]:
     """Answer every question of the 送审 form; returns the bot's last replies (the summary)."""
-    answers = [start, title, text, link, accounts, kind]
+    answers = [start, title, text, link, attachments, accounts, kind]
     if source is not None:
         answers.append(source)
     if major is not None:

@@ -88,7 +88,14 @@ async def test_check_finds_mobile_and_clerk_fixes_it(harness: ChatHarness) -> No
 
     edit = await harness.tap("xiaowang", check, "修改")
     assert "不改的项回复“同上”" in "\n".join(r.to_text() for r in edit.replies)
-    for answer in ("同上", "游客张女士说，桃花开得正好。\n欢迎大家来玩。", "同上", "同上", "同上"):
+    for answer in (
+        "同上",
+        "游客张女士说，桃花开得正好。\n欢迎大家来玩。",
+        "同上",
+        "同上",
+        "同上",
+        "同上",
+    ):
         await harness.say("xiaowang", answer)
     summary = await harness.latest_card("xiaowang", title="请核对送审稿件")
     done = await harness.tap("xiaowang", summary, "送审")
@@ -185,7 +192,7 @@ async def test_returned_post_restarts_at_level_one_with_the_change_shown(
     assert "活动结束日期请核实" in returned.body
     await harness.tap("xiaowang", returned, "修改后重新送审")
     new_text = "第十届临江桃花节今天开幕，活动持续到4月12日。\n欢迎广大市民前来游玩。"
-    for answer in ("同上", new_text, "同上", "同上", "同上"):
+    for answer in ("同上", new_text, "同上", "同上", "同上", "同上"):
         await harness.say("xiaowang", answer)
     summary = await harness.latest_card("xiaowang", title="请核对送审稿件")
     await harness.tap("xiaowang", summary, "送审")

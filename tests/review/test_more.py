@@ -28,18 +28,20 @@ async def approve_all(harness: ChatHarness) -> None:
 async def test_a_restart_in_the_middle_of_the_form_loses_nothing(
     harness: ChatHarness, services: Services
 ) -> None:
-    for answer in ("送审", "桃花节开幕", TEXT):
+    for answer in ("送审", "桃花节开幕", TEXT, "无"):
         await harness.say("xiaowang", answer)
+    await harness.send_file("xiaowang", "现场.jpg", b"\xff\xd8photo")
     # The process restarts: a new app over the same database and Redis.
     app = create_app(services, load_all(), console=True)
     async with TestClient(TestServer(app)) as client:
         again = ChatHarness(client, services)
-        replies = await again.say("xiaowang", "无")
+        replies = await again.say("xiaowang", "好了")
         assert "请选择发布到哪些账号" in replies[-1].text
         for answer in ("1", "原创"):
             await again.say("xiaowang", answer)
         summary = await again.latest_card("xiaowang", title="请核对送审稿件")
         assert "正文：" + TEXT in summary.to_text()
+        assert "图片和附件：现场.jpg" in summary.to_text()
         assert (await again.tap("xiaowang", summary, "送审")).toast == "已提交"
     assert (await Post.get(id=1)).status == PostStatus.IN_REVIEW
 
@@ -52,6 +54,7 @@ async def test_bad_answers_get_a_reason_and_lose_nothing(harness: ChatHarness) -
     replies = await harness.say("xiaowang", "9")
     assert "链接格式不正确" in replies[-1].text  # still on the same question
     replies = await harness.say("xiaowang", "无")
+    replies = await harness.say("xiaowang", "无")  # no attachments
     replies = await harness.say("xiaowang", "9")
     assert "“9”不是发布账号的选项" in replies[-1].text
 

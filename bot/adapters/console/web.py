@@ -9,17 +9,21 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from importlib import resources
+from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from pydantic import BaseModel, Field, ValidationError
 from tortoise.transactions import in_transaction
 
+from bot import files
 from bot.adapters.console.channel import dm_chat, group_chat
 from bot.app_keys import ROUTER_KEY, SERVICES_KEY
 from bot.clock import OffsetClock
 from bot.core import dispatch
-from bot.core.events import CardActionEvent, Place, PlatformUser, TextEvent
+from bot.core.events import CardActionEvent, FileEvent, Place, PlatformUser, TextEvent
+from bot.core.media import MAX_BYTES
 from bot.core.outgoing import FileRef
 from bot.directory import chats_of, load_member
 from bot.files import download_path
@@ -270,6 +274,83 @@ async def tap_action(request: web.Request) -> web.Response:
     )
 
 
+async def upload_file(request: web.Request) -> web.Response:
+    """A person sends an image or file: multipart fields ``as``, ``chat``, ``file``
+    (and optionally ``client_id``). Stored at once; the bot sees a FileEvent with its id."""
+    services = request.app[SERVICES_KEY]
+    if not request.content_type.startswith("multipart/"):
+        return _error(400, "请用 multipart/form-data 上传，文件字段名为 file")
+    fields: dict[str, str] = {}
+    name = ""
+    data = b""
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            continue
+        if part.name == "file":
+            # aiohttp clients percent-encode non-ASCII names; browsers send them raw.
+            name = Path(unquote(part.filename or "")).name
+            data = await part.read(decode=False)
+            if len(data) > MAX_BYTES:
+                return _error(413, f"文件太大了（最大 {MAX_BYTES // 1024 // 1024} MB）")
+        elif part.name:
+            fields[part.name] = (await part.text())[:200]
+    handle, chat = fields.get("as", ""), fields.get("chat", "")
+    if not handle or not chat:
+        return _error(400, "缺少 as 或 chat 字段")
+    if not name or not data:
+        return _error(400, "没有收到文件，或文件是空的")
+    person = await _person_for_handle(handle)
+    place = await _place_for(person, handle, chat)
+    if place is None:
+        return _error(403, "您不在这个会话中")
+    now = services.clock.now()
+    event_key = fields.get("client_id") or uuid.uuid4().hex
+    async with in_transaction() as conn:
+        ref = await files.save(
+            services,
+            conn,
+            name=name[:120],
+            data=data,
+            now=now,
+            subject_type="upload",
+            subject_id=event_key,
+            created_by=person.id if person else None,
+        )
+    suffix = Path(name).suffix.lower()
+    event = FileEvent(
+        key=event_key,
+        sender=PlatformUser(platform=Platform.CONSOLE, kind=IdentityKind.HANDLE, value=handle),
+        place=place,
+        received_at=now,
+        kind="image" if suffix in (".png", ".jpg", ".jpeg", ".gif") else "file",
+        name=ref.name,
+        file_id=ref.file_id,
+    )
+    inbound = await dispatch.accept(event)
+    if inbound is None:
+        return web.json_response({"ok": True, "duplicate": True, "toast": None})
+    if person is not None:
+        async with in_transaction() as conn:
+            await ConsoleMessage.create(
+                using_db=conn,
+                chat=chat,
+                sender_person_id=person.id,
+                files=[ref.model_dump(mode="json")],
+                created_at=now,
+                updated_at=now,
+            )
+    outcome = await dispatch.process(services, request.app[ROUTER_KEY], inbound)
+    return web.json_response(
+        {
+            "ok": not outcome.failed,
+            "duplicate": outcome.duplicate,
+            "file": ref.model_dump(mode="json"),
+            "toast": outcome.toast.model_dump() if outcome.toast else None,
+        }
+    )
+
+
 def _clock_state(request: web.Request) -> dict[str, Any]:
     services = request.app[SERVICES_KEY]
     clock = services.clock
@@ -318,5 +399,6 @@ def setup_console(app: web.Application) -> None:
     app.router.add_get("/console/api/messages", list_messages)
     app.router.add_post("/console/api/messages", send_message)
     app.router.add_post("/console/api/actions", tap_action)
+    app.router.add_post("/console/api/files", upload_file)
     app.router.add_get("/console/api/clock", get_clock)
     app.router.add_post("/console/api/clock", change_clock)

@@ -9,6 +9,7 @@ every call. See docs/decisions/feishu.md.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from redis.asyncio import Redis
 
 from bot import tokens
 from bot.adapters.feishu import constants as c
+from bot.files import filename_of
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +215,39 @@ class FeishuApi:
         if not isinstance(key, str) or not key:
             raise FeishuApiError(-1, "没有返回 file_key", http_status=200)
         return key
+
+    async def download_resource(
+        self, message_id: str, file_key: str, kind: str
+    ) -> tuple[bytes, str]:
+        """An image or file a person sent (``messages/:id/resources/:key?type=image|file``)."""
+        path = f"{c.MESSAGES_PATH}/{message_id}/resources/{file_key}"
+        for attempt in (1, 2):
+            token = await self.tenant_token()
+            async with self.session.get(
+                self.base_url + path,
+                params={"type": kind},
+                headers={"Authorization": f"Bearer {token}"},
+            ) as resp:
+                body = await resp.read()
+                if resp.status == 200 and resp.content_type != "application/json":
+                    return body, filename_of(resp.headers.get("Content-Disposition", ""))
+                try:
+                    answer: Any = json.loads(body)
+                except ValueError:
+                    answer = {}
+                code = int(answer.get("code") or -1) if isinstance(answer, dict) else -1
+                error = FeishuApiError(
+                    code,
+                    str(answer.get("msg") or "") if isinstance(answer, dict) else "",
+                    http_status=resp.status,
+                    retry_after=_reset_seconds(resp.headers),
+                )
+            if error.token_invalid and attempt == 1:
+                assert self.redis is not None
+                await tokens.invalidate(self.redis, c.token_name(self.app_id), token)
+                continue
+            raise error
+        raise AssertionError("unreachable")
 
     # ---- messages ------------------------------------------------------------------------
 

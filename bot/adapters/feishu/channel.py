@@ -82,6 +82,11 @@ class FeishuChannel:
         self.clock = clock
         self.load_file = load_file
 
+    async def fetch_media(self, media: str, kind: str) -> tuple[bytes, str]:
+        """What a person sent (``media`` is ``message_id/file_key``; see bot/core/media.py)."""
+        message_id, _, file_key = media.partition("/")
+        return await self.api.download_resource(message_id, file_key, kind)
+
     # ---- budgets ---------------------------------------------------------------------------
 
     async def _admit(self, subject: str, limits: Sequence[tuple[int, float]]) -> None:

@@ -23,7 +23,7 @@ from bot.cards.model import Card
 from bot.core import dispatch
 from bot.core.dispatch import Outcome
 from bot.core.emit import Emitter, card_from_record
-from bot.core.events import CardActionEvent, MenuEvent, OpenedEvent, Place, TextEvent
+from bot.core.events import CardActionEvent, FileEvent, MenuEvent, OpenedEvent, Place, TextEvent
 from bot.core.outgoing import Toast
 from bot.directory import chat_by_ref
 from bot.handlers.registry import Router
@@ -75,16 +75,27 @@ class FeishuInbound:
         if isinstance(parsed, CardTap):
             return await self._tap(parsed)
         sender = await people.platform_user(parsed.sender)
-        event: TextEvent | MenuEvent | OpenedEvent
+        event: TextEvent | MenuEvent | OpenedEvent | FileEvent
         if isinstance(parsed, payloads.IncomingMessage):
             place = (
                 DM
                 if parsed.chat_type == "p2p"
                 else Place(platform=Platform.FEISHU, kind="group", chat_ref=parsed.chat_id)
             )
-            event = TextEvent(
-                key=parsed.key, sender=sender, place=place, received_at=now, text=parsed.text
-            )
+            if parsed.file_key:
+                event = FileEvent(
+                    key=parsed.key,
+                    sender=sender,
+                    place=place,
+                    received_at=now,
+                    kind="image" if parsed.file_kind == "image" else "file",
+                    name=parsed.file_name,
+                    media=f"{parsed.message_id}/{parsed.file_key}",
+                )
+            else:
+                event = TextEvent(
+                    key=parsed.key, sender=sender, place=place, received_at=now, text=parsed.text
+                )
         elif isinstance(parsed, payloads.MenuClick):
             event = MenuEvent(
                 key=parsed.key, sender=sender, place=DM, received_at=now, menu_key=parsed.menu_key

@@ -68,6 +68,10 @@ class IncomingMessage:
     chat_id: str
     message_id: str
     text: str
+    # image / file messages: "image" or "file", and the key the resource API fetches it by.
+    file_kind: str = ""
+    file_key: str = ""
+    file_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -175,6 +179,7 @@ def _message(event: dict[str, Any], bot_open_id: str | None) -> IncomingMessage 
     if chat_type not in ("p2p", "group"):
         return Unsupported(event_type=f"{MESSAGE_RECEIVED}:{chat_type}")
     text = message_text(message, bot_open_id if chat_type == "group" else None)
+    file_kind, file_key, file_name = _file_of(message)
     return IncomingMessage(
         # Feishu: "如有幂等需求请使用 message_id 去重，不要依赖 event_id".
         key=f"msg:{message_id}",
@@ -183,7 +188,28 @@ def _message(event: dict[str, Any], bot_open_id: str | None) -> IncomingMessage 
         chat_id=_need_str(message, "chat_id"),
         message_id=message_id,
         text=text,
+        file_kind=file_kind,
+        file_key=file_key,
+        file_name=file_name,
     )
+
+
+def _file_of(message: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(kind, key, name) of an image (``image_key``) or file (``file_key``) message."""
+    kind = message.get("message_type")
+    if kind not in ("image", "file"):
+        return "", "", ""
+    raw = message.get("content")
+    try:
+        content = json.loads(raw) if isinstance(raw, str) else {}
+    except ValueError:
+        raise BadPayload("消息内容不是有效的 JSON") from None
+    if not isinstance(content, dict):
+        raise BadPayload("消息内容格式不正确")
+    key = content.get("image_key" if kind == "image" else "file_key")
+    if not isinstance(key, str) or not key:
+        raise BadPayload("图片或文件消息缺少 key")
+    return str(kind), key, str(content.get("file_name") or "")
 
 
 def message_text(message: Mapping[str, Any], bot_open_id: str | None) -> str:

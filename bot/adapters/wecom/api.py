@@ -8,6 +8,7 @@ which WeCom may do early) refetches the token and is retried once.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from typing import Any
 
@@ -15,6 +16,7 @@ import aiohttp
 from redis.asyncio import Redis
 
 from bot import tokens
+from bot.files import filename_of
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +166,8 @@ class WeComApi:
         """``media/upload?type=file``: a temporary media id (valid 3 days) for a file message."""
         for attempt in (1, 2):
             token = await self.token()
-            form = aiohttp.FormData()
+            # Raw UTF-8 file name, as browsers send it: WeCom shows it as is (no %-decoding).
+            form = aiohttp.FormData(quote_fields=False)
             form.add_field("media", data, filename=name, content_type="application/octet-stream")
             url = f"{self.base_url}/cgi-bin/media/upload"
             params = {"access_token": token, "type": "file"}
@@ -183,6 +186,36 @@ class WeComApi:
             if errcode != 0 or not answer.get("media_id"):
                 raise WeComError(f"上传文件失败：{errcode}", errcode=errcode or None)
             return str(answer["media_id"])
+        raise AssertionError("unreachable")
+
+    async def download_media(self, media_id: str) -> tuple[bytes, str]:
+        """``media/get``: the bytes of an image or file a person sent, and its file name."""
+        for attempt in (1, 2):
+            token = await self.token()
+            url = f"{self.base_url}/cgi-bin/media/get"
+            params = {"access_token": token, "media_id": media_id}
+            try:
+                async with self._http().get(url, params=params) as resp:
+                    if resp.status != 200:
+                        raise WeComError(f"下载文件失败（HTTP {resp.status}）", status=resp.status)
+                    body = await resp.read()
+                    disposition = resp.headers.get("Content-Disposition", "")
+                    is_json = resp.content_type in ("application/json", "text/plain")
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise WeComError(f"下载文件失败：{type(exc).__name__}") from exc
+            if not is_json:
+                return body, filename_of(disposition)
+            # Errors come back as JSON instead of the file.
+            try:
+                answer: Any = json.loads(body)
+            except ValueError:
+                return body, filename_of(disposition)
+            errcode = int(answer.get("errcode", 0) or 0) if isinstance(answer, dict) else -1
+            if errcode in TOKEN_ERRORS and attempt == 1:
+                if self.redis is not None:
+                    await tokens.invalidate(self.redis, self.token_name, token)
+                continue
+            raise WeComError(f"下载文件失败：{errcode}", errcode=errcode or None)
         raise AssertionError("unreachable")
 
     async def robot_send(self, key: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -76,6 +76,10 @@ class WeComChannel:
     async def aclose(self) -> None:
         await self.api.aclose()
 
+    async def fetch_media(self, media: str, kind: str) -> tuple[bytes, str]:
+        """What a person sent (``media`` is its MediaId; see bot/core/media.py)."""
+        return await self.api.download_media(media)
+
     async def deliver(self, row: OutboxMessage, payload: OutboxPayload) -> Delivered:
         try:
             if row.target_kind == "chat":

@@ -23,6 +23,7 @@ from bot.adapters.wecom.render import card_id_of_task, decode_button_key
 from bot.core.events import (
     CardActionEvent,
     Event,
+    FileEvent,
     MenuEvent,
     OpenedEvent,
     Place,
@@ -75,7 +76,7 @@ NON_TEXT_LABELS = {
 class Inbound:
     """One callback, as much as the bot needs of it."""
 
-    kind: str  # text | menu | opened | card_tap | non_text | ignored
+    kind: str  # text | menu | opened | card_tap | media | non_text | ignored
     sender: str
     create_time: int
     agent_id: int | None
@@ -86,6 +87,9 @@ class Inbound:
     response_code: str = ""
     selected: tuple[SelectedItem, ...] = ()
     raw_type: str = ""
+    # image / file messages: what media/get fetches, and the file's name when WeCom gives it.
+    media_id: str = ""
+    file_name: str = ""
 
     @property
     def dedupe_key(self) -> str:
@@ -162,6 +166,15 @@ def parse_callback(xml: str) -> Inbound:
             raw_type="text",
             **base,
         )
+    if msg_type in ("image", "file") and data.get("MediaId"):
+        return Inbound(
+            kind="media",
+            msg_id=str(data.get("MsgId") or ""),
+            media_id=str(data["MediaId"]),
+            file_name=str(data.get("FileName") or data.get("Title") or ""),
+            raw_type=msg_type,
+            **base,
+        )
     if msg_type in NON_TEXT_LABELS:
         return Inbound(
             kind="non_text", msg_id=str(data.get("MsgId") or ""), raw_type=msg_type, **base
@@ -214,6 +227,11 @@ def to_event(inbound: Inbound, now: datetime, issued_at: int) -> Converted:
     }
     if inbound.kind == "text":
         return Converted(TextEvent(text=inbound.text, **common))
+    if inbound.kind == "media":
+        kind = "image" if inbound.raw_type == "image" else "file"
+        return Converted(
+            FileEvent(kind=kind, media=inbound.media_id, name=inbound.file_name, **common)
+        )
     if inbound.kind == "menu":
         if not inbound.event_key:
             return Converted(reason="菜单事件缺少 EventKey")

@@ -8,6 +8,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot import outbox
+from bot.adapters.feishu import people
 from bot.adapters.feishu.setup import install_feishu
 from bot.app import create_app
 from bot.config import Settings
@@ -63,6 +64,8 @@ async def fake_feishu() -> AsyncIterator[FakeFeishu]:
 async def feishu(services: Services, fake_feishu: FakeFeishu) -> AsyncIterator[Services]:
     """The test services with Feishu switched on (as ``open_services`` does when configured)."""
     services.settings = feishu_settings(services.settings, fake_feishu)
+    # Which Feishu ids are on file is cached per process; each test has its own directory.
+    people._known_cache.clear()
     services.channels.clear()
     install_feishu(services)
     await load_org_text(FEISHU_ORG, services.clock.now())

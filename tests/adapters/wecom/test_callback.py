@@ -135,14 +135,16 @@ async def test_stranger_gets_the_polite_refusal_on_wecom(
     assert "系统里还没有您的信息" in reply["text"]["content"]
 
 
-async def test_pictures_get_a_hint_and_never_reach_a_conversation(
+async def test_a_picture_outside_any_conversation_gets_a_hint(
     bot_client: Client, platform: WeComPlatform, wecom: Services, fake_wecom: FakeWeCom
 ) -> None:
     for _ in range(2):  # the retry is recognised
         await post(bot_client, platform, image_xml(CORP_ID, "ZhangSan", "5004"))
     await settle(wecom)
     (reply,) = fake_wecom.sent(touser="ZhangSan")
-    assert "只能识别文字" in reply["text"]["content"]
+    assert "现在没有需要文件的事项，所以没有保存" in reply["text"]["content"]
+    # Nothing asked for it, so nothing was fetched from WeCom.
+    assert fake_wecom.calls_to("media/get") == []
 
 
 async def test_wrong_signature_is_403_and_stores_nothing(

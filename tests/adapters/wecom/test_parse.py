@@ -10,7 +10,7 @@ import pytest
 from bot.adapters.wecom.crypto import MalformedCallback
 from bot.adapters.wecom.parse import parse_callback, to_event
 from bot.adapters.wecom.render import encode_button_key
-from bot.core.events import CardActionEvent, MenuEvent, OpenedEvent, TextEvent
+from bot.core.events import CardActionEvent, FileEvent, MenuEvent, OpenedEvent, TextEvent
 from tests.fakes.wecom_callbacks import (
     click_xml,
     enter_agent_xml,
@@ -103,7 +103,11 @@ def test_taps_on_keys_we_did_not_issue_are_not_events() -> None:
 
 
 def test_non_text_messages_are_marked_and_unknown_events_ignored() -> None:
-    assert parse_callback(image_xml(CORP, "u", "9")).kind == "non_text"
+    picture = parse_callback(image_xml(CORP, "u", "9"))
+    assert (picture.kind, picture.media_id) == ("media", "media-1")
+    event = to_event(picture, NOW, 0).event
+    assert isinstance(event, FileEvent)
+    assert (event.kind, event.media, event.key) == ("image", "media-1", "msg:9")
     unknown = (
         "<xml><ToUserName>c</ToUserName><FromUserName>u</FromUserName><CreateTime>1</CreateTime>"
         "<MsgType>event</MsgType><Event>change_contact</Event></xml>"

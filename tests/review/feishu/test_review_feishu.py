@@ -39,15 +39,37 @@ def group_cards(fake: FakeFeishu) -> list[str]:
     return [m.message_id for m in fake.sent("interactive", "oc_wlw_review")]
 
 
-async def submit_on_feishu(feishu: Services, fake: FakeFeishu, url: str, text: str) -> None:
-    event = fake.message_event(sender_open_id="ou_xiaowang", text="送审")
+async def say(feishu: Services, fake: FakeFeishu, url: str, text: str) -> None:
+    event = fake.message_event(sender_open_id="ou_xiaowang", text=text)
     assert (await fake.post_to_bot(url, event))[0] == 200
     await deliver_all(feishu)
+
+
+async def submit_on_feishu(
+    feishu: Services,
+    fake: FakeFeishu,
+    url: str,
+    text: str,
+    files: tuple[tuple[str, str, bytes], ...] = (),
+) -> None:
+    """送审 on Feishu: the form card, then the attachments in the chat (``files``: kind, name,
+    bytes; none means "无"), then 送审 on the summary."""
+    await say(feishu, fake, url, "送审")
     form_card = fake.sent("interactive", "ou_xiaowang")[-1]
     assert "标题" in form_card.text
     form = {"title": "桃花节开幕", "text": text, "link": "", "accounts": "1", "kind": "原创"}
     await fake.tap(url, form_card.message_id, "下一步", operator_open_id="ou_xiaowang", form=form)
     await deliver_all(feishu)
+    # Cards cannot take files: the attachments are asked for in the chat.
+    assert "请发送图片或附件" in fake.sent("text", "ou_xiaowang")[-1].text
+    for kind, name, data in files:
+        event = fake.file_message_event(
+            sender_open_id="ou_xiaowang", kind=kind, name=name, data=data
+        )
+        assert (await fake.post_to_bot(url, event))[0] == 200
+        await deliver_all(feishu)
+        assert "已收到" in fake.sent("text", "ou_xiaowang")[-1].text
+    await say(feishu, fake, url, "好了" if files else "无")
     summary = fake.sent("interactive", "ou_xiaowang")[-1]
     assert "发布账号：临江文旅（微信）" in summary.text
     answer = await fake.tap(url, summary.message_id, "送审", operator_open_id="ou_xiaowang")
@@ -98,6 +120,7 @@ async def test_three_levels_on_feishu_with_return_and_resubmit(
     form = {"title": "桃花节开幕", "text": new_text, "link": "", "accounts": "1", "kind": "原创"}
     await fake.tap(url, form_card.message_id, "下一步", operator_open_id="ou_xiaowang", form=form)
     await deliver_all(feishu)
+    await say(feishu, fake, url, "同上")  # the attachments: still none
     summary = fake.sent("interactive", "ou_xiaowang")[-1]
     await fake.tap(url, summary.message_id, "送审", operator_open_id="ou_xiaowang")
     await deliver_all(feishu)

@@ -47,7 +47,7 @@ async def test_three_levels_through_serve_and_worker(
     base, platform, procs = stack
     await load_org_text(ORG)
     for n, text in enumerate(
-        ("送审", "桃花节开幕", "第十届临江桃花节今天开幕。", "无", "1", "原创")
+        ("送审", "桃花节开幕", "第十届临江桃花节今天开幕。", "无", "无", "1", "原创")
     ):
         before = len(platform.api.sent(touser="XiaoWang"))
         status, _ = await platform.post(base, text_xml(CORP_ID, "XiaoWang", text, f"77{n:04d}"))

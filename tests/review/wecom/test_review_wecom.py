@@ -88,7 +88,7 @@ async def test_three_levels_on_wecom_with_return_in_the_chat(
             await say(client, platform, userid, text)
             await deliver_all(wecom)
 
-    await talk("XiaoWang", "送审", "桃花节开幕", TEXT, "无", "1", "原创")
+    await talk("XiaoWang", "送审", "桃花节开幕", TEXT, "无", "无", "1", "原创")
     summary = last_card(fake, "XiaoWang")
     assert summary["main_title"]["title"] == "请核对送审稿件"
     await tap(client, platform, "XiaoWang", summary, "送审")
@@ -131,7 +131,9 @@ async def test_three_levels_on_wecom_with_return_in_the_chat(
     assert "活动日期请核实" in card_text(returned)
     await tap(client, platform, "XiaoWang", returned, "修改后重新送审")
     await deliver_all(wecom)
-    await talk("XiaoWang", "同上", TEXT.replace("4月10日", "4月12日"), "同上", "同上", "同上")
+    await talk(
+        "XiaoWang", "同上", TEXT.replace("4月10日", "4月12日"), "同上", "同上", "同上", "同上"
+    )
     await tap(client, platform, "XiaoWang", last_card(fake, "XiaoWang"), "送审")
     await deliver_all(wecom)
 
@@ -161,7 +163,7 @@ async def test_yongchuan_chain_on_wecom(
     use_policy(wecom, "yongchuan")
     await load_org_text(ORG, wecom.clock.now())
     fake, client = fake_wecom, bot_client
-    for text in ("送审", "桃花节开幕", TEXT, "无", "1", "原创"):
+    for text in ("送审", "桃花节开幕", TEXT, "无", "无", "1", "原创"):
         await say(client, platform, "XiaoWang", text)
         await deliver_all(wecom)
     await tap(client, platform, "XiaoWang", last_card(fake, "XiaoWang"), "送审")

@@ -229,6 +229,32 @@ async function send(event) {
   await refresh();
 }
 
+async function sendFile() {
+  const picker = $("file");
+  const file = picker.files && picker.files[0];
+  picker.value = "";
+  if (!file) return;
+  if (!state.me || !state.chat) {
+    showToast({ kind: "warning", text: "请先在左侧“我是”中选择身份" });
+    return;
+  }
+  const body = new FormData();
+  body.append("as", state.me.handle);
+  body.append("chat", state.chat);
+  body.append("client_id", newClientId());
+  body.append("file", file, file.name);
+  let data = null;
+  try {
+    const res = await fetch("/console/api/files", { method: "POST", body });
+    data = await res.json();
+  } catch (e) {
+    data = { ok: false, error: "上传失败，请确认 dutybot 服务仍在运行" };
+  }
+  if (data && data.ok === false && data.error) showToast({ kind: "error", text: data.error });
+  else if (data) showToast(data.toast);
+  await refresh();
+}
+
 async function loadClock() {
   const data = await api("GET", "/console/api/clock");
   if (!data || !data.enabled) return;
@@ -247,6 +273,7 @@ async function moveClock(body) {
 window.addEventListener("DOMContentLoaded", async () => {
   $("who").addEventListener("change", (e) => choosePerson(e.target.value));
   $("composer").addEventListener("submit", send);
+  $("file").addEventListener("change", sendFile);
   for (const b of document.querySelectorAll(".clockbtns button[data-min]")) {
     b.addEventListener("click", () => moveClock({ advance_minutes: Number(b.dataset.min) }));
   }

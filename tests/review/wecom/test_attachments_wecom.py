@@ -1,0 +1,77 @@
+"""送审 with a picture and a file on WeCom: image / file callbacks carry a MediaId, the bot
+fetches it with media/get when the form takes it, and the reviewer's 查看全文 brings the
+files back as WeCom file messages."""
+
+from __future__ import annotations
+
+import uuid
+
+from bot.services import Services
+from storage.models.review import PostVersion
+from tests.adapters.wecom.conftest import CORP_ID
+from tests.conftest import load_org_text
+from tests.fakes.wecom_callbacks import file_xml, image_xml
+from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
+from tests.review.helpers import deliver_all, use_policy
+from tests.review.wecom.test_review_wecom import ORG, TEXT, Client, last_card, say, tap
+
+PHOTO = b"\xff\xd8\xff\xe0 peach blossoms"
+PLAN = b"%PDF-1.4 activity plan"
+
+
+async def send_xml(client: Client, platform: WeComPlatform, xml: str) -> None:
+    signed = platform.signer.post(xml)
+    resp = await client.post(f"/wecom/callback?{signed.query}", data=signed.body)
+    assert resp.status == 200
+
+
+async def test_pictures_and_files_go_with_the_post_on_wecom(
+    wecom: Services, fake_wecom: FakeWeCom, platform: WeComPlatform, bot_client: Client
+) -> None:
+    use_policy(wecom, "dongguan")
+    await load_org_text(ORG, wecom.clock.now())
+    fake, client = fake_wecom, bot_client
+
+    async def talk(userid: str, *texts: str) -> None:
+        for text in texts:
+            await say(client, platform, userid, text)
+            await deliver_all(wecom)
+
+    def last_text(userid: str) -> str:
+        return str(fake.sent(msgtype="text", touser=userid)[-1]["text"]["content"])
+
+    await talk("XiaoWang", "送审", "桃花节开幕", TEXT, "无")
+    assert "请发送图片或附件，发完回复「好了」" in last_text("XiaoWang")
+    photo_id = fake.add_media("现场照片.jpg", PHOTO)
+    image = image_xml(CORP_ID, "XiaoWang", uuid.uuid4().hex[:12], media_id=photo_id)
+    for _ in range(2):  # WeCom's retry of the same message is recognised: kept once
+        await send_xml(client, platform, image)
+    await deliver_all(wecom)
+    assert "已收到「现场照片.jpg」（共 1 个）" in last_text("XiaoWang")
+    plan_id = fake.add_media("活动方案.pdf", PLAN)
+    await send_xml(client, platform, file_xml(CORP_ID, "XiaoWang", uuid.uuid4().hex[:12], plan_id))
+    await deliver_all(wecom)
+    assert "已收到「活动方案.pdf」（共 2 个）" in last_text("XiaoWang")
+    assert len(fake.calls_to("media/get")) == 2
+    # A MediaId WeCom no longer knows (expired after 3 days): a clear reason, nothing kept.
+    gone = image_xml(CORP_ID, "XiaoWang", uuid.uuid4().hex[:12], media_id="expired-media")
+    await send_xml(client, platform, gone)
+    await deliver_all(wecom)
+    assert "文件没能从平台取回，请稍后重新发送" in last_text("XiaoWang")
+
+    await talk("XiaoWang", "好了", "1", "原创")
+    summary = last_card(fake, "XiaoWang")
+    assert "现场照片.jpg、活动方案.pdf" in str(summary)
+    await tap(client, platform, "XiaoWang", summary, "送审")
+    await deliver_all(wecom)
+    version = await PostVersion.get(post_id=1)
+    assert [f["name"] for f in version.attachments] == ["现场照片.jpg", "活动方案.pdf"]
+
+    card = last_card(fake, "LaoZhou")
+    assert "附件（2个）" in str(card)
+    await tap(client, platform, "LaoZhou", card, "查看全文")
+    await deliver_all(wecom)
+    files = fake.sent(msgtype="file", touser="LaoZhou")
+    assert len(files) == 2
+    uploaded = [fake.media[f["file"]["media_id"]] for f in files]
+    assert uploaded == [("现场照片.jpg", PHOTO), ("活动方案.pdf", PLAN)]
