@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -16,6 +16,9 @@ from bot.directory import Member, chat_by_ref
 from bot.services import Services
 from storage import audit
 from storage.models.machinery import CardRecord, Conversation
+
+if TYPE_CHECKING:  # bot.core.media imports this module
+    from bot.core.media import Fetched, MediaError
 
 
 class HandlerContext:
@@ -40,6 +43,8 @@ class HandlerContext:
         # The card the tapped card became, returned to platforms that update it inline.
         self.updated_card: Card | None = None
         self.card_record: CardRecord | None = None
+        # A sent image or file, fetched from its platform before the transaction opened.
+        self.media: Fetched | MediaError | None = None
 
     # ---- answering -------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from bot.core.events import (
     event_from_json,
     event_to_json,
 )
+from bot.core.media import Fetched, MediaError, prefetch
 from bot.core.outgoing import Message, Toast
 from bot.directory import Member, chat_by_ref, find_person, load_member
 from bot.handlers.registry import Router
@@ -123,6 +124,7 @@ async def process(
     """
     outcome = Outcome()
     try:
+        media = await _prefetch_media(services, router, inbound_id)
         async with in_transaction() as conn:
             row = (
                 await InboundEvent.filter(id=inbound_id).using_db(conn).select_for_update().first()
@@ -131,7 +133,7 @@ async def process(
                 return Outcome(duplicate=True)
             event = event_from_json(row.payload)
             now = services.clock.now()
-            outcome = await _route(services, router, conn, event, now, inline_card_update)
+            outcome = await _route(services, router, conn, event, now, inline_card_update, media)
             row.status = InboundStatus.PROCESSED
             row.processed_at = now
             await row.save(using_db=conn, update_fields=["status", "processed_at"])
@@ -141,6 +143,30 @@ async def process(
     if outcome.outbox_ids and services.outbox_kick is not None:
         await services.outbox_kick(outcome.outbox_ids)
     return outcome
+
+
+async def _prefetch_media(
+    services: Services, router: Router, inbound_id: int
+) -> Fetched | MediaError | None:
+    """For a sent image or file that a conversation is waiting for, its content, fetched
+    before the transaction opens (see bot/core/media.py). These reads take no locks: if the
+    conversation moves on meanwhile, the handler sees that and the bytes are dropped."""
+    row = await InboundEvent.filter(id=inbound_id).first()
+    if row is None or row.status != InboundStatus.RECEIVED:
+        return None
+    event = event_from_json(row.payload)
+    if not isinstance(event, FileEvent) or event.file_id or not event.media:
+        return None
+    person = await find_person(event.sender)
+    if person is None:
+        return None
+    conv = await Conversation.filter(person_id=person.id, place=event.place.key).first()
+    flow = router.flows.get(conv.flow) if conv is not None else None
+    if conv is None or flow is None or flow.on_file is None:
+        return None
+    if flow.wants_file is not None and not flow.wants_file(conv):
+        return None
+    return await prefetch(services, event)
 
 
 async def _record_failure(services: Services, inbound_id: int, exc: Exception) -> Outcome:
@@ -174,6 +200,7 @@ async def _route(
     event: Event,
     now: datetime,
     inline_card_update: bool,
+    media: Fetched | MediaError | None = None,
 ) -> Outcome:
     person = await find_person(event.sender, conn)
     if person is None:
@@ -185,6 +212,7 @@ async def _route(
     member = await load_member(person.id, conn)
     assert member is not None
     ctx = HandlerContext(services=services, conn=conn, event=event, actor=member, now=now)
+    ctx.media = media
     if isinstance(event, TextEvent):
         await _route_text(router, ctx, event.text)
     elif isinstance(event, MenuEvent):

@@ -131,7 +131,10 @@ def register(spec: FormSpec) -> FormSpec:
     async def take_file(ctx: HandlerContext, conv: Conversation) -> None:
         await answer_file(ctx, spec, conv)
 
-    router.flow(spec.name, spec.label, on_file=take_file)(continue_form)
+    def wants_file(conv: Conversation) -> bool:
+        return asks_for_attachments(spec, conv)
+
+    router.flow(spec.name, spec.label, on_file=take_file, wants_file=wants_file)(continue_form)
     return spec
 
 
@@ -337,13 +340,23 @@ async def answer_text(ctx: HandlerContext, spec: FormSpec, conv: Conversation, t
     await _accept_answer(ctx, spec, conv, data, question, text)
 
 
+def asks_for_attachments(spec: FormSpec, conv: Conversation) -> bool:
+    """Whether the form's current question is the attachments step."""
+    key = _state(conv).get("current")
+    return (
+        conv.step == "asking"
+        and key is not None
+        and spec.question(key).kind == QuestionKind.ATTACHMENTS
+    )
+
+
 async def answer_file(ctx: HandlerContext, spec: FormSpec, conv: Conversation) -> None:
     """Keep an image or file sent while the form asks for attachments."""
     data = _state(conv)
     key = data.get("current")
     event = ctx.event
     assert isinstance(event, FileEvent)
-    if conv.step != "asking" or key is None or spec.question(key).kind != QuestionKind.ATTACHMENTS:
+    if key is None or not asks_for_attachments(spec, conv):
         await ctx.reply(
             f"您正在填写「{spec.label}」，这一步不需要文件，请按上面的提示回复文字；"
             "需要附件时会请您发送。"

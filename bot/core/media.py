@@ -1,13 +1,16 @@
 """The content of images and files people send, kept with bot/files.py when a flow wants it.
 
-Adapters only put the platform's reference into a ``FileEvent``; the bytes are fetched here,
-when a conversation takes the file (fetching every picture someone sends would be wasted work,
-and the platform wants its callback answered within seconds).
+Adapters only put the platform's reference into a ``FileEvent`` (the platform wants its
+callback answered within seconds). The bytes are fetched by ``prefetch`` just before the
+delivery's transaction opens, never inside it: a platform call inside a transaction would hold
+the database (on SQLite, the whole file's write lock) for as long as the platform takes.
+``keep`` then stores them if a conversation takes the file; otherwise they are dropped.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -15,6 +18,7 @@ from bot import files
 from bot.core.context import HandlerContext
 from bot.core.events import FileEvent
 from bot.core.outgoing import FileRef
+from bot.services import Services
 from storage.models.machinery import StoredFile
 
 log = logging.getLogger(__name__)
@@ -31,6 +35,35 @@ class MediaSource(Protocol):
     """A channel that can fetch what a person sent: (bytes, the platform's file name)."""
 
     async def fetch_media(self, media: str, kind: str) -> tuple[bytes, str]: ...
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What the platform returned for a sent image or file."""
+
+    data: bytes
+    suggested: str
+
+
+async def prefetch(services: Services, event: FileEvent) -> Fetched | MediaError | None:
+    """Fetch a sent image or file from its platform (call outside any transaction).
+
+    None when there is nothing to fetch (a console upload is already stored); a ``MediaError``
+    (returned, not raised) when the platform cannot give it, so the conversation can say so.
+    """
+    if event.file_id or not event.media:
+        return None
+    channel = services.channels.get(event.platform)
+    if not isinstance(channel, MediaSource):
+        return MediaError("暂时无法接收这个平台的文件，请改用链接或在控制台上传。")
+    try:
+        data, suggested = await channel.fetch_media(event.media, event.kind)
+    except Exception as exc:  # any platform failure: the person may simply send it again
+        log.warning("fetching media %s failed: %s", event.media, exc)
+        return MediaError("文件没能从平台取回，请稍后重新发送。")
+    if len(data) > MAX_BYTES:
+        return MediaError(f"文件太大了（最大 {MAX_BYTES // 1024 // 1024} MB），请压缩后再发。")
+    return Fetched(data=data, suggested=suggested)
 
 
 def default_name(event: FileEvent, suggested: str) -> str:
@@ -51,16 +84,14 @@ async def keep(
         if row is None:
             raise MediaError("没有找到您上传的文件，请重新上传。")
         return FileRef(file_id=row.id, name=row.name, size=row.size, mime=row.mime)
-    channel = ctx.services.channels.get(event.platform)
-    if not isinstance(channel, MediaSource) or not event.media:
-        raise MediaError("暂时无法接收这个平台的文件，请改用链接或在控制台上传。")
-    try:
-        data, suggested = await channel.fetch_media(event.media, event.kind)
-    except Exception as exc:  # any platform failure: the person may simply send it again
-        log.warning("fetching media %s failed: %s", event.media, exc)
-        raise MediaError("文件没能从平台取回，请稍后重新发送。") from exc
-    if len(data) > MAX_BYTES:
-        raise MediaError(f"文件太大了（最大 {MAX_BYTES // 1024 // 1024} MB），请压缩后再发。")
+    fetched = ctx.media
+    if isinstance(fetched, MediaError):
+        raise fetched
+    if fetched is None:
+        # Not fetched before the transaction (the conversation reached this step in the
+        # meantime): fetching now would hold the transaction open, so ask for it again.
+        raise MediaError("这个文件没能收下，请再发送一次。")
+    data, suggested = fetched.data, fetched.suggested
     name = Path(default_name(event, suggested)).name[:120] or "附件"
     return await files.save(
         ctx.services,

@@ -50,6 +50,9 @@ class Flow:
     on_cancel: ActionHandler | None = None
     # None means the flow takes no files (the person is told to answer in text).
     on_file: FileHandler | None = None
+    # Whether the conversation's current step takes a file: a sent file's content is fetched
+    # from its platform only then. None with an on_file means every step does.
+    wants_file: Callable[[Conversation], bool] | None = None
 
 
 @dataclass
@@ -105,10 +108,16 @@ class Router:
         label: str,
         on_cancel: ActionHandler | None = None,
         on_file: FileHandler | None = None,
+        wants_file: Callable[[Conversation], bool] | None = None,
     ) -> Callable[[FlowHandler], FlowHandler]:
         def register(handler: FlowHandler) -> FlowHandler:
             self.flows[name] = Flow(
-                name=name, label=label, handler=handler, on_cancel=on_cancel, on_file=on_file
+                name=name,
+                label=label,
+                handler=handler,
+                on_cancel=on_cancel,
+                on_file=on_file,
+                wants_file=wants_file,
             )
             return handler
 

@@ -10,6 +10,7 @@ Use ``WeComPlatform`` to also play WeCom's side of callbacks (signed, encrypted 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
@@ -80,6 +81,8 @@ class FakeWeCom:
         self.menu: dict[str, Any] | None = None
         # Temporary media: media_id -> (file name, bytes).
         self.media: dict[str, tuple[str, bytes]] = {}
+        self.media_gate: asyncio.Event | None = None
+        self.media_started = asyncio.Event()
         self._member_log: dict[str, deque[float]] = defaultdict(deque)
         self._robot_log: dict[str, deque[float]] = defaultdict(deque)
         self._seq = itertools.count(1)
@@ -344,6 +347,12 @@ class FakeWeCom:
         answer = {"errcode": 0, "errmsg": "ok", "type": "file", "media_id": media_id}
         return await self._record(request, answer, {"filename": name, "size": len(data)})
 
+    def hold_media_downloads(self) -> asyncio.Event:
+        """Make ``media/get`` wait until the returned event is set (``media_started`` tells
+        when a download is being held)."""
+        self.media_gate = asyncio.Event()
+        return self.media_gate
+
     def add_media(self, name: str, data: bytes) -> str:
         """Something a person sent (image or file): its MediaId, for the callback XML."""
         media_id = f"media{next(self._seq)}"
@@ -360,6 +369,9 @@ class FakeWeCom:
             return await self._record(request, error or {}, None)
         name, data = found
         self.calls.append(Call(request.method, request.path, dict(request.query), None, {}))
+        if self.media_gate is not None:  # a test holds the download open
+            self.media_started.set()
+            await self.media_gate.wait()
         return web.Response(
             body=data,
             content_type="application/octet-stream",

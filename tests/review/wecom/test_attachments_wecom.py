@@ -4,9 +4,13 @@ files back as WeCom file messages."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
+from tortoise.transactions import in_transaction
+
 from bot.services import Services
+from storage.models.machinery import SystemState
 from storage.models.review import PostVersion
 from tests.adapters.wecom.conftest import CORP_ID
 from tests.conftest import load_org_text
@@ -75,3 +79,30 @@ async def test_pictures_and_files_go_with_the_post_on_wecom(
     assert len(files) == 2
     uploaded = [fake.media[f["file"]["media_id"]] for f in files]
     assert uploaded == [("现场照片.jpg", PHOTO), ("活动方案.pdf", PLAN)]
+
+
+async def test_the_download_happens_before_the_transaction_opens(
+    wecom: Services, fake_wecom: FakeWeCom, platform: WeComPlatform, bot_client: Client
+) -> None:
+    """A slow media/get must not hold the database: while WeCom is still sending the bytes,
+    another transaction (here the test's own) gets through at once. On SQLite one process runs
+    one transaction at a time, so a download inside the handler's transaction would block it."""
+    use_policy(wecom, "dongguan")
+    await load_org_text(ORG, wecom.clock.now())
+    for text in ("送审", "桃花节开幕", TEXT, "无"):
+        await say(bot_client, platform, "XiaoWang", text)
+        await deliver_all(wecom)
+    gate = fake_wecom.hold_media_downloads()
+    photo_id = fake_wecom.add_media("现场照片.jpg", PHOTO)
+    image = image_xml(CORP_ID, "XiaoWang", uuid.uuid4().hex[:12], media_id=photo_id)
+    await send_xml(bot_client, platform, image)
+    await asyncio.wait_for(fake_wecom.media_started.wait(), timeout=10)
+    async with asyncio.timeout(3):
+        async with in_transaction() as conn:
+            await SystemState.create(
+                key="probe", value=1, updated_at=wecom.clock.now(), using_db=conn
+            )
+    gate.set()
+    await deliver_all(wecom)
+    texts = [m["text"]["content"] for m in fake_wecom.sent(msgtype="text", touser="XiaoWang")]
+    assert "已收到「现场照片.jpg」（共 1 个）" in texts[-1]
