@@ -9,7 +9,7 @@ and outbox rows in the background.
 
     python bench/callbacks.py [--db sqlite|postgres] [--seconds 5] [--rates 50,100,200,400]
 
-Reports, per platform and server: the closed-loop maximum throughput (16 connections), and for
+Reports, per platform and server: the closed-loop maximum throughput (64 connections), and for
 each offered open-loop rate the achieved throughput and latency p50/p99 measured from each
 request's scheduled send time (so queueing delay counts). For ``dutybot serve`` it also reports
 how long the background processing took to catch up with everything accepted.
