@@ -11,9 +11,10 @@ from bot.core.context import HandlerContext
 from bot.core.forms import Answers, Choice, FormError, FormSpec, Question, QuestionKind
 from bot.core.outgoing import Message
 from bot.deadlines import engine
-from bot.directory import Member, owning_unit
+from bot.directory import Member, load_member, owning_unit
 from bot.flows import rectification as flow
 from bot.flows import rectification_consequences as consequences
+from bot.flows import rectification_quarterly as quarterly
 from bot.flows import rectification_records as records
 from bot.flows.rectification import NoticeRequest, RectError, number
 from bot.flows.rectification_consequences import Quarter
@@ -331,12 +332,31 @@ async def quarter_review(ctx: HandlerContext, rest: str) -> None:
     if quarter.start(ctx.services.tz) > ctx.now:
         await ctx.reply(f"{quarter.title}还没有开始。")
         return
-    result = await consequences.quarterly_review(ctx.services, ctx.conn, ctx.emit, quarter, ctx.now)
-    await ctx.audit("rectification.quarter_reviewed", "quarter", quarter.label, {})
-    # The supervisor gets a copy of every letter issued now.
+    if quarter.end(ctx.services.tz) > ctx.now:
+        # Reviewing a quarter before it ends would claim it and leave its last weeks unseen.
+        await ctx.reply(
+            f"{quarter.title}还没有结束，季度结束后会自动复核并通知监管人员。"
+            "要查看目前的进展，请发送“整改记录”。"
+        )
+        return
+    actor = audit.Actor(person_id=ctx.actor.id, label=ctx.actor.name)
+    outcome = await quarterly.review_once(
+        ctx.services, ctx.conn, ctx.emit, quarter, ctx.now, trigger=quarterly.CHAT, person=actor
+    )
+    if outcome.ran:
+        text = outcome.run.summary
+        # The other supervisors learn of it as they would from the scheduled review.
+        await quarterly.tell_supervisors(ctx.emit, outcome, skip=ctx.actor.id)
+    else:
+        who = "—"
+        if outcome.run.person_id is not None:
+            member = await load_member(outcome.run.person_id, ctx.conn)
+            who = member.name if member is not None else who
+        text = quarterly.done_before_text(outcome.run, quarter, who, ctx.services)
+    # The supervisor gets a copy of every letter issued for the quarter.
     await ctx.emit.to_person(
         ctx.actor.id,
-        Message(text=result.text(), files=tuple(result.files)),
+        Message(text=text, files=outcome.files),
         platform=ctx.event.place.platform,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -122,3 +123,24 @@ class RectFlag(Model):
     class Meta:
         table = "rectification_flag"
         unique_together = (("kind", "period", "unit_id", "account_id"),)
+
+
+class RectQuarterRun(Model):
+    """The quarterly review of one quarter, done once.
+
+    The row is the claim: the cron and ``整改季度`` both insert it (ignoring a conflict) and only
+    the one whose ``claim`` is in the row runs the review, so two workers, a retried job or a
+    supervisor typing the command cannot review a quarter twice.
+    """
+
+    id = fields.IntField(primary_key=True)
+    period = fields.CharField(max_length=16, unique=True)  # "2026Q3"
+    claim = fields.CharField(max_length=32)
+    trigger = fields.CharField(max_length=16)  # "cron" or "chat"
+    person_id = fields.IntField(null=True)  # who sent 整改季度
+    summary = fields.TextField(default="")
+    files: Any = fields.JSONField(default=list)  # the letters, as FileRef dicts
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "rectification_quarter_run"
