@@ -293,13 +293,10 @@ RECORD_READERS = frozenset(
 @router.command("整改记录", "查看整改通知的进展、时间线和统计", roles=RECORD_READERS, order=41)
 async def show_records(ctx: HandlerContext, rest: str) -> None:
     if rest:
-        rect_id = flow.parse_number(rest)
-        rect = (
-            await Rectification.filter(id=rect_id).using_db(ctx.conn).first() if rect_id else None
-        )
+        rect = await flow.find_by_number(ctx.conn, rest)
         if rect is None or not await _may_see(ctx.actor, rect, ctx):
             await ctx.reply(
-                f"没有找到整改通知“{rest}”。编号形如 ZG0001，发送“整改记录”可查看列表。"
+                f"没有找到整改通知“{rest}”。编号形如 ZG2026-0001，发送“整改记录”可查看列表。"
             )
             return
         await ctx.reply(await records.timeline_text(ctx.services, ctx.conn, rect))

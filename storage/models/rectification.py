@@ -89,10 +89,14 @@ class Rectification(Model):
     submitted_at = fields.DatetimeField(null=True)
     verified_at = fields.DatetimeField(null=True)
     due_at = fields.DatetimeField()
+    # The notice number ZG<year>-<seq>: a sequence per year of issue (deployment timezone).
+    # None for notices issued before numbering by year (they keep ZG<id>).
+    year = fields.IntField(null=True)
+    seq = fields.IntField(null=True)
 
     class Meta:
         table = "rectification"
-        unique_together = (("source", "external_id"),)
+        unique_together = (("source", "external_id"), ("year", "seq"))
 
 
 class SourceToken(Model):
@@ -144,3 +148,13 @@ class RectQuarterRun(Model):
 
     class Meta:
         table = "rectification_quarter_run"
+
+
+class RectNumberCounter(Model):
+    """The last notice number given out in a year (its row lock serializes numbering)."""
+
+    year = fields.IntField(primary_key=True, generated=False)
+    last_seq = fields.IntField(default=0)
+
+    class Meta:
+        table = "rectification_number_counter"
