@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from bot.cards.model import Button, ButtonStyle, Card, CardField, FormInput, Tone
@@ -98,6 +99,29 @@ async def check_problem(ctx: HandlerContext, text: str, answers: Answers) -> str
     return text
 
 
+NETIZEN = RECT_CATEGORY_LABELS[RectCategory.NETIZEN_REPORT]
+
+
+def _is_netizen_report(answers: Answers) -> bool:
+    return answers.get("category") == NETIZEN
+
+
+async def check_received(ctx: HandlerContext, text: str, answers: Answers) -> str:
+    try:
+        when = flow.parse_received_time(text, ctx.now, ctx.services.tz)
+    except RectError as exc:
+        raise FormError(str(exc)) from None
+    return when.astimezone(ctx.services.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _received_at(ctx: HandlerContext, answers: Answers) -> datetime | None:
+    """The stored answer ("2026-11-23 09:30", the deployment's time), or None: now."""
+    text = answers.get("received_at", "")
+    if not text:
+        return None
+    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=ctx.services.tz)
+
+
 async def summary_note(ctx: HandlerContext, answers: Answers, extra: dict[str, Any]) -> str:
     """The deadline this notice will get if issued now, with its citation."""
     from bot.timekeeping.runtime import timekeeping
@@ -105,7 +129,10 @@ async def summary_note(ctx: HandlerContext, answers: Answers, extra: dict[str, A
     tk = timekeeping(ctx.services)
     category = _category(answers.get("category", ""))
     severity = _severity(answers.get("severity", ""))
-    due = tk.due(flow.choose_rule(tk.policy, category, severity), ctx.now)
+    received = _received_at(ctx, answers)
+    due = tk.due(flow.choose_rule(tk.policy, category, severity), received or ctx.now)
+    if received is not None:
+        return f"时限从收到时间起算，{due.explanation}。"
     return f"现在下发，{due.explanation}。"
 
 
@@ -135,6 +162,7 @@ async def submit_notice(ctx: HandlerContext, answers: Answers, extra: dict[str, 
         evidence=answers.get("evidence", ""),
         category=_category(answers["category"]),
         severity=_severity(answers["severity"]),
+        received_at=_received_at(ctx, answers),
     )
     try:
         rect = await flow.issue_notice(
@@ -195,6 +223,15 @@ SPEC = forms.register(
                 "问题是一般还是严重？（严重问题时限更短）",
                 kind=QuestionKind.CHOICE,
                 choices=SEVERITY_CHOICES,
+            ),
+            Question(
+                "received_at",
+                "收到时间",
+                "网民纠错是什么时候收到的？时限从收到时间起算"
+                "（如“11月23日 9:30”“昨天 16:00”；刚收到的不用填）",
+                required=False,
+                when=_is_netizen_report,
+                validate=check_received,
             ),
             Question(
                 "problem",
