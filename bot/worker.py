@@ -20,6 +20,7 @@ from bot.constants import (
 )
 from bot.core import conversation, dispatch
 from bot.deadlines.jobs import fire_deadline_step, reconcile_deadlines
+from bot.flows.rectification_quarterly import scheduled_review
 from bot.handlers import load_all
 from bot.services import Services
 from storage.enums import InboundStatus
@@ -89,12 +90,19 @@ async def sweep_conversations(ctx: dict[str, Any]) -> tuple[int, int]:
     return await conversation.sweep_stale(_services(ctx), labels)
 
 
+async def review_quarter(ctx: dict[str, Any]) -> str | None:
+    """The quarterly rectification review, once per quarter (a DB row is the claim)."""
+    return await scheduled_review(_services(ctx))
+
+
 FUNCTIONS: list[Any] = [deliver_outbox, process_inbound_batch, fire_deadline_step]
 CRON_JOBS: list[Any] = [
     cron(sweep_outbox, second=set(SWEEP_SECONDS), unique=True, run_at_startup=True),
     cron(sweep_inbound, second=set(SWEEP_SECONDS), unique=True, run_at_startup=True),
     cron(sweep_conversations, second={30}, unique=True),
     cron(reconcile_deadlines, second=set(SWEEP_SECONDS), unique=True, run_at_startup=True),
+    # Every ten minutes: cheap when the last quarter is reviewed, and catches up after downtime.
+    cron(review_quarter, minute=set(range(2, 60, 10)), second={15}, unique=True),
 ]
 
 

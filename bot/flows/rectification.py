@@ -38,7 +38,13 @@ from storage import audit
 from storage.enums import ChatPurpose, Role
 from storage.models.deadlines import Deadline
 from storage.models.org import Account, Chat, Unit
-from storage.models.rectification import RectCategory, Rectification, RectStatus, Severity
+from storage.models.rectification import (
+    RectCategory,
+    Rectification,
+    RectNumberCounter,
+    RectStatus,
+    Severity,
+)
 
 HANDLER = "rectification"
 SUBJECT = "rectification"
@@ -65,12 +71,43 @@ class RectError(ValueError):
 
 
 def number(rect: Rectification) -> str:
-    return f"ZG{rect.id:04d}"
+    """ZG2026-0001: the year of issue and the notice's place in that year."""
+    if rect.year is None or rect.seq is None:
+        return f"ZG{rect.id:04d}"  # issued before numbering by year
+    return f"ZG{rect.year}-{rect.seq:04d}"
 
 
-def parse_number(text: str) -> int | None:
-    match = re.fullmatch(r"(?:ZG|zg)?\s*0*(\d+)", text.strip())
-    return int(match.group(1)) if match else None
+async def find_by_number(conn: BaseDBAsyncClient, text: str) -> Rectification | None:
+    """The notice a person means by "ZG2026-0001" (also "2026-1"; legacy "ZG0001")."""
+    cleaned = text.strip().upper().replace(" ", "").replace("－", "-").replace("—", "-")
+    match = re.fullmatch(r"(?:ZG)?(\d{4})-0*(\d+)", cleaned)
+    if match is not None:
+        return (
+            await Rectification.filter(year=int(match.group(1)), seq=int(match.group(2)))
+            .using_db(conn)
+            .first()
+        )
+    match = re.fullmatch(r"(?:ZG)?0*(\d+)", cleaned)
+    if match is None:
+        return None
+    return (
+        await Rectification.filter(id=int(match.group(1)), seq__isnull=True).using_db(conn).first()
+    )
+
+
+async def next_number(conn: BaseDBAsyncClient, year: int) -> int:
+    """The next sequence number of ``year``, in the caller's transaction.
+
+    The counter row is locked until the transaction ends, so two notices issued at once get
+    consecutive numbers; a rolled-back notice gives its number back.
+    """
+    await RectNumberCounter.bulk_create(
+        [RectNumberCounter(year=year, last_seq=0)], ignore_conflicts=True, using_db=conn
+    )
+    counter = await RectNumberCounter.filter(year=year).using_db(conn).select_for_update().get()
+    counter.last_seq += 1
+    await counter.save(using_db=conn, update_fields=["last_seq"])
+    return counter.last_seq
 
 
 def choose_rule(policy: Policy, category: RectCategory, severity: Severity) -> str:
@@ -216,6 +253,8 @@ async def issue_notice(
         raise RectError(f"{owner.name}没有可以接收整改通知的人员，请先在组织名单中登记。")
     if not people.supervisors:
         raise RectError("主管单位没有登记工作人员，无人核验整改，请先在组织名单中登记。")
+    rect.year = now.astimezone(services.tz).year
+    rect.seq = await next_number(conn, rect.year)
     await rect.save(using_db=conn)
     deadline = await engine.start(
         services,
@@ -502,3 +541,41 @@ def parse_due_time(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     raise RectError(
         "截止时间格式不正确，请写成“2026-11-23 17:00”或“11月23日 17:00”或“明天 17:00”。"
     )
+
+
+_RECEIVED_PATTERNS = (
+    re.compile(
+        r"^(?:(?P<y>\d{4})[-/.年])?(?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?"
+        r"\s*(?P<hh>\d{1,2})[:：点时](?P<mm>\d{2})?分?$"
+    ),
+    re.compile(r"^(?P<rel>今天|昨天|前天|明天)?\s*(?P<hh>\d{1,2})[:：点时](?P<mm>\d{2})?分?$"),
+)
+RECEIVED_MAX_AGE = timedelta(days=30)
+
+
+def parse_received_time(text: str, now: datetime, tz: ZoneInfo) -> datetime:
+    """When a problem (a netizen's report) reached the supervisor: ``11月23日 9:30``,
+    ``2026-11-23 09:30``, ``昨天 16:00``, ``9:30`` (today). Not in the future, not a month old."""
+    local = now.astimezone(tz)
+    for pattern in _RECEIVED_PATTERNS:
+        match = pattern.match(text.strip())
+        if match is None:
+            continue
+        groups: dict[str, Any] = match.groupdict()
+        hour, minute = int(groups["hh"]), int(groups["mm"] or 0)
+        try:
+            if "rel" in groups:
+                back = {"昨天": 1, "前天": 2, "明天": -1}.get(groups["rel"] or "今天", 0)
+                day = local.date() - timedelta(days=back)
+                when = datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz)
+            else:
+                year = int(groups["y"]) if groups.get("y") else local.year
+                when = datetime(year, int(groups["m"]), int(groups["d"]), hour, minute, tzinfo=tz)
+        except ValueError:
+            break
+        if when > now:
+            raise RectError("收到时间不能晚于现在，请核对后重新输入。")
+        if when < now - RECEIVED_MAX_AGE:
+            raise RectError("收到时间早于 30 天前，请核对；确实如此的请如实写明在问题描述中。")
+        return when
+    raise RectError("收到时间格式不正确，请写成“11月23日 9:30”“昨天 16:00”或“9:30”（今天）。")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from bot.cards.model import Button, ButtonStyle, Card, CardField, FormInput, Tone
@@ -11,9 +12,10 @@ from bot.core.context import HandlerContext
 from bot.core.forms import Answers, Choice, FormError, FormSpec, Question, QuestionKind
 from bot.core.outgoing import Message
 from bot.deadlines import engine
-from bot.directory import Member, owning_unit
+from bot.directory import Member, load_member, owning_unit
 from bot.flows import rectification as flow
 from bot.flows import rectification_consequences as consequences
+from bot.flows import rectification_quarterly as quarterly
 from bot.flows import rectification_records as records
 from bot.flows.rectification import NoticeRequest, RectError, number
 from bot.flows.rectification_consequences import Quarter
@@ -97,6 +99,29 @@ async def check_problem(ctx: HandlerContext, text: str, answers: Answers) -> str
     return text
 
 
+NETIZEN = RECT_CATEGORY_LABELS[RectCategory.NETIZEN_REPORT]
+
+
+def _is_netizen_report(answers: Answers) -> bool:
+    return answers.get("category") == NETIZEN
+
+
+async def check_received(ctx: HandlerContext, text: str, answers: Answers) -> str:
+    try:
+        when = flow.parse_received_time(text, ctx.now, ctx.services.tz)
+    except RectError as exc:
+        raise FormError(str(exc)) from None
+    return when.astimezone(ctx.services.tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _received_at(ctx: HandlerContext, answers: Answers) -> datetime | None:
+    """The stored answer ("2026-11-23 09:30", the deployment's time), or None: now."""
+    text = answers.get("received_at", "")
+    if not text:
+        return None
+    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=ctx.services.tz)
+
+
 async def summary_note(ctx: HandlerContext, answers: Answers, extra: dict[str, Any]) -> str:
     """The deadline this notice will get if issued now, with its citation."""
     from bot.timekeeping.runtime import timekeeping
@@ -104,7 +129,10 @@ async def summary_note(ctx: HandlerContext, answers: Answers, extra: dict[str, A
     tk = timekeeping(ctx.services)
     category = _category(answers.get("category", ""))
     severity = _severity(answers.get("severity", ""))
-    due = tk.due(flow.choose_rule(tk.policy, category, severity), ctx.now)
+    received = _received_at(ctx, answers)
+    due = tk.due(flow.choose_rule(tk.policy, category, severity), received or ctx.now)
+    if received is not None:
+        return f"时限从收到时间起算，{due.explanation}。"
     return f"现在下发，{due.explanation}。"
 
 
@@ -134,6 +162,7 @@ async def submit_notice(ctx: HandlerContext, answers: Answers, extra: dict[str, 
         evidence=answers.get("evidence", ""),
         category=_category(answers["category"]),
         severity=_severity(answers["severity"]),
+        received_at=_received_at(ctx, answers),
     )
     try:
         rect = await flow.issue_notice(
@@ -194,6 +223,15 @@ SPEC = forms.register(
                 "问题是一般还是严重？（严重问题时限更短）",
                 kind=QuestionKind.CHOICE,
                 choices=SEVERITY_CHOICES,
+            ),
+            Question(
+                "received_at",
+                "收到时间",
+                "网民纠错是什么时候收到的？时限从收到时间起算"
+                "（如“11月23日 9:30”“昨天 16:00”；刚收到的不用填）",
+                required=False,
+                when=_is_netizen_report,
+                validate=check_received,
             ),
             Question(
                 "problem",
@@ -292,13 +330,10 @@ RECORD_READERS = frozenset(
 @router.command("整改记录", "查看整改通知的进展、时间线和统计", roles=RECORD_READERS, order=41)
 async def show_records(ctx: HandlerContext, rest: str) -> None:
     if rest:
-        rect_id = flow.parse_number(rest)
-        rect = (
-            await Rectification.filter(id=rect_id).using_db(ctx.conn).first() if rect_id else None
-        )
+        rect = await flow.find_by_number(ctx.conn, rest)
         if rect is None or not await _may_see(ctx.actor, rect, ctx):
             await ctx.reply(
-                f"没有找到整改通知“{rest}”。编号形如 ZG0001，发送“整改记录”可查看列表。"
+                f"没有找到整改通知“{rest}”。编号形如 ZG2026-0001，发送“整改记录”可查看列表。"
             )
             return
         await ctx.reply(await records.timeline_text(ctx.services, ctx.conn, rect))
@@ -331,12 +366,31 @@ async def quarter_review(ctx: HandlerContext, rest: str) -> None:
     if quarter.start(ctx.services.tz) > ctx.now:
         await ctx.reply(f"{quarter.title}还没有开始。")
         return
-    result = await consequences.quarterly_review(ctx.services, ctx.conn, ctx.emit, quarter, ctx.now)
-    await ctx.audit("rectification.quarter_reviewed", "quarter", quarter.label, {})
-    # The supervisor gets a copy of every letter issued now.
+    if quarter.end(ctx.services.tz) > ctx.now:
+        # Reviewing a quarter before it ends would claim it and leave its last weeks unseen.
+        await ctx.reply(
+            f"{quarter.title}还没有结束，季度结束后会自动复核并通知监管人员。"
+            "要查看目前的进展，请发送“整改记录”。"
+        )
+        return
+    actor = audit.Actor(person_id=ctx.actor.id, label=ctx.actor.name)
+    outcome = await quarterly.review_once(
+        ctx.services, ctx.conn, ctx.emit, quarter, ctx.now, trigger=quarterly.CHAT, person=actor
+    )
+    if outcome.ran:
+        text = outcome.run.summary
+        # The other supervisors learn of it as they would from the scheduled review.
+        await quarterly.tell_supervisors(ctx.emit, outcome, skip=ctx.actor.id)
+    else:
+        who = "—"
+        if outcome.run.person_id is not None:
+            member = await load_member(outcome.run.person_id, ctx.conn)
+            who = member.name if member is not None else who
+        text = quarterly.done_before_text(outcome.run, quarter, who, ctx.services)
+    # The supervisor gets a copy of every letter issued for the quarter.
     await ctx.emit.to_person(
         ctx.actor.id,
-        Message(text=result.text(), files=tuple(result.files)),
+        Message(text=text, files=outcome.files),
         platform=ctx.event.place.platform,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -88,10 +89,14 @@ class Rectification(Model):
     submitted_at = fields.DatetimeField(null=True)
     verified_at = fields.DatetimeField(null=True)
     due_at = fields.DatetimeField()
+    # The notice number ZG<year>-<seq>: a sequence per year of issue (deployment timezone).
+    # None for notices issued before numbering by year (they keep ZG<id>).
+    year = fields.IntField(null=True)
+    seq = fields.IntField(null=True)
 
     class Meta:
         table = "rectification"
-        unique_together = (("source", "external_id"),)
+        unique_together = (("source", "external_id"), ("year", "seq"))
 
 
 class SourceToken(Model):
@@ -122,3 +127,34 @@ class RectFlag(Model):
     class Meta:
         table = "rectification_flag"
         unique_together = (("kind", "period", "unit_id", "account_id"),)
+
+
+class RectQuarterRun(Model):
+    """The quarterly review of one quarter, done once.
+
+    The row is the claim: the cron and ``整改季度`` both insert it (ignoring a conflict) and only
+    the one whose ``claim`` is in the row runs the review, so two workers, a retried job or a
+    supervisor typing the command cannot review a quarter twice.
+    """
+
+    id = fields.IntField(primary_key=True)
+    period = fields.CharField(max_length=16, unique=True)  # "2026Q3"
+    claim = fields.CharField(max_length=32)
+    trigger = fields.CharField(max_length=16)  # "cron" or "chat"
+    person_id = fields.IntField(null=True)  # who sent 整改季度
+    summary = fields.TextField(default="")
+    files: Any = fields.JSONField(default=list)  # the letters, as FileRef dicts
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "rectification_quarter_run"
+
+
+class RectNumberCounter(Model):
+    """The last notice number given out in a year (its row lock serializes numbering)."""
+
+    year = fields.IntField(primary_key=True, generated=False)
+    last_seq = fields.IntField(default=0)
+
+    class Meta:
+        table = "rectification_number_counter"

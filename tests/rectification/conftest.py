@@ -58,6 +58,7 @@ async def issue(
     problem: str = "11月23日推文标题把“临江”错写成“林江”",
     evidence: str = "https://mp.weixin.qq.com/s/abc",
     person: str = "zhangzr",
+    received: str = "无",  # asked for 网民纠错 only
 ) -> list[Said]:
     """Fill the 整改 form as a supervisor would; returns the bot's last replies."""
     said = await h.say(person, "整改")
@@ -67,6 +68,8 @@ async def issue(
     tapped = await h.tap(person, question, category)
     question = card_of(tapped.replies, "整改通知")
     tapped = await h.tap(person, question, severity)
+    if category == "网民纠错":
+        await h.say(person, received)
     await h.say(person, problem)
     said = await h.say(person, evidence)
     summary = card_of(said, "整改通知")

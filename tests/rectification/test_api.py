@@ -58,13 +58,13 @@ async def test_monitoring_system_issues_a_notice(
     status, data = await post(harness, NOTICE, token)
     assert status == 201, data
     assert data["ok"]
-    assert data["number"] == "ZG0001"
+    assert data["number"] == "ZG2026-0001"
     assert data["explanation"]
     rect = await Rectification.get(id=data["id"])
     assert rect.source == "api:web-monitor"
     assert rect.issued_by_id is None
     await harness.drain()
-    card = card_of(await harness.new_messages("xiaowang"), "整改通知 ZG0001")
+    card = card_of(await harness.new_messages("xiaowang"), "整改通知 ZG2026-0001")
     assert "404" in card.to_text()
     entry = await AuditEntry.get(action="rectification.issued")
     assert entry.actor_label == "监测系统：web-monitor"

@@ -25,7 +25,7 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
     h = kunming
     replies = await issue(h)
     confirmation = "\n".join(m.to_text() for m in replies)
-    assert "ZG0001 已下发给李科长、老周、小王" in confirmation
+    assert "ZG2026-0001 已下发给李科长、老周、小王" in confirmation
     assert "第十五条" in confirmation
     assert "10:30" in confirmation
 
@@ -34,7 +34,7 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
     assert rect.due_at == at(2026, 11, 23, 10, 30)
 
     # Delivered 1:1 to the people who run the account, and in the unit's group with @.
-    card = card_of(await h.new_messages("xiaowang"), "整改通知 ZG0001")
+    card = card_of(await h.new_messages("xiaowang"), "整改通知 ZG2026-0001")
     assert "剩余30分钟" in card.to_text()
     assert "依据《昆明市党政群网站及新媒体管理办法》第十五条" in card.to_text()
     group = await h.new_messages("likz", GROUP)
@@ -57,7 +57,7 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
     await advance_to(h, 15)
     group = await h.new_messages("likz", GROUP)
     assert any("时限过半提醒" in m.text and "剩余15分钟" in m.text for m in group)
-    refreshed = await h.latest_card("xiaowang", title="ZG0001")
+    refreshed = await h.latest_card("xiaowang", title="ZG2026-0001")
     assert "剩余15分钟" in refreshed.to_text()
 
     # Due (10:30): overdue, the unit head @-mentioned, the supervisor told.
@@ -75,7 +75,7 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
     assert any("逾期催办" in m.text for m in await h.new_messages("wangzr", GROUP))
 
     # Completed (late) with note and evidence.
-    card = await h.latest_card("xiaowang", title="ZG0001")
+    card = await h.latest_card("xiaowang", title="ZG2026-0001")
     done = await h.tap(
         "xiaowang", card, "已整改", form={"note": "已更正标题", "evidence": "https://x/1"}
     )
@@ -103,7 +103,7 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
     assert any("被驳回：正文中仍有错字" in m.text for m in notice)
 
     # An extension is requested and granted.
-    card = await h.latest_card("xiaowang", title="ZG0001")
+    card = await h.latest_card("xiaowang", title="ZG2026-0001")
     asked = await h.tap("xiaowang", card, "申请延期", form={"reason": "需要平台审核更正"})
     assert asked.toast is not None
     assert "延期申请" in asked.toast
@@ -120,7 +120,7 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
     assert await AuditEntry.filter(action="rectification.extension_granted").count() == 1
 
     # Completed again and verified.
-    card = await h.latest_card("xiaowang", title="ZG0001")
+    card = await h.latest_card("xiaowang", title="ZG2026-0001")
     await h.tap(
         "laozhou", card, "已整改", form={"note": "正文错字已全部更正"}, chat=h.dm("laozhou")
     )
@@ -130,7 +130,7 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
     assert "已通过" in verified.toast
     rect = await Rectification.get(id=1)
     assert rect.status == RectStatus.VERIFIED
-    final = await h.latest_card("xiaowang", title="ZG0001")
+    final = await h.latest_card("xiaowang", title="ZG2026-0001")
     assert final.buttons == ()
     assert "已通过" in final.status
 
@@ -139,6 +139,6 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
     assert not [m for m in await h.new_messages("wangzr", GROUP) if "催办" in m.text]
 
     # The timeline shows every step.
-    timeline = "\n".join(m.text for m in await h.say("zhangzr", "整改记录 ZG0001"))
+    timeline = "\n".join(m.text for m in await h.say("zhangzr", "整改记录 ZG2026-0001"))
     for word in ("下发", "已接收", "逾期", "驳回", "申请延期", "同意延期", "核验通过"):
         assert word in timeline, timeline

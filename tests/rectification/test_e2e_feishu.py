@@ -95,7 +95,7 @@ async def test_notice_issued_and_acknowledged_in_feishu(
         lambda: [
             m
             for m in fake_feishu.sent("interactive", receive_id="ou_xiaowang")
-            if "整改通知 ZG0001" in m.text
+            if "整改通知 ZG2026-0001" in m.text
         ],
         60,
     )

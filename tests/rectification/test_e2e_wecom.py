@@ -104,13 +104,13 @@ async def test_monitoring_notice_delivered_and_acknowledged_in_wecom(
     ):
         answer = await resp.json()
         assert resp.status == 201, answer
-    assert answer["number"] == "ZG0001"
+    assert answer["number"] == "ZG2026-0001"
 
     sent = await eventually(
         lambda: [
             s
             for s in fake.sent(msgtype="template_card", touser="XiaoWang")
-            if "ZG0001" in s["template_card"]["main_title"]["title"]
+            if "ZG2026-0001" in s["template_card"]["main_title"]["title"]
         ],
         "the notice card in WeCom",
         procs,

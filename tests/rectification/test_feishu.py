@@ -94,10 +94,10 @@ async def test_notice_issued_and_acknowledged_on_feishu(
     notice = next(
         m
         for m in fake_feishu.sent("interactive", receive_id="ou_xiaowang")
-        if "整改通知 ZG0001" in m.text
+        if "整改通知 ZG2026-0001" in m.text
     )
     assert "剩余30分钟" in notice.text
-    group = [m for m in fake_feishu.sent(receive_id="oc_wlw_duty") if "ZG0001" in m.content]
+    group = [m for m in fake_feishu.sent(receive_id="oc_wlw_duty") if "ZG2026-0001" in m.content]
     assert group
     assert any("ou_xiaowang" in m.content for m in group)  # the @-mention
 

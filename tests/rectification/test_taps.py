@@ -232,7 +232,7 @@ async def test_a_finding_becomes_a_notice_with_one_tap(kunming: ChatHarness) -> 
     assert "截止 11月23日 10:30" in summary.body
     assert "链接失效" in summary.to_text()
     issued = await h.tap("zhangzr", summary, "下发")
-    assert any("ZG0001 已下发" in m.text for m in issued.replies)
+    assert any("ZG2026-0001 已下发" in m.text for m in issued.replies)
     rect = await Rectification.get(id=1)
     assert rect.severity == Severity.SERIOUS
     assert rect.evidence == "巡查记录 #12"

@@ -116,12 +116,12 @@ async def test_notice_issued_and_acknowledged_on_wecom(
     rect = await Rectification.get(id=1)
     assert rect.status == RectStatus.ISSUED
     notice = user.last_card("XiaoWang")
-    assert "整改通知 ZG0001" in notice["main_title"]["title"]
+    assert "整改通知 ZG2026-0001" in notice["main_title"]["title"]
     assert "剩余30分钟" in str(notice)
     (robot,) = fake_wecom.robot_posts(ROBOT_KEY)
     content = robot["markdown"]["content"]
     assert "<@XiaoWang>" in content
-    assert "整改通知 ZG0001" in content
+    assert "整改通知 ZG2026-0001" in content
 
     await user.tap("XiaoWang", notice, "已接收")
     assert (await Rectification.get(id=1)).status == RectStatus.ACKNOWLEDGED
