@@ -6,7 +6,7 @@ from tortoise import fields
 from tortoise.migrations.constraints import UniqueConstraint
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_rectification')]
+    dependencies = [('models', '0008_review_attachments')]
 
     initial = False
 
