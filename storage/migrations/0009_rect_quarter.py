@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='RectNumberCounter',
             fields=[
-                ('year', fields.IntField(primary_key=True, unique=True, db_index=True)),
+                ('year', fields.IntField(primary_key=True, generated=False, unique=True, db_index=True)),
                 ('last_seq', fields.IntField(default=0)),
             ],
             options={'table': 'rectification_number_counter', 'app': 'models', 'pk_attr': 'year', 'table_description': 'The last notice number given out in a year (its row lock serializes numbering).'},
