@@ -4,7 +4,6 @@ to the unit, the unit taps 已接收 and the card is updated in the callback ans
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,10 +12,9 @@ import pytest
 from bot.services import Services
 from storage.models.rectification import Rectification, RectStatus
 from tests.adapters.feishu.conftest import fake_feishu
-from tests.adapters.feishu.test_e2e import Process, _free_port, _start, _until_healthy
+from tests.adapters.feishu.test_e2e import running_processes
 from tests.conftest import load_org_text
 from tests.fakes.feishu_server import FakeFeishu
-from tests.proc import ROOT
 from tests.rectification.test_feishu import ORG
 
 pytestmark = pytest.mark.slow
@@ -29,35 +27,9 @@ async def running_bot(
     services: Services, fake_feishu: FakeFeishu, db_url: str, redis_url: str, tmp_path: Path
 ) -> AsyncIterator[str]:
     await load_org_text(ORG, services.clock.now())
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DUTYBOT_")}
-    env |= {
-        "PYTHONPATH": str(ROOT),
-        "DUTYBOT_HOME": str(tmp_path / "home"),
-        "DUTYBOT_DATABASE_URL": db_url,
-        "DUTYBOT_REDIS_URL": redis_url,
-        "DUTYBOT_HTTP_HOST": "127.0.0.1",
-        "DUTYBOT_HTTP_PORT": str(port),
-        "DUTYBOT_CONSOLE": "false",
-        "DUTYBOT_CALENDAR_FILE": str(tmp_path / "calendar.toml"),
-        "DUTYBOT_FEISHU_APP_ID": fake_feishu.app_id,
-        "DUTYBOT_FEISHU_APP_SECRET": fake_feishu.app_secret,
-        "DUTYBOT_FEISHU_VERIFICATION_TOKEN": fake_feishu.verification_token,
-        "DUTYBOT_FEISHU_ENCRYPT_KEY": fake_feishu.encrypt_key,
-        "DUTYBOT_FEISHU_API_BASE": fake_feishu.base_url,
-        "DUTYBOT_FEISHU_MODE": "webhook",
-    }
-    base = f"http://127.0.0.1:{port}"
-    serve = await _start("serve", env, tmp_path)
-    worker: Process | None = None
-    try:
-        await _until_healthy(base, serve)
-        worker = await _start("worker", env, tmp_path)
-        yield base + "/feishu/events"
-    finally:
-        for process in (worker, serve):
-            if process is not None:
-                await process.stop()
+    calendar = {"DUTYBOT_CALENDAR_FILE": str(tmp_path / "calendar.toml")}
+    async with running_processes(fake_feishu, db_url, redis_url, tmp_path, calendar) as running:
+        yield running[0] + "/feishu/events"
 
 
 async def test_notice_issued_and_acknowledged_in_feishu(

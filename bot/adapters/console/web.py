@@ -210,6 +210,40 @@ async def _parse_as_member(
     return body, person, place
 
 
+async def _say(
+    request: web.Request,
+    event: TextEvent | FileEvent,
+    person: Person | None,
+    chat: str,
+    shown: dict[str, Any],
+    answer: dict[str, Any] | None = None,
+) -> web.Response:
+    """Record what a person sent, show it in the chat (``shown``: its text or files), have it
+    handled, and answer with the outcome (plus ``answer``). A repeated client_id is a duplicate."""
+    inbound = await dispatch.accept(event)
+    if inbound is None:
+        return web.json_response({"ok": True, "duplicate": True, "toast": None})
+    if person is not None:
+        async with in_transaction() as conn:
+            await ConsoleMessage.create(
+                using_db=conn,
+                chat=chat,
+                sender_person_id=person.id,
+                created_at=event.received_at,
+                updated_at=event.received_at,
+                **shown,
+            )
+    outcome = await dispatch.process(request.app[SERVICES_KEY], request.app[ROUTER_KEY], inbound)
+    return web.json_response(
+        {
+            "ok": not outcome.failed,
+            "duplicate": outcome.duplicate,
+            **(answer or {}),
+            "toast": outcome.toast.model_dump() if outcome.toast else None,
+        }
+    )
+
+
 async def send_message(request: web.Request) -> web.Response:
     services = request.app[SERVICES_KEY]
     parsed = await _parse_as_member(request, SendMessage)
@@ -224,27 +258,7 @@ async def send_message(request: web.Request) -> web.Response:
         received_at=now,
         text=body.text,
     )
-    inbound = await dispatch.accept(event)
-    if inbound is None:
-        return web.json_response({"ok": True, "duplicate": True, "toast": None})
-    if person is not None:
-        async with in_transaction() as conn:
-            await ConsoleMessage.create(
-                using_db=conn,
-                chat=body.chat,
-                sender_person_id=person.id,
-                text=body.text,
-                created_at=now,
-                updated_at=now,
-            )
-    outcome = await dispatch.process(services, request.app[ROUTER_KEY], inbound)
-    return web.json_response(
-        {
-            "ok": not outcome.failed,
-            "duplicate": outcome.duplicate,
-            "toast": outcome.toast.model_dump() if outcome.toast else None,
-        }
-    )
+    return await _say(request, event, person, body.chat, {"text": body.text})
 
 
 async def tap_action(request: web.Request) -> web.Response:
@@ -327,28 +341,8 @@ async def upload_file(request: web.Request) -> web.Response:
         name=ref.name,
         file_id=ref.file_id,
     )
-    inbound = await dispatch.accept(event)
-    if inbound is None:
-        return web.json_response({"ok": True, "duplicate": True, "toast": None})
-    if person is not None:
-        async with in_transaction() as conn:
-            await ConsoleMessage.create(
-                using_db=conn,
-                chat=chat,
-                sender_person_id=person.id,
-                files=[ref.model_dump(mode="json")],
-                created_at=now,
-                updated_at=now,
-            )
-    outcome = await dispatch.process(services, request.app[ROUTER_KEY], inbound)
-    return web.json_response(
-        {
-            "ok": not outcome.failed,
-            "duplicate": outcome.duplicate,
-            "file": ref.model_dump(mode="json"),
-            "toast": outcome.toast.model_dump() if outcome.toast else None,
-        }
-    )
+    file = ref.model_dump(mode="json")
+    return await _say(request, event, person, chat, {"files": [file]}, {"file": file})
 
 
 def _clock_state(request: web.Request) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import signal
 import socket
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -85,11 +86,16 @@ async def _until_healthy(base: str, serve: Process, within: float = 60) -> None:
             await asyncio.sleep(0.2)
 
 
-@pytest.fixture
-async def running_bot(
-    services: Services, fake_feishu: FakeFeishu, db_url: str, redis_url: str, tmp_path: Path
+@asynccontextmanager
+async def running_processes(
+    fake_feishu: FakeFeishu,
+    db_url: str,
+    redis_url: str,
+    tmp_path: Path,
+    extra_env: dict[str, str] | None = None,
 ) -> AsyncIterator[tuple[str, Process, Process]]:
-    await load_org_text(FEISHU_ORG, services.clock.now())
+    """Real ``dutybot serve`` and ``dutybot worker`` processes talking to a fake Feishu in
+    webhook mode (load the organisation first): yields the base URL and both processes."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DUTYBOT_")}
     env |= {
@@ -106,6 +112,7 @@ async def running_bot(
         "DUTYBOT_FEISHU_ENCRYPT_KEY": fake_feishu.encrypt_key,
         "DUTYBOT_FEISHU_API_BASE": fake_feishu.base_url,
         "DUTYBOT_FEISHU_MODE": "webhook",
+        **(extra_env or {}),
     }
     base = f"http://127.0.0.1:{port}"
     serve = await _start("serve", env, tmp_path)
@@ -118,6 +125,15 @@ async def running_bot(
         for process in (worker, serve):
             if process is not None:
                 await process.stop()
+
+
+@pytest.fixture
+async def running_bot(
+    services: Services, fake_feishu: FakeFeishu, db_url: str, redis_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[str, Process, Process]]:
+    await load_org_text(FEISHU_ORG, services.clock.now())
+    async with running_processes(fake_feishu, db_url, redis_url, tmp_path) as running:
+        yield running
 
 
 async def test_message_card_tap_update_through_serve_and_worker(

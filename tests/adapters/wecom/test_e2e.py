@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -93,15 +94,27 @@ def cards_to(platform: WeComPlatform, userid: str, title: str) -> list[dict[str,
     ]
 
 
-@pytest.fixture
-async def stack(
-    db: str, redis_url: str, tmp_path: Path, aes_key: str
+@asynccontextmanager
+async def running_stack(
+    db: str,
+    redis_url: str,
+    tmp_path: Path,
+    aes_key: str,
+    *,
+    org: str,
+    robot_keys: set[str] | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> AsyncIterator[tuple[str, WeComPlatform, Processes]]:
+    """Real ``dutybot serve`` and ``dutybot worker`` processes on ``org``, talking to a fake
+    WeCom: yields the server's base URL, the platform (fake API + callback signer) and the
+    processes. Both must stop cleanly (exit 0) when the block ends."""
     redis = await connect_redis(redis_url)
     await redis.flushdb()
     await redis.aclose()
-    await load_org_text(WECOM_ORG)
-    fake = FakeWeCom(corp_id=CORP_ID, secret=SECRET, agent_id=AGENT_ID)
+    await load_org_text(org)
+    fake = FakeWeCom(
+        corp_id=CORP_ID, secret=SECRET, agent_id=AGENT_ID, robot_keys=robot_keys or set()
+    )
     await fake.start()
     port = free_port()
     env = {
@@ -119,6 +132,7 @@ async def stack(
         "DUTYBOT_WECOM_TOKEN": TOKEN,
         "DUTYBOT_WECOM_AES_KEY": aes_key,
         "DUTYBOT_WECOM_API_BASE": fake.url,
+        **(extra_env or {}),
     }
     procs = Processes(tmp_path)
     procs.start("serve", env)
@@ -143,6 +157,14 @@ async def stack(
         await fake.stop()
     assert codes == [0, 0], procs.logs()
     assert "已开启渠道：企业微信" in procs.logs()
+
+
+@pytest.fixture
+async def stack(
+    db: str, redis_url: str, tmp_path: Path, aes_key: str
+) -> AsyncIterator[tuple[str, WeComPlatform, Processes]]:
+    async with running_stack(db, redis_url, tmp_path, aes_key, org=WECOM_ORG) as running:
+        yield running
 
 
 async def test_message_card_tap_and_update_through_serve_and_worker(
