@@ -522,7 +522,11 @@ async def _done(ctx: HandlerContext, rect: Rectification) -> None:
     if rect.overdue:
         fields.append(CardField(label="说明", value="逾期后完成"))
     payload = {"id": str(rect.id)}
-    card = await ctx.emit.new_card(
+    await _card_to_supervisors(
+        ctx,
+        rect,
+        people.supervisors,
+        "rectification.review",
         Card(
             title=f"整改核验 {number(rect)}",
             tone=Tone.BLUE,
@@ -542,13 +546,7 @@ async def _done(ctx: HandlerContext, rect: Rectification) -> None:
                 ),
             ),
         ),
-        kind="rectification.review",
-        allowed_person_ids=[m.id for m in people.supervisors],
-        subject_type=flow.SUBJECT,
-        subject_id=rect.id,
     )
-    for member in people.supervisors:
-        await ctx.emit.to_person(member.id, Message(card=card))
 
 
 async def _verify(ctx: HandlerContext, rect: Rectification) -> None:
@@ -643,7 +641,11 @@ async def _extend(ctx: HandlerContext, rect: Rectification) -> None:
     ctx.notify_toast("已提交延期申请，等待主管单位答复；在答复前请继续整改。", "success")
     people = await flow.people_of(ctx.conn, rect)
     payload = {"id": str(rect.id)}
-    card = await ctx.emit.new_card(
+    await _card_to_supervisors(
+        ctx,
+        rect,
+        people.supervisors,
+        "rectification.extension",
         Card(
             title=f"延期申请 {number(rect)}",
             tone=Tone.ORANGE,
@@ -672,13 +674,22 @@ async def _extend(ctx: HandlerContext, rect: Rectification) -> None:
                 Button(label="不同意", action="rect.refuse", payload=payload, needs=("reason",)),
             ),
         ),
-        kind="rectification.extension",
-        allowed_person_ids=[m.id for m in people.supervisors],
+    )
+
+
+async def _card_to_supervisors(
+    ctx: HandlerContext, rect: Rectification, supervisors: Sequence[Member], kind: str, card: Card
+) -> None:
+    """A decision card (核验, 延期) that any of the verifying supervisors may act on, 1:1."""
+    stored = await ctx.emit.new_card(
+        card,
+        kind=kind,
+        allowed_person_ids=[m.id for m in supervisors],
         subject_type=flow.SUBJECT,
         subject_id=rect.id,
     )
-    for member in people.supervisors:
-        await ctx.emit.to_person(member.id, Message(card=card))
+    for member in supervisors:
+        await ctx.emit.to_person(member.id, Message(card=stored))
 
 
 def _local(ctx: HandlerContext, rect: Rectification) -> str:
