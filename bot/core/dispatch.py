@@ -125,23 +125,63 @@ async def process(
     outcome = Outcome()
     try:
         media = await _prefetch_media(services, router, inbound_id)
-        async with in_transaction() as conn:
-            row = (
-                await InboundEvent.filter(id=inbound_id).using_db(conn).select_for_update().first()
-            )
-            if row is None or row.status != InboundStatus.RECEIVED:
-                return Outcome(duplicate=True)
-            event = event_from_json(row.payload)
-            now = services.clock.now()
-            outcome = await _route(services, router, conn, event, now, inline_card_update, media)
-            row.status = InboundStatus.PROCESSED
-            row.processed_at = now
-            await row.save(using_db=conn, update_fields=["status", "processed_at"])
+        for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
+            try:
+                outcome = await _process_once(
+                    services, router, inbound_id, inline_card_update, media
+                )
+                break
+            except Exception as exc:
+                if attempt == TRANSIENT_ATTEMPTS or not is_transient(exc):
+                    raise
+                # Rolled back as a whole; the delivery is still unprocessed, so run it again.
+                log.info("inbound event %s: %s, retrying", inbound_id, type(exc).__name__)
+                await asyncio.sleep(0.05 * attempt)
     except Exception as exc:
         log.exception("handling inbound event %s failed", inbound_id)
         outcome = await _record_failure(services, inbound_id, exc)
     if outcome.outbox_ids and services.outbox_kick is not None:
         await services.outbox_kick(outcome.outbox_ids)
+    return outcome
+
+
+# PostgreSQL aborts one of two transactions that wait on each other's row locks (a withdrawal
+# locking the filing, then its cards, while an approver's tap locks the card, then the filing),
+# or that conflict under serializable isolation. Nothing of it was kept, so it is safe to rerun.
+TRANSIENT_ERRORS = frozenset({"DeadlockDetectedError", "SerializationError"})
+TRANSIENT_ATTEMPTS = 3
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it wraps: tortoise re-raises driver errors) is a lock conflict
+    the database resolved by aborting this transaction."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if type(seen).__name__ in TRANSIENT_ERRORS:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+async def _process_once(
+    services: Services,
+    router: Router,
+    inbound_id: int,
+    inline_card_update: bool,
+    media: Fetched | MediaError | None,
+) -> Outcome:
+    async with in_transaction() as conn:
+        row = await InboundEvent.filter(id=inbound_id).using_db(conn).select_for_update().first()
+        if row is None or row.status != InboundStatus.RECEIVED:
+            return Outcome(duplicate=True)
+        event = event_from_json(row.payload)
+        now = services.clock.now()
+        outcome = await _route(services, router, conn, event, now, inline_card_update, media)
+        row.status = InboundStatus.PROCESSED
+        row.processed_at = now
+        await row.save(using_db=conn, update_fields=["status", "processed_at"])
     return outcome
 
 
