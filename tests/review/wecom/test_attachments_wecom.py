@@ -17,16 +17,10 @@ from tests.conftest import load_org_text
 from tests.fakes.wecom_callbacks import file_xml, image_xml
 from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
 from tests.review.helpers import deliver_all, use_policy
-from tests.review.wecom.test_review_wecom import ORG, TEXT, Client, last_card, say, tap
+from tests.review.wecom.test_review_wecom import ORG, TEXT, Client, last_card, post_xml, talk, tap
 
 PHOTO = b"\xff\xd8\xff\xe0 peach blossoms"
 PLAN = b"%PDF-1.4 activity plan"
-
-
-async def send_xml(client: Client, platform: WeComPlatform, xml: str) -> None:
-    signed = platform.signer.post(xml)
-    resp = await client.post(f"/wecom/callback?{signed.query}", data=signed.body)
-    assert resp.status == 200
 
 
 async def test_pictures_and_files_go_with_the_post_on_wecom(
@@ -36,34 +30,29 @@ async def test_pictures_and_files_go_with_the_post_on_wecom(
     await load_org_text(ORG, wecom.clock.now())
     fake, client = fake_wecom, bot_client
 
-    async def talk(userid: str, *texts: str) -> None:
-        for text in texts:
-            await say(client, platform, userid, text)
-            await deliver_all(wecom)
-
     def last_text(userid: str) -> str:
         return str(fake.sent(msgtype="text", touser=userid)[-1]["text"]["content"])
 
-    await talk("XiaoWang", "送审", "桃花节开幕", TEXT, "无")
+    await talk(wecom, client, platform, "XiaoWang", "送审", "桃花节开幕", TEXT, "无")
     assert "请发送图片或附件，发完回复「好了」" in last_text("XiaoWang")
     photo_id = fake.add_media("现场照片.jpg", PHOTO)
     image = image_xml(CORP_ID, "XiaoWang", uuid.uuid4().hex[:12], media_id=photo_id)
     for _ in range(2):  # WeCom's retry of the same message is recognised: kept once
-        await send_xml(client, platform, image)
+        await post_xml(client, platform, image)
     await deliver_all(wecom)
     assert "已收到「现场照片.jpg」（共 1 个）" in last_text("XiaoWang")
     plan_id = fake.add_media("活动方案.pdf", PLAN)
-    await send_xml(client, platform, file_xml(CORP_ID, "XiaoWang", uuid.uuid4().hex[:12], plan_id))
+    await post_xml(client, platform, file_xml(CORP_ID, "XiaoWang", uuid.uuid4().hex[:12], plan_id))
     await deliver_all(wecom)
     assert "已收到「活动方案.pdf」（共 2 个）" in last_text("XiaoWang")
     assert len(fake.calls_to("media/get")) == 2
     # A MediaId WeCom no longer knows (expired after 3 days): a clear reason, nothing kept.
     gone = image_xml(CORP_ID, "XiaoWang", uuid.uuid4().hex[:12], media_id="expired-media")
-    await send_xml(client, platform, gone)
+    await post_xml(client, platform, gone)
     await deliver_all(wecom)
     assert "文件没能从平台取回，请稍后重新发送" in last_text("XiaoWang")
 
-    await talk("XiaoWang", "好了", "1", "原创")
+    await talk(wecom, client, platform, "XiaoWang", "好了", "1", "原创")
     summary = last_card(fake, "XiaoWang")
     assert "现场照片.jpg、活动方案.pdf" in str(summary)
     await tap(client, platform, "XiaoWang", summary, "送审")
@@ -89,13 +78,11 @@ async def test_the_download_happens_before_the_transaction_opens(
     one transaction at a time, so a download inside the handler's transaction would block it."""
     use_policy(wecom, "dongguan")
     await load_org_text(ORG, wecom.clock.now())
-    for text in ("送审", "桃花节开幕", TEXT, "无"):
-        await say(bot_client, platform, "XiaoWang", text)
-        await deliver_all(wecom)
+    await talk(wecom, bot_client, platform, "XiaoWang", "送审", "桃花节开幕", TEXT, "无")
     gate = fake_wecom.hold_media_downloads()
     photo_id = fake_wecom.add_media("现场照片.jpg", PHOTO)
     image = image_xml(CORP_ID, "XiaoWang", uuid.uuid4().hex[:12], media_id=photo_id)
-    await send_xml(bot_client, platform, image)
+    await post_xml(bot_client, platform, image)
     await asyncio.wait_for(fake_wecom.media_started.wait(), timeout=10)
     async with asyncio.timeout(3):
         async with in_transaction() as conn:

@@ -47,10 +47,24 @@ accounts:
 TEXT = "第十届临江桃花节今天开幕，活动持续到4月10日。欢迎广大市民前来游玩。"
 
 
-async def say(client: Client, platform: WeComPlatform, userid: str, text: str) -> None:
-    signed = platform.signer.post(text_xml(CORP_ID, userid, text, uuid.uuid4().hex[:12]))
+async def post_xml(client: Client, platform: WeComPlatform, xml: str) -> None:
+    """Deliver a message callback (text, image, file) signed and encrypted as WeCom does."""
+    signed = platform.signer.post(xml)
     resp = await client.post(f"/wecom/callback?{signed.query}", data=signed.body)
     assert resp.status == 200
+
+
+async def say(client: Client, platform: WeComPlatform, userid: str, text: str) -> None:
+    await post_xml(client, platform, text_xml(CORP_ID, userid, text, uuid.uuid4().hex[:12]))
+
+
+async def talk(
+    services: Services, client: Client, platform: WeComPlatform, userid: str, *texts: str
+) -> None:
+    """Send each text in turn, delivering the bot's answers after each."""
+    for text in texts:
+        await say(client, platform, userid, text)
+        await deliver_all(services)
 
 
 async def tap(
@@ -83,12 +97,9 @@ async def test_three_levels_on_wecom_with_return_in_the_chat(
     await load_org_text(ORG, wecom.clock.now())
     fake, client = fake_wecom, bot_client
 
-    async def talk(userid: str, *texts: str) -> None:
-        for text in texts:
-            await say(client, platform, userid, text)
-            await deliver_all(wecom)
-
-    await talk("XiaoWang", "送审", "桃花节开幕", TEXT, "无", "无", "1", "原创")
+    await talk(
+        wecom, client, platform, "XiaoWang", "送审", "桃花节开幕", TEXT, "无", "无", "1", "原创"
+    )
     summary = last_card(fake, "XiaoWang")
     assert summary["main_title"]["title"] == "请核对送审稿件"
     await tap(client, platform, "XiaoWang", summary, "送审")
@@ -124,7 +135,7 @@ async def test_three_levels_on_wecom_with_return_in_the_chat(
     prompt = fake.sent(touser="LiKZ")[-1]
     assert "请回复审核意见" in str(prompt)
     assert (await ReviewStep.get(id=2)).decided_at is None
-    await talk("LiKZ", "活动日期请核实")
+    await talk(wecom, client, platform, "LiKZ", "活动日期请核实")
     assert (await Post.get(id=1)).status == PostStatus.RETURNED
 
     returned = last_card(fake, "XiaoWang", "退回修改")
@@ -132,7 +143,16 @@ async def test_three_levels_on_wecom_with_return_in_the_chat(
     await tap(client, platform, "XiaoWang", returned, "修改后重新送审")
     await deliver_all(wecom)
     await talk(
-        "XiaoWang", "同上", TEXT.replace("4月10日", "4月12日"), "同上", "同上", "同上", "同上"
+        wecom,
+        client,
+        platform,
+        "XiaoWang",
+        "同上",
+        TEXT.replace("4月10日", "4月12日"),
+        "同上",
+        "同上",
+        "同上",
+        "同上",
     )
     await tap(client, platform, "XiaoWang", last_card(fake, "XiaoWang"), "送审")
     await deliver_all(wecom)
@@ -150,7 +170,7 @@ async def test_three_levels_on_wecom_with_return_in_the_chat(
         2,
         "dongguan",
     )
-    await talk("XiaoWang", "已发布 https://mp.weixin.qq.com/s/wecom")
+    await talk(wecom, client, platform, "XiaoWang", "已发布 https://mp.weixin.qq.com/s/wecom")
     assert await AccountUpdate.filter(post_id=1).count() == 1
     done = fake.sent(touser="XiaoWang")[-1]
     assert "已登记发布" in str(done)
