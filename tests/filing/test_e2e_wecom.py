@@ -12,10 +12,9 @@ import pytest
 from storage.enums import AccountStatus
 from storage.models.filing import Filing, FilingStatus
 from storage.models.org import Account
-from tests.adapters.wecom.conftest import CORP_ID, aes_key
-from tests.adapters.wecom.test_e2e import Processes, cards_to, eventually, stack
+from tests.adapters.wecom.conftest import aes_key
+from tests.adapters.wecom.test_e2e import Processes, cards_to, eventually, say_in_turn, stack
 from tests.conftest import load_org_text
-from tests.fakes.wecom_callbacks import text_xml
 from tests.fakes.wecom_server import WeComPlatform
 from tests.filing.platform_org import OPEN_ANSWERS
 
@@ -42,15 +41,7 @@ async def test_open_filing_through_serve_and_worker(
 ) -> None:
     base, platform, procs = stack
     await load_org_text(ORG)
-    for n, text in enumerate(["备案 开设", *OPEN_ANSWERS]):
-        before = len(platform.api.sent(touser="LaoZhou"))
-        status, _ = await platform.post(base, text_xml(CORP_ID, "LaoZhou", text, f"55{n:04d}"))
-        assert status == 200
-        await eventually(
-            lambda before=before: len(platform.api.sent(touser="LaoZhou")) > before,
-            f"the answer to {text}",
-            procs,
-        )
+    await say_in_turn(base, platform, procs, "LaoZhou", ["备案 开设", *OPEN_ANSWERS], "55")
     summary = await eventually(
         lambda: cards_to(platform, "LaoZhou", "请核对开设备案"), "the summary", procs
     )

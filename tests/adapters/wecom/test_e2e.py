@@ -85,6 +85,22 @@ async def eventually(
     raise AssertionError(f"timed out waiting for {what}\n{procs.logs()}")
 
 
+async def say_in_turn(
+    base: str, platform: WeComPlatform, procs: Processes, userid: str, texts: list[str], tag: str
+) -> None:
+    """Send each text as ``userid`` and wait for the bot's answer before the next, as a person
+    filling a form does. ``tag`` keeps the MsgIds of different tests apart."""
+    for n, text in enumerate(texts):
+        before = len(platform.api.sent(touser=userid))
+        status, _ = await platform.post(base, text_xml(CORP_ID, userid, text, f"{tag}{n:04d}"))
+        assert status == 200
+        await eventually(
+            lambda before=before: len(platform.api.sent(touser=userid)) > before,
+            f"the answer to {text}",
+            procs,
+        )
+
+
 def cards_to(platform: WeComPlatform, userid: str, title: str) -> list[dict[str, Any]]:
     """Template cards the bot sent ``userid`` whose title contains ``title``, oldest first."""
     return [

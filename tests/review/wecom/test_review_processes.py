@@ -6,15 +6,11 @@ processes them and delivers the cards; every level approved by tapping.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from storage.models.review import Post, PostStatus
-from tests.adapters.wecom.conftest import CORP_ID
-from tests.adapters.wecom.test_e2e import Processes, eventually
+from tests.adapters.wecom.test_e2e import Processes, cards_to, eventually, say_in_turn
 from tests.conftest import load_org_text
-from tests.fakes.wecom_callbacks import text_xml
 from tests.fakes.wecom_server import WeComPlatform
 
 pytestmark = pytest.mark.slow
@@ -33,30 +29,13 @@ accounts:
 """
 
 
-def cards_to(platform: WeComPlatform, userid: str, title: str) -> list[dict[str, Any]]:
-    return [
-        s["template_card"]
-        for s in platform.api.sent(msgtype="template_card", touser=userid)
-        if title in s["template_card"]["main_title"]["title"]
-    ]
-
-
 async def test_three_levels_through_serve_and_worker(
     stack: tuple[str, WeComPlatform, Processes],
 ) -> None:
     base, platform, procs = stack
     await load_org_text(ORG)
-    for n, text in enumerate(
-        ("送审", "桃花节开幕", "第十届临江桃花节今天开幕。", "无", "无", "1", "原创")
-    ):
-        before = len(platform.api.sent(touser="XiaoWang"))
-        status, _ = await platform.post(base, text_xml(CORP_ID, "XiaoWang", text, f"77{n:04d}"))
-        assert status == 200
-        await eventually(
-            lambda before=before: len(platform.api.sent(touser="XiaoWang")) > before,
-            f"the answer to {text}",
-            procs,
-        )
+    texts = ["送审", "桃花节开幕", "第十届临江桃花节今天开幕。", "无", "无", "1", "原创"]
+    await say_in_turn(base, platform, procs, "XiaoWang", texts, "77")
     summary = await eventually(
         lambda: cards_to(platform, "XiaoWang", "请核对送审稿件"), "the summary", procs
     )
