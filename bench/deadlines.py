@@ -43,12 +43,12 @@ from tortoise.transactions import in_transaction  # noqa: E402
 from bot.adapters.console.channel import ConsoleChannel  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.deadlines import engine  # noqa: E402
+from bot.core.services import Services  # noqa: E402
+from bot.deadlines import lifecycle  # noqa: E402
 from bot.deadlines.builtin import NOTIFY, notify_data  # noqa: E402
 from bot.redis_embedded import EmbeddedRedis  # noqa: E402
 from bot.runtime import connect_redis, make_outbox_kick  # noqa: E402
-from bot.services import Services  # noqa: E402
-from bot.timekeeping.runtime import TimeKeeping, install  # noqa: E402
+from bot.timekeeping.runtime import TimeKeeping  # noqa: E402
 from bot.worker import build_worker  # noqa: E402
 from storage.db import close_db, init_db, normalise_url, upgrade  # noqa: E402
 from storage.enums import IdentityKind, Platform  # noqa: E402
@@ -122,7 +122,7 @@ async def plant(
     for batch in range(0, count, PLANT_BATCH):
         async with in_transaction() as conn:
             for index in range(batch, min(count, batch + PLANT_BATCH)):
-                await engine.start(
+                await lifecycle.start(
                     services,
                     conn,
                     kind="bench",
@@ -165,7 +165,7 @@ async def run_mode(
     services = Services(settings=settings, clock=clock, redis=redis)
     services.channels[Platform.CONSOLE] = ConsoleChannel(clock)
     make_outbox_kick(services)
-    install(services, TimeKeeping.from_settings(settings))
+    services.timekeeping = TimeKeeping.from_settings(settings)
     try:
         pids = await people(people_count)
         # Planting 10,000 takes a while; due times start after it is surely done.

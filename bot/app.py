@@ -10,9 +10,11 @@ from aiohttp import web
 from tortoise import connections
 
 from bot import metrics
-from bot.app_keys import ROUTER_KEY, SERVICES_KEY
-from bot.handlers.registry import Router
-from bot.services import Services
+from bot.core.routing import Router
+from bot.core.services import Services
+from bot.web.files import setup_files
+from bot.web.keys import ROUTER_KEY, SERVICES_KEY
+from bot.web.rectifications import setup_rectification_api
 from storage.enums import InboundStatus, OutboxStatus
 from storage.models.machinery import InboundEvent, OutboxMessage
 
@@ -74,9 +76,6 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
         {"all": stuck},
         "scope",
     )
-    extra = request.app[SERVICES_KEY].extras.get("metrics_lines")
-    if extra is not None:
-        lines += await extra()
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain", charset="utf-8")
 
 
@@ -87,16 +86,12 @@ def create_app(services: Services, router: Router, *, console: bool) -> web.Appl
     app[ROUTER_KEY] = router
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_endpoint)
-    from bot.files import setup_files
-
     setup_files(app)
-    from bot.flows.rectification_api import setup_rectification_api
-
     setup_rectification_api(app)
     if console:
         from bot.adapters.console.web import setup_console
 
         setup_console(app)
-    for setup in services.extras.get("route_setups", []):
+    for setup in services.web_routes:
         setup(app)
     return app

@@ -174,3 +174,27 @@ def mask_url_password(url: str) -> str:
         user = creds.split(":", 1)[0]
         return f"{scheme}://{user}:{SECRET_MASK}@{host}"
     return url
+
+
+class ReviewOptions(BaseSettings):
+    """What a deployment may change about review (``DUTYBOT_REVIEW_*``); see docs/decisions."""
+
+    model_config = SettingsConfigDict(env_prefix="DUTYBOT_REVIEW_", extra="ignore")
+
+    # Small units with too few leaders may let one person approve two levels of one post.
+    allow_same_person: bool = False
+    # The author may 催办 once per this many minutes.
+    urge_interval_minutes: int = 60
+    # Who hears when a level stays pending past review.escalate: another holder of the same
+    # role ("deputy", who may then decide in the approver's place), or the next level's holder.
+    escalate_to: Literal["deputy", "next_level"] = "deputy"
+    sensitive_words: list[str] = []
+    # One word a line; read at every check so an edit needs no restart.
+    sensitive_words_file: Path | None = None
+
+    def words(self) -> list[str]:
+        found = list(self.sensitive_words)
+        if self.sensitive_words_file is not None and self.sensitive_words_file.exists():
+            text = self.sensitive_words_file.read_text(encoding="utf-8")
+            found += [w.strip() for w in text.splitlines() if w.strip() and not w.startswith("#")]
+        return found

@@ -15,10 +15,10 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from bot import metrics
-from bot.adapters.base import DeliveryError, RateLimited
 from bot.constants import outbox_lock_key
+from bot.core.channels import DeliveryError, RateLimited
 from bot.core.outgoing import OutboxPayload
-from bot.services import Services
+from bot.core.services import Services
 from storage.enums import OutboxStatus, Platform
 from storage.models.machinery import CardDelivery, OutboxMessage
 

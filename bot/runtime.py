@@ -15,9 +15,10 @@ from bot.adapters.console.channel import ConsoleChannel
 from bot.clock import Clock, OffsetClock, SystemClock
 from bot.config import Settings
 from bot.constants import ARQ_QUEUE, inbound_job_id, outbox_job_id
-from bot.services import Services
+from bot.core.services import Services
+from bot.deadlines.reconciler import reconcile
+from bot.handlers import load_all
 from bot.system_state import load_demo_offset
-from bot.timekeeping.runtime import install as install_timekeeping
 from bot.timekeeping.runtime import load_timekeeping
 from storage.db import close_db, init_db, pending_migrations, upgrade
 from storage.enums import Platform
@@ -109,6 +110,19 @@ def make_inbound_kick(services: Services) -> None:
     services.inbound_kick = InboundKicker(services).kick
 
 
+def wire_demo_clock(services: Services) -> None:
+    """In the demo, fire what became due as soon as the console moves the clock.
+
+    Deferred arq jobs wait in real time; after a jump of the demo clock the reconciler fires
+    everything that is now due at once.
+    """
+
+    async def on_clock_change() -> None:
+        await reconcile(services, wait=True)
+
+    services.on_clock_change = on_clock_change
+
+
 @asynccontextmanager
 async def open_services(
     settings: Settings,
@@ -121,6 +135,7 @@ async def open_services(
     """Everything a web or worker process needs, closed again on exit."""
     # Policy preset, overrides and calendar file are checked before anything else starts.
     timekeeping = load_timekeeping(settings)
+    load_all()  # every command, card action and step handler, before any event or step
     db_url = settings.effective_database_url
     if migrate:
         await upgrade(db_url)
@@ -154,14 +169,14 @@ async def open_services(
             install_feishu(services)
         make_outbox_kick(services)
         make_inbound_kick(services)
-        install_timekeeping(services, timekeeping)
+        services.timekeeping = timekeeping
+        if demo:
+            wire_demo_clock(services)
         try:
             yield services
         finally:
             await services.wait_background()
-            # Adapters register cleanups (HTTP sessions) here.
-            for close in services.extras.get("on_close", []):
-                await close()
+            await services.close()
     finally:
         if redis is not None:
             await redis.aclose()

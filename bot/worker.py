@@ -11,18 +11,18 @@ from typing import Any
 from arq import cron
 from arq.worker import Retry, Worker
 
-from bot import outbox
+from bot import dispatch, outbox
 from bot.constants import (
     ARQ_QUEUE,
     INBOUND_RETENTION_DAYS,
     INBOUND_STUCK_SECONDS,
     SWEEP_SECONDS,
 )
-from bot.core import conversation, dispatch
+from bot.core import conversation
+from bot.core.services import Services
 from bot.deadlines.jobs import fire_deadline_step, reconcile_deadlines
 from bot.flows.rectification_quarterly import scheduled_review
 from bot.handlers import load_all
-from bot.services import Services
 from storage.enums import InboundStatus
 from storage.models.machinery import InboundEvent
 
@@ -85,9 +85,7 @@ async def sweep_inbound(ctx: dict[str, Any]) -> int:
 
 async def sweep_conversations(ctx: dict[str, Any]) -> tuple[int, int]:
     """Remind half-filled forms after a day, discard them with notice after a week."""
-    router = load_all()
-    labels = {name: flow.label for name, flow in router.flows.items()}
-    return await conversation.sweep_stale(_services(ctx), labels)
+    return await conversation.sweep_stale(_services(ctx), load_all().flow_label)
 
 
 async def review_quarter(ctx: dict[str, Any]) -> str | None:

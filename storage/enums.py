@@ -171,6 +171,35 @@ ACCOUNT_STATUS_LABELS = {
 }
 
 
+class Decision(StrEnum):
+    """What an approver decides, in filing and in review alike; the printed 备案表 says it too.
+
+    The words differ by flow (a filing is 同意 / 退回 / 不同意; a post is 通过 / 退回修改 /
+    不予发布), so each flow keeps its own labels for the same three values.
+    """
+
+    APPROVE = "approve"
+    RETURN = "return"
+    REJECT = "reject"
+
+    @property
+    def needs_reason(self) -> bool:
+        """Sending back and refusing must say why; approving need not."""
+        return self is not Decision.APPROVE
+
+
+FILING_DECISION_LABELS = {
+    Decision.APPROVE: "同意",
+    Decision.RETURN: "退回",
+    Decision.REJECT: "不同意",
+}
+REVIEW_DECISION_LABELS = {
+    Decision.APPROVE: "通过",
+    Decision.RETURN: "退回修改",
+    Decision.REJECT: "不予发布",
+}
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"

@@ -23,13 +23,13 @@ from bot.adapters.console.channel import ConsoleChannel
 from bot.app import create_app
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.core.services import Services
 from bot.handlers import load_all
 from bot.org.apply import apply_org
 from bot.org.schema import parse
 from bot.org.seed import demo_org_text
 from bot.redis_embedded import EmbeddedRedis
 from bot.runtime import connect_redis, make_outbox_kick
-from bot.services import Services
 from storage.db import close_db, init_db, normalise_url, upgrade
 from storage.enums import Platform
 from tests.harness import ChatHarness
@@ -135,6 +135,7 @@ def settings(test_home: Path, db_url: str, redis_url: str) -> Settings:
 async def services(
     db: str, redis_url: str, settings: Settings, clock: ManualClock
 ) -> AsyncIterator[Services]:
+    load_all()  # every flow's step handlers, as the processes register them at start
     redis = await connect_redis(redis_url)
     await redis.flushdb()
     svc = Services(settings=settings, clock=clock, redis=redis, demo=False)

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient
 from bot import outbox
 from bot.cards.model import Button, Card
 from bot.clock import ManualClock
-from bot.services import Services
+from bot.core.services import Services
 
 
 @dataclass

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from bot.cli import fail, main, run_db, settings_of
+from bot.cli.base import fail, main, run_db, settings_of
 from bot.clock import SystemClock
 from bot.registry_io.exporter import registry_records, write_registry
 from bot.registry_io.importer import ImportReport, import_registry

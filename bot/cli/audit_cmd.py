@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from bot.cli import main, run_db, settings_of
+from bot.cli.base import main, run_db, settings_of
 from storage.audit import ChainReport, verify_chain
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli import main, settings_of
+from bot.cli.base import main, settings_of
 from bot.config import describe
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli import fail, main, run, settings_of
+from bot.cli.base import fail, main, run, settings_of
 from storage.db import close_db, pending_migrations, upgrade
 
 

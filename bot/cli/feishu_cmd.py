@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from bot.cli import fail, main, settings_of
+from bot.cli.base import fail, main, settings_of
 
 
 @main.group("feishu")

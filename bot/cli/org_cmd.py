@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from bot.cli import main, run_db, settings_of
+from bot.cli.base import main, run_db, settings_of
 from bot.clock import SystemClock
 from bot.org.apply import ChangeSummary, apply_org
 from bot.org.export import export_org, to_yaml

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from bot.cli import fail, main, run_db, settings_of
+from bot.cli.base import fail, main, run_db, settings_of
 from bot.clock import SystemClock
 
 SOURCE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -35,7 +35,7 @@ def create(ctx: click.Context, source: str, replace: bool) -> None:
     now = SystemClock(ZoneInfo(settings.timezone)).now()
 
     async def work() -> str:
-        from bot.flows.rectification_api import create_token
+        from bot.web.sources import create_token
 
         try:
             return await create_token(source, now, replace=replace)

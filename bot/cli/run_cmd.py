@@ -12,12 +12,12 @@ import click
 from aiohttp import web
 
 from bot.app import create_app
-from bot.cli import fail, main, settings_of
+from bot.cli.base import fail, main, settings_of
 from bot.config import Settings
+from bot.core.services import Services
 from bot.handlers import load_all
 from bot.redis_embedded import EmbeddedRedisError, redis_url_for
 from bot.runtime import NotMigratedError, open_services
-from bot.services import Services
 from bot.timekeeping.runtime import TimeConfigError
 from bot.worker import build_worker, stop_worker
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from bot.cli import fail, main, settings_of
+from bot.cli.base import fail, main, settings_of
 from bot.config import Settings
 from bot.policy.loader import PRESET_IDS, PolicyError, load_policy
 from bot.policy.model import Entry, Policy, UnknownRuleError, entries

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from bot.cli import fail, main, run, settings_of
+from bot.cli.base import fail, main, run, settings_of
 from bot.config import Settings
 
 

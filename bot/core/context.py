@@ -1,28 +1,30 @@
-"""What a handler gets: the event, the person, the time, the transaction and ways to answer."""
+"""What a handler gets: the event, the person, and the unit of work with ways to answer."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from pathlib import Path
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from bot.cards.model import Card, Mention
+from bot.cards.model import Card, Mention, Tone
 from bot.core import conversation as conversations
+from bot.core import files
+from bot.core.directory import Member, chat_by_ref
 from bot.core.emit import Emitter
-from bot.core.events import CardActionEvent, Event, MenuEvent, OpenedEvent, TextEvent
+from bot.core.events import CardActionEvent, Event, FileEvent, MenuEvent, OpenedEvent, TextEvent
+from bot.core.media import Fetched, MediaError, default_name
 from bot.core.outgoing import FileRef, Message, Toast
-from bot.directory import Member, chat_by_ref
-from bot.services import Services
+from bot.core.services import Services
+from bot.core.work import Outcome, ToastKind, Work
 from storage import audit
-from storage.models.machinery import CardRecord, Conversation
-
-if TYPE_CHECKING:  # bot.core.media imports this module
-    from bot.core.media import Fetched, MediaError
+from storage.models.machinery import CardRecord, Conversation, StoredFile
 
 
-class HandlerContext:
-    """One unit of work: everything written through it commits (or rolls back) together."""
+class HandlerContext(Work):
+    """A person's event as a unit of work: everything written through it commits (or rolls
+    back) together, and the person gets a reply, a toast or an updated card."""
 
     def __init__(
         self,
@@ -33,12 +35,15 @@ class HandlerContext:
         actor: Member,
         now: datetime,
     ) -> None:
-        self.services = services
-        self.conn = conn
+        super().__init__(
+            services=services,
+            conn=conn,
+            now=now,
+            emit=Emitter(services, conn, key_prefix=f"evt:{event.key}", now=now),
+            by=audit.Actor(person_id=actor.id, label=actor.name),
+        )
         self.event = event
         self.actor = actor
-        self.now = now
-        self.emit = Emitter(services, conn, key_prefix=f"evt:{event.key}", now=now)
         self.toast: Toast | None = None
         # The card the tapped card became, returned to platforms that update it inline.
         self.updated_card: Card | None = None
@@ -71,27 +76,23 @@ class HandlerContext:
             platform=self.event.place.platform,
         )
 
-    def notify_toast(
-        self, text: str, kind: Literal["info", "success", "warning", "error"] = "info"
-    ) -> None:
+    def notify_toast(self, text: str, kind: ToastKind = "info") -> None:
         self.toast = Toast(kind=kind, text=text)
 
-    async def audit(
-        self,
-        action: str,
-        subject_type: str,
-        subject_id: str | int,
-        detail: dict[str, Any] | None = None,
-    ) -> None:
-        await audit.record(
-            self.conn,
-            actor=audit.Actor(person_id=self.actor.id, label=self.actor.name),
-            action=action,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            at=self.now,
-            detail=detail,
-        )
+    async def close_tapped(self, status: str, tone: Tone | None = None) -> Card | None:
+        """Close the card that was tapped, showing ``status`` (see ``Emitter.close_card``)."""
+        if self.card_record is None:
+            return None
+        closed = await self.emit.close_card(self.card_record.id, status, tone)
+        self.updated_card = closed
+        return closed
+
+    def show(self, outcome: Outcome) -> None:
+        """Let the person see what their tap did: the toast and the card's new rendering."""
+        if outcome.toast:
+            self.notify_toast(outcome.toast, outcome.kind)
+        if outcome.card is not None:
+            self.updated_card = outcome.card
 
     # ---- conversations ---------------------------------------------------------------------
 
@@ -118,6 +119,34 @@ class HandlerContext:
 
     async def end_conversation(self, conv: Conversation) -> None:
         await conversations.finish(self.conn, conv)
+
+    # ---- files people send ---------------------------------------------------------------
+
+    async def keep_file(self, event: FileEvent, *, subject_type: str, subject_id: str) -> FileRef:
+        """Store the sent image or file and return its reference; raises ``MediaError``."""
+        if event.file_id:
+            row = await StoredFile.filter(id=event.file_id).using_db(self.conn).first()
+            if row is None:
+                raise MediaError("没有找到您上传的文件，请重新上传。")
+            return FileRef(file_id=row.id, name=row.name, size=row.size, mime=row.mime)
+        fetched = self.media
+        if isinstance(fetched, MediaError):
+            raise fetched
+        if fetched is None:
+            # Not fetched before the transaction (the conversation reached this step in the
+            # meantime): fetching now would hold the transaction open, so ask for it again.
+            raise MediaError("这个文件没能收下，请再发送一次。")
+        name = Path(default_name(event, fetched.suggested)).name[:120] or "附件"
+        return await files.save(
+            self.services,
+            self.conn,
+            name=name,
+            data=fetched.data,
+            now=self.now,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            created_by=self.actor.id,
+        )
 
     # ---- event shape helpers -----------------------------------------------------------------
 

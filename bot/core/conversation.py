@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ from storage.enums import Platform
 from storage.models.machinery import Conversation
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.core.services import Services
 
 
 async def load(
@@ -81,13 +82,13 @@ def platform_of_place(place: str) -> Platform:
     return Platform(place.split(":", 1)[0])
 
 
-async def sweep_stale(services: Services, labels: dict[str, str]) -> tuple[int, int]:
+async def sweep_stale(services: Services, label_of: Callable[[str], str]) -> tuple[int, int]:
     """Remind idle conversations once, discard abandoned ones with notice; (reminded, dropped)."""
     now = services.clock.now()
     reminded = dropped = 0
     stale = await Conversation.filter(updated_at__lt=now - REMIND_AFTER).order_by("id").limit(200)
     for conv in stale:
-        label = labels.get(conv.flow, conv.flow)
+        label = label_of(conv.flow)
         platform = platform_of_place(conv.place)
         async with in_transaction() as conn:
             current = await load(conn, conv.person_id, conv.place, lock=True)

@@ -14,10 +14,10 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from bot.cards.model import Card
+from bot.cards.model import Card, Tone
 from bot.core.events import PlatformUser
 from bot.core.outgoing import Message, OutboxPayload
-from bot.services import Services
+from bot.core.services import Services
 from storage.enums import CardStatus, OutboxStatus, Platform
 from storage.models.machinery import CardRecord, OutboxMessage
 from storage.models.org import Chat, Identity, Person
@@ -205,6 +205,15 @@ class Emitter:
             if platform in self.services.channels:
                 await self._enqueue(platform, str(target_kind), int(target_id), payload)
         return stored
+
+    async def close_card(self, card_id: str, status: str, tone: Tone | None = None) -> Card | None:
+        """A card whose moment has passed: its outcome as the status line, no buttons, closed
+        to taps, everywhere it was sent. None when no such card was stored."""
+        record = await CardRecord.filter(id=card_id).using_db(self.conn).first()
+        if record is None:
+            return None
+        closed = card_from_record(record).closed(status, tone)
+        return await self.update_card(card_id, closed, close=True)
 
 
 def chat_reachable(chat: Chat, platform: Platform) -> bool:

@@ -31,9 +31,10 @@ from bot.cards.model import (
 from bot.core.capabilities import capabilities
 from bot.core.context import HandlerContext
 from bot.core.events import CardActionEvent, FileEvent
-from bot.core.media import MediaError, keep
+from bot.core.media import MediaError
 from bot.core.outgoing import FileRef
-from bot.text import BACK_WORDS
+from bot.core.routing import Flow
+from bot.core.text import BACK_WORDS
 from storage.models.machinery import Conversation
 
 KEEP_WORDS = frozenset({"同上", "不变", "保持不变", "不修改"})
@@ -118,12 +119,18 @@ _SPECS: dict[str, FormSpec] = {}
 
 
 def register(spec: FormSpec) -> FormSpec:
-    """Make a form known to the engine (its flow and its card actions)."""
-    from bot.handlers.registry import router
-
+    """Make a form known to the engine; its conversations are found by ``flow_for``."""
     if spec.name in _SPECS and _SPECS[spec.name] is not spec:
         raise ValueError(f"form {spec.name!r} registered twice")
     _SPECS[spec.name] = spec
+    return spec
+
+
+def flow_for(name: str) -> Flow | None:
+    """The conversation flow of the form called ``name`` (a router flow finder)."""
+    spec = _SPECS.get(name)
+    if spec is None:
+        return None
 
     async def continue_form(ctx: HandlerContext, conv: Conversation, text: str) -> None:
         await answer_text(ctx, spec, conv, text)
@@ -134,8 +141,13 @@ def register(spec: FormSpec) -> FormSpec:
     def wants_file(conv: Conversation) -> bool:
         return asks_for_attachments(spec, conv)
 
-    router.flow(spec.name, spec.label, on_file=take_file, wants_file=wants_file)(continue_form)
-    return spec
+    return Flow(
+        name=spec.name,
+        label=spec.label,
+        handler=continue_form,
+        on_file=take_file,
+        wants_file=wants_file,
+    )
 
 
 def spec_named(name: str) -> FormSpec | None:
@@ -367,7 +379,7 @@ async def answer_file(ctx: HandlerContext, spec: FormSpec, conv: Conversation) -
         await ctx.reply(f"最多可以附 {MAX_ATTACHMENTS} 个文件，这个没有收下。发完请回复“好了”。")
         return
     try:
-        ref = await keep(ctx, event, subject_type="form", subject_id=str(conv.id))
+        ref = await ctx.keep_file(event, subject_type="form", subject_id=str(conv.id))
     except MediaError as exc:
         await ctx.reply(f"{exc}")
         return
@@ -551,7 +563,7 @@ async def handle_action(ctx: HandlerContext) -> None:
     conv = await ctx.conversation()
     if spec is None or conv is None or conv.flow != spec.name:
         ctx.notify_toast("这张表单已经结束了。", "warning")
-        await _close_tapped(ctx, "已结束")
+        await ctx.close_tapped("已结束")
         return
     data = _state(conv)
     kind = event.action.split(".", 1)[1]
@@ -559,7 +571,7 @@ async def handle_action(ctx: HandlerContext) -> None:
         key = event.payload.get("key", "")
         if conv.step != "asking" or data.get("current") != key:
             ctx.notify_toast("这个问题已经回答过了。", "info")
-            await _close_tapped(ctx, "已回答")
+            await ctx.close_tapped("已回答")
             return
         question = spec.question(key)
         label = next(
@@ -570,7 +582,7 @@ async def handle_action(ctx: HandlerContext) -> None:
             ),
             event.payload.get("value", ""),
         )
-        await _close_tapped(ctx, f"已选择：{label}")
+        await ctx.close_tapped(f"已选择：{label}")
         await _accept_answer(ctx, spec, conv, data, question, event.payload.get("value", ""))
         return
     if kind == "card_submit":
@@ -580,7 +592,7 @@ async def handle_action(ctx: HandlerContext) -> None:
         ctx.notify_toast("请先回答完所有问题。", "info")
         return
     if kind == "edit":
-        await _close_tapped(ctx, "修改中")
+        await ctx.close_tapped("修改中")
         fixed = set(data.get("fixed", []))
         data["prefill"] = {**data["prefill"], **data["answers"]}
         data["answers"] = {
@@ -597,7 +609,7 @@ async def handle_action(ctx: HandlerContext) -> None:
     if kind == "submit":
         answers = _visible_answers(spec, data["answers"])
         answers.update({k: v for k, v in data["answers"].items() if k not in _keys(spec)})
-        await _close_tapped(ctx, "已提交")
+        await ctx.close_tapped("已提交")
         await ctx.end_conversation(conv)
         ctx.notify_toast("已提交", "success")
         await spec.on_complete(ctx, answers, data["extra"])
@@ -607,14 +619,6 @@ async def handle_action(ctx: HandlerContext) -> None:
 
 def _keys(spec: FormSpec) -> set[str]:
     return {q.key for q in spec.questions}
-
-
-async def _close_tapped(ctx: HandlerContext, status: str) -> None:
-    record = ctx.card_record
-    if record is None:
-        return
-    card = Card.model_validate(record.content)
-    await ctx.emit.update_card(record.id, card.closed(status), close=True)
 
 
 async def _send_summary(ctx: HandlerContext, spec: FormSpec, data: dict[str, Any]) -> None:
@@ -734,7 +738,7 @@ async def _submit_form_card(
         except FormError as exc:
             errors[q.key] = str(exc)
     data["answers"] = answers
-    await _close_tapped(ctx, "已填写" if not errors else "需修改")
+    await ctx.close_tapped("已填写" if not errors else "需修改")
     if errors:
         ctx.notify_toast("有几项需要修改", "warning")
         await _send_form_card(ctx, spec, conv, data, errors)

@@ -4,22 +4,18 @@ Adapters only put the platform's reference into a ``FileEvent`` (the platform wa
 callback answered within seconds). The bytes are fetched by ``prefetch`` just before the
 delivery's transaction opens, never inside it: a platform call inside a transaction would hold
 the database (on SQLite, the whole file's write lock) for as long as the platform takes.
-``keep`` then stores them if a conversation takes the file; otherwise they are dropped.
+``HandlerContext.keep_file`` then stores them if a conversation takes the file; otherwise
+they are dropped.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from bot import files
-from bot.core.context import HandlerContext
 from bot.core.events import FileEvent
-from bot.core.outgoing import FileRef
-from bot.services import Services
-from storage.models.machinery import StoredFile
+from bot.core.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -73,33 +69,3 @@ def default_name(event: FileEvent, suggested: str) -> str:
         return suggested
     stamp = event.received_at.strftime("%Y%m%d%H%M%S")
     return f"图片{stamp}.jpg" if event.kind == "image" else f"附件{stamp}"
-
-
-async def keep(
-    ctx: HandlerContext, event: FileEvent, *, subject_type: str, subject_id: str
-) -> FileRef:
-    """Store the sent image or file and return its reference; raises ``MediaError``."""
-    if event.file_id:
-        row = await StoredFile.filter(id=event.file_id).using_db(ctx.conn).first()
-        if row is None:
-            raise MediaError("没有找到您上传的文件，请重新上传。")
-        return FileRef(file_id=row.id, name=row.name, size=row.size, mime=row.mime)
-    fetched = ctx.media
-    if isinstance(fetched, MediaError):
-        raise fetched
-    if fetched is None:
-        # Not fetched before the transaction (the conversation reached this step in the
-        # meantime): fetching now would hold the transaction open, so ask for it again.
-        raise MediaError("这个文件没能收下，请再发送一次。")
-    data, suggested = fetched.data, fetched.suggested
-    name = Path(default_name(event, suggested)).name[:120] or "附件"
-    return await files.save(
-        ctx.services,
-        ctx.conn,
-        name=name,
-        data=data,
-        now=ctx.now,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        created_by=ctx.actor.id,
-    )

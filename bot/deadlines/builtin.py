@@ -80,7 +80,7 @@ async def notify(ctx: StepContext) -> None:
         await ctx.emit.to_person(int(person_id), Message(text=text))
     for chat_id in spec.get("chats", []):
         await ctx.emit.to_chat(int(chat_id), Message(text=text, mentions=mentions))
-    await ctx.audit(
+    await ctx.audit_step(
         "deadline.reminded",
         {"repeat": ctx.repeat, "text": text, "outbox": list(ctx.emit.outbox_ids)},
     )

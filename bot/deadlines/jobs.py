@@ -6,9 +6,9 @@ from typing import Any
 
 from arq import Retry
 
-from bot.deadlines import engine
-from bot.deadlines.engine import FireOutcome
-from bot.services import Services
+from bot.core.services import Services
+from bot.deadlines import firing, reconciler
+from bot.deadlines.firing import FireOutcome
 from storage.models.deadlines import DeadlineStep
 
 # A job may run before the transaction that planned its step commits: look again shortly.
@@ -25,7 +25,7 @@ def _services(ctx: dict[str, Any]) -> Services:
 async def fire_deadline_step(ctx: dict[str, Any], step_id: int, token: int) -> str:
     """Fire one planned step near its time (stale or repeated jobs are no-ops)."""
     services = _services(ctx)
-    outcome = await engine.fire_step(services, step_id, token)
+    outcome = await firing.fire_step(services, step_id, token)
     job_try = int(ctx.get("job_try", 1))
     if outcome is FireOutcome.MISSING and job_try <= MISSING_RETRIES:
         raise Retry(defer=1)
@@ -43,4 +43,4 @@ async def fire_deadline_step(ctx: dict[str, Any], step_id: int, token: int) -> s
 
 async def reconcile_deadlines(ctx: dict[str, Any]) -> int:
     """Fire whatever is due and was not fired (lost jobs, dead workers, a flushed Redis)."""
-    return await engine.reconcile(_services(ctx))
+    return await reconciler.reconcile(_services(ctx))

@@ -9,34 +9,41 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from bot.core.emit import Emitter
+from bot.core.services import Services
+from bot.core.work import Work
 from bot.deadlines import present
-from bot.services import Services
 from storage import audit
 from storage.models.deadlines import Deadline, DeadlineStep
 
-# Modules that register step handlers (besides the handler modules that flows load).
+# The engine's own step handlers; each flow registers its own when imported (its ``steps``
+# module), which the composition root does for every flow (``bot.handlers.load_all``).
 HANDLER_MODULES: list[str] = ["bot.deadlines.builtin"]
 
 SYSTEM_ACTOR = audit.Actor.system("期限提醒")
 
 
-@dataclass
-class StepContext:
-    """One firing: the locked deadline, the step, the transaction and ways to speak."""
+class StepContext(Work):
+    """One firing as a unit of work: the locked deadline and the step, acting as the system."""
 
-    services: Services
-    conn: BaseDBAsyncClient
-    now: datetime
-    deadline: Deadline
-    step: DeadlineStep
-    emit: Emitter
+    def __init__(
+        self,
+        *,
+        services: Services,
+        conn: BaseDBAsyncClient,
+        now: datetime,
+        deadline: Deadline,
+        step: DeadlineStep,
+        emit: Emitter,
+    ) -> None:
+        super().__init__(services=services, conn=conn, now=now, emit=emit, by=SYSTEM_ACTOR)
+        self.deadline = deadline
+        self.step = step
 
     @property
     def name(self) -> str:
@@ -65,7 +72,7 @@ class StepContext:
     def text(self) -> present.DeadlineText:
         return present.describe(self.deadline, self.now, self.services.tz)
 
-    async def audit(
+    async def audit_step(
         self,
         action: str,
         detail: dict[str, Any] | None = None,
@@ -73,15 +80,13 @@ class StepContext:
         subject_type: str | None = None,
         subject_id: str | int | None = None,
     ) -> None:
-        """An audit entry by the system, about the deadline's subject unless told otherwise."""
-        await audit.record(
-            self.conn,
-            actor=SYSTEM_ACTOR,
-            action=action,
-            subject_type=subject_type or self.deadline.subject_type,
-            subject_id=subject_id if subject_id is not None else self.deadline.subject_id,
-            at=self.now,
-            detail={"deadline": self.deadline.id, "step": self.name, **(detail or {})},
+        """An audit entry about the deadline's subject (unless told otherwise), naming the
+        deadline and the step."""
+        await self.audit(
+            action,
+            subject_type or self.deadline.subject_type,
+            subject_id if subject_id is not None else self.deadline.subject_id,
+            {"deadline": self.deadline.id, "step": self.name, **(detail or {})},
         )
 
 
@@ -108,9 +113,6 @@ def get_handler(name: str) -> StepHandler | None:
 
 
 def ensure_loaded() -> None:
-    """Import every module that registers step handlers (flows register on import)."""
-    from bot.handlers import load_all
-
-    load_all()
+    """Import the engine's own step handlers (flows register theirs on import)."""
     for module in HANDLER_MODULES:
         importlib.import_module(module)

@@ -16,11 +16,10 @@ from tortoise.transactions import in_transaction
 
 from bot.core.emit import Emitter
 from bot.core.outgoing import Message
-from bot.deadlines import engine, registry
-from bot.services import Services
+from bot.core.services import Services
+from bot.deadlines import lifecycle, registry
 from bot.system_state import get_value, set_value
 from bot.timekeeping.calendar import YearSource
-from bot.timekeeping.runtime import timekeeping
 from storage import audit
 from storage.enums import Role
 from storage.models.deadlines import Deadline, DeadlineStatus
@@ -33,13 +32,12 @@ REVISION_KEY = "calendar_revision"
 WARNED_KEY = "calendar_warned:{topic}"
 WARN_EVERY = timedelta(days=7)
 CHECK_EVERY_SECONDS = 3600.0
-_CHECKED_AT = "calendar_watch_checked_at"
 _OPEN = (DeadlineStatus.OPEN, DeadlineStatus.PAUSED)
 
 
 async def recompute_if_calendar_changed(services: Services) -> int:
     """Recompute open deadlines if the calendar content changed since the last look."""
-    tk = timekeeping(services)
+    tk = services.timekeeping
     tk.refresh(force=True)
     revision = tk.revision
     stored = await get_value(REVISION_KEY)
@@ -50,7 +48,7 @@ async def recompute_if_calendar_changed(services: Services) -> int:
     if stored is not None:
         ids = await Deadline.filter(status__in=_OPEN).order_by("id").values_list("id", flat=True)
         for deadline_id in ids:
-            if await engine.recompute(services, int(str(deadline_id)), now):
+            if await lifecycle.recompute(services, int(str(deadline_id)), now):
                 moved += 1
         log.info("calendar changed (%s → %s): %d deadlines moved", stored, revision, moved)
     await set_value(REVISION_KEY, revision, now)
@@ -72,7 +70,7 @@ def file_error_text(error: str) -> str:
 
 async def years_needing_data(services: Services, now: datetime) -> list[int]:
     """This year, next year from November on, and the years open deadlines had to guess."""
-    tk = timekeeping(services)
+    tk = services.timekeeping
     cal = tk.calendar()
     local = now.astimezone(services.tz)
     years = {local.year}
@@ -88,12 +86,12 @@ async def years_needing_data(services: Services, now: datetime) -> list[int]:
 
 async def warn_missing_years(services: Services, *, force: bool = False) -> int:
     """Tell admins what the calendar lacks (at most hourly per process, weekly per topic)."""
-    checked = services.extras.get(_CHECKED_AT)
+    checked = services.calendar_checked_at
     clock_now = monotonic_time.monotonic()
     if not force and isinstance(checked, float) and clock_now - checked < CHECK_EVERY_SECONDS:
         return 0
-    services.extras[_CHECKED_AT] = clock_now
-    tk = timekeeping(services)
+    services.calendar_checked_at = clock_now
+    tk = services.timekeeping
     now = services.clock.now()
     topics: list[tuple[str, str]] = [
         (str(year), missing_year_text(year, str(tk.calendar_file.path)))

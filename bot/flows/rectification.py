@@ -26,14 +26,13 @@ from bot.cards.model import (
     Mention,
     Tone,
 )
+from bot.core.directory import Member, members_with_role, nearest_with_role, unit_chat
 from bot.core.emit import Emitter
 from bot.core.outgoing import Message
-from bot.deadlines import engine, present
+from bot.core.services import Services
+from bot.deadlines import lifecycle, present
 from bot.deadlines.registry import StepContext, step_handler
-from bot.directory import Member, members_with_role, nearest_with_role, unit_chat
 from bot.policy.model import Policy
-from bot.services import Services
-from bot.timekeeping.runtime import timekeeping
 from storage import audit
 from storage.enums import ChatPurpose, Role
 from storage.models.deadlines import Deadline
@@ -225,7 +224,7 @@ async def issue_notice(
         supervisor_unit_id = owner.supervisor_id
     else:
         raise RectError(f"{owner.name}没有登记主管单位，无法确定由谁核验整改。")
-    tk = timekeeping(services)
+    tk = services.timekeeping
     rule_id = choose_rule(tk.policy, request.category, request.severity)
     start = request.received_at or now
     if start > now:
@@ -256,7 +255,7 @@ async def issue_notice(
     rect.year = now.astimezone(services.tz).year
     rect.seq = await next_number(conn, rect.year)
     await rect.save(using_db=conn)
-    deadline = await engine.start(
+    deadline = await lifecycle.start(
         services,
         conn,
         kind="rectification",
@@ -321,10 +320,10 @@ async def forward_late(
 ) -> str:
     """beibei: a netizen's error report must be forwarded within its own limit; "" if in time."""
     if rect.rule_id != "error_report.reply" or FORWARD_RULE not in (
-        timekeeping(services).policy.deadlines
+        services.timekeeping.policy.deadlines
     ):
         return ""
-    due = timekeeping(services).due(FORWARD_RULE, received_at)
+    due = services.timekeeping.due(FORWARD_RULE, received_at)
     return f"转办已超时（{due.explanation}）" if now > due.due_at else ""
 
 
@@ -418,7 +417,7 @@ async def refresh_unit_card(
     """Re-render the owner unit's card everywhere it was sent (remaining time, buttons)."""
     if rect.card_id is None or rect.deadline_id is None:
         return None
-    deadline = await engine.get(conn, rect.deadline_id)
+    deadline = await lifecycle.get(conn, rect.deadline_id)
     if deadline is None:
         return None
     people = await people_of(conn, rect)
@@ -462,7 +461,7 @@ async def on_step(ctx: StepContext) -> None:
             rect.overdue = True
             rect.ever_overdue = True
             await rect.save(using_db=ctx.conn, update_fields=["overdue", "ever_overdue"])
-            await ctx.audit("rectification.overdue", {"due_at": rect.due_at.isoformat()})
+            await ctx.audit_step("rectification.overdue", {"due_at": rect.due_at.isoformat()})
             from bot.flows.rectification_consequences import after_overdue
 
             await after_overdue(ctx.services, ctx.conn, ctx.emit, rect, people, ctx.now)
@@ -494,7 +493,7 @@ async def on_step(ctx: StepContext) -> None:
         for member_id in {m.person_id for m in mentions}:
             await ctx.emit.to_person(member_id, Message(text=text))
     await refresh_unit_card(ctx.services, ctx.conn, ctx.emit, rect, ctx.now)
-    await ctx.audit(
+    await ctx.audit_step(
         "rectification.reminded",
         {"step": ctx.name, "repeat": ctx.repeat},
         subject_type=SUBJECT,

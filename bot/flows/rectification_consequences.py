@@ -23,14 +23,13 @@ from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from bot import files
+from bot.core import files
+from bot.core.directory import nearest_with_role
 from bot.core.emit import Emitter
 from bot.core.outgoing import FileRef, Message
-from bot.directory import nearest_with_role
+from bot.core.services import Services
 from bot.flows.rectification import People, number, unit_name
 from bot.flows.rectification_records import count
-from bot.services import Services
-from bot.timekeeping.runtime import timekeeping
 from storage import audit
 from storage.enums import Role
 from storage.models.rectification import RectFlag, Rectification
@@ -62,7 +61,7 @@ async def after_overdue(
     now: datetime,
 ) -> None:
     """Called when a notice becomes overdue (in the firing transaction)."""
-    penalty = timekeeping(services).policy.penalties.get("circulars_per_year")
+    penalty = services.timekeeping.policy.penalties.get("circulars_per_year")
     if penalty is None or penalty.citation.silent or rect.account_id is None:
         return
     threshold = penalty.threshold or 2
@@ -247,7 +246,7 @@ async def quarterly_review(
 ) -> QuarterResult:
     """The end-of-quarter consequences of the active preset, once per quarter."""
     tz = services.tz
-    policy = timekeeping(services).policy
+    policy = services.timekeeping.policy
     rects = (
         await Rectification.filter(issued_at__gte=quarter.start(tz), issued_at__lt=quarter.end(tz))
         .using_db(conn)

@@ -17,11 +17,11 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from bot.core.directory import members_with_role
 from bot.core.emit import Emitter
 from bot.core.outgoing import FileRef, Message
-from bot.directory import members_with_role
+from bot.core.services import Services
 from bot.flows.rectification_consequences import Quarter, quarterly_review
-from bot.services import Services
 from storage import audit
 from storage.enums import Role
 from storage.models.rectification import Rectification, RectQuarterRun

@@ -8,10 +8,10 @@ from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from bot.deadlines import engine, present
-from bot.directory import Member, owning_unit
+from bot.core.directory import Member, owning_unit
+from bot.core.services import Services
+from bot.deadlines import lifecycle, present
 from bot.flows.rectification import SUBJECT, number, unit_name
-from bot.services import Services
 from bot.timekeeping.explain import format_time
 from storage.enums import Role
 from storage.models.machinery import AuditEntry
@@ -49,7 +49,7 @@ async def timeline_text(services: Services, conn: BaseDBAsyncClient, rect: Recti
         state += "（曾逾期）" if not rect.overdue else "（逾期）"
     lines.append(f"状态：{state}")
     if rect.deadline_id is not None:
-        deadline = await engine.get(conn, rect.deadline_id)
+        deadline = await lifecycle.get(conn, rect.deadline_id)
         if deadline is not None:
             text = present.describe(deadline, services.clock.now(), tz)
             lines.append(f"时限：{text.due_line}，{text.remaining}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 
-from bot.handlers.registry import Router, router
+from bot.core.routing import Router
+from bot.handlers.registry import router
 
 HANDLER_MODULES: list[str] = [
     "bot.handlers.help",

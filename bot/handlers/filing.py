@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.core.context import HandlerContext
+from bot.core.directory import owning_unit
 from bot.core.outgoing import FileRef
-from bot.directory import owning_unit
 from bot.flows.filing import approval, closing, deadlines, document, registry
 from bot.flows.filing.common import account_line, parse_kind
 from bot.flows.filing.start import PICK_FLOW, begin, choose_account, choose_kind, continue_pick
@@ -169,10 +169,10 @@ async def on_tap(ctx: HandlerContext) -> None:
         if chosen is None:
             ctx.notify_toast("没有这种备案类型。", "warning")
             return
-        await _close_tapped(ctx, f"已选择：{chosen.label}")
+        await ctx.close_tapped(f"已选择：{chosen.label}")
         await choose_kind(ctx, chosen)
     elif kind == "account":
-        await _close_tapped(ctx, "已选择账号")
+        await ctx.close_tapped("已选择账号")
         await choose_account(
             ctx, FilingKind(event.payload["kind"]), int(event.payload.get("account", "0"))
         )
@@ -180,15 +180,6 @@ async def on_tap(ctx: HandlerContext) -> None:
         await _golive(ctx)
     else:
         ctx.notify_toast("暂不支持这个操作。", "warning")
-
-
-async def _close_tapped(ctx: HandlerContext, status: str) -> None:
-    from bot.core.emit import card_from_record
-
-    record = ctx.card_record
-    if record is not None:
-        card = card_from_record(record).closed(status)
-        ctx.updated_card = await ctx.emit.update_card(record.id, card, close=True)
 
 
 async def _golive(ctx: HandlerContext) -> None:
@@ -206,6 +197,6 @@ async def _golive(ctx: HandlerContext) -> None:
     await account.save(using_db=ctx.conn)
     await registry.record(ctx, account, None, AccountStatus.PREPARING, {}, "已上线运行")
     await deadlines.went_live(ctx, account)
-    await _close_tapped(ctx, "已上线")
+    await ctx.close_tapped("已上线")
     ctx.notify_toast("已登记上线", "success")
     await ctx.reply(f"{account_line(account)}已登记上线。开通公告请在首页显著位置保留。")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from bot.cards.model import Button, ButtonStyle, Card, CardField, Tone
 from bot.core.context import HandlerContext
+from bot.core.directory import chats_of
 from bot.core.emit import card_from_record
-from bot.directory import chats_of
-from bot.handlers.registry import Command, router
+from bot.core.routing import Command
+from bot.handlers.registry import router
 from storage.enums import Role
 
 # What each role does in the bot, in the words of the people who hold it.

@@ -9,10 +9,10 @@ from typing import Any
 from bot.cards.model import Button, ButtonStyle, Card, CardField, FormInput, Tone
 from bot.core import forms
 from bot.core.context import HandlerContext
+from bot.core.directory import Member, load_member, owning_unit
 from bot.core.forms import Answers, Choice, FormError, FormSpec, Question, QuestionKind
 from bot.core.outgoing import Message
-from bot.deadlines import engine
-from bot.directory import Member, load_member, owning_unit
+from bot.deadlines import lifecycle
 from bot.flows import rectification as flow
 from bot.flows import rectification_consequences as consequences
 from bot.flows import rectification_quarterly as quarterly
@@ -124,9 +124,7 @@ def _received_at(ctx: HandlerContext, answers: Answers) -> datetime | None:
 
 async def summary_note(ctx: HandlerContext, answers: Answers, extra: dict[str, Any]) -> str:
     """The deadline this notice will get if issued now, with its citation."""
-    from bot.timekeeping.runtime import timekeeping
-
-    tk = timekeeping(ctx.services)
+    tk = ctx.services.timekeeping
     category = _category(answers.get("category", ""))
     severity = _severity(answers.get("severity", ""))
     received = _received_at(ctx, answers)
@@ -179,7 +177,7 @@ async def submit_notice(ctx: HandlerContext, answers: Answers, extra: dict[str, 
         await ctx.reply(str(exc))
         return
     people = await flow.people_of(ctx.conn, rect)
-    deadline = await engine.get(ctx.conn, rect.deadline_id) if rect.deadline_id else None
+    deadline = await lifecycle.get(ctx.conn, rect.deadline_id) if rect.deadline_id else None
     due = deadline.explanation if deadline is not None else ""
     await ctx.reply(
         f"整改通知 {number(rect)} 已下发给{flow._names(people.workers)}。{due}。"
@@ -499,7 +497,7 @@ async def _done(ctx: HandlerContext, rect: Rectification) -> None:
     )
     if rect.deadline_id is not None:
         # The unit's clock stops while the supervisor checks the work.
-        await engine.pause(ctx.services, ctx.conn, rect.deadline_id, now=ctx.now)
+        await lifecycle.pause(ctx.services, ctx.conn, rect.deadline_id, now=ctx.now)
     await ctx.audit(
         "rectification.submitted",
         flow.SUBJECT,
@@ -557,9 +555,11 @@ async def _verify(ctx: HandlerContext, rect: Rectification) -> None:
     rect.verified_at = ctx.now
     await rect.save(using_db=ctx.conn, update_fields=["status", "verified_at"])
     if rect.deadline_id is not None:
-        await engine.complete(ctx.services, ctx.conn, rect.deadline_id, now=ctx.now, reason="通过")
+        await lifecycle.complete(
+            ctx.services, ctx.conn, rect.deadline_id, now=ctx.now, reason="通过"
+        )
     await ctx.audit("rectification.verified", flow.SUBJECT, rect.id)
-    await _close_review_card(ctx, f"已通过（{ctx.actor.name}）", Tone.GREEN)
+    await ctx.close_tapped(f"已通过（{ctx.actor.name}）", Tone.GREEN)
     await flow.refresh_unit_card(ctx.services, ctx.conn, ctx.emit, rect, ctx.now)
     ctx.notify_toast("已通过，整改完成。", "success")
     await _to_unit(ctx, rect, f"整改通知 {number(rect)} 已通过核验，整改完成。")
@@ -578,9 +578,9 @@ async def _reject(ctx: HandlerContext, rect: Rectification) -> None:
     rect.overdue = False
     deadline = None
     if rect.deadline_id is not None:
-        await engine.resume(ctx.services, ctx.conn, rect.deadline_id, now=ctx.now)
+        await lifecycle.resume(ctx.services, ctx.conn, rect.deadline_id, now=ctx.now)
         # The rule is named again: an extension may have replaced it with a fixed due time.
-        deadline = await engine.reschedule(
+        deadline = await lifecycle.reschedule(
             ctx.services,
             ctx.conn,
             rect.deadline_id,
@@ -596,7 +596,7 @@ async def _reject(ctx: HandlerContext, rect: Rectification) -> None:
         rect.id,
         {"reason": reason, "due_at": rect.due_at.isoformat()},
     )
-    await _close_review_card(ctx, f"已驳回（{ctx.actor.name}）：{reason}", Tone.ORANGE)
+    await ctx.close_tapped(f"已驳回（{ctx.actor.name}）：{reason}", Tone.ORANGE)
     await flow.refresh_unit_card(ctx.services, ctx.conn, ctx.emit, rect, ctx.now)
     ctx.notify_toast("已驳回，已重新计时。", "success")
     explanation = deadline.explanation if deadline is not None else ""
@@ -611,15 +611,7 @@ async def _decided(ctx: HandlerContext, rect: Rectification) -> None:
     ctx.notify_toast(
         f"整改通知 {number(rect)} 已处理（当前：{RectStatus(rect.status).label}）。", "info"
     )
-    await _close_review_card(ctx, f"已处理：{RectStatus(rect.status).label}", None)
-
-
-async def _close_review_card(ctx: HandlerContext, status: str, tone: Tone | None) -> None:
-    record = ctx.card_record
-    if record is None:
-        return
-    card = Card.model_validate(record.content).closed(status, tone)
-    ctx.updated_card = await ctx.emit.update_card(record.id, card, close=True)
+    await ctx.close_tapped(f"已处理：{RectStatus(rect.status).label}", None)
 
 
 async def _extend(ctx: HandlerContext, rect: Rectification) -> None:
@@ -714,7 +706,7 @@ async def _grant(ctx: HandlerContext, rect: Rectification) -> None:
     rect.overdue = False
     rect.due_at = new_due
     if rect.deadline_id is not None:
-        await engine.reschedule(
+        await lifecycle.reschedule(
             ctx.services,
             ctx.conn,
             rect.deadline_id,
@@ -727,7 +719,7 @@ async def _grant(ctx: HandlerContext, rect: Rectification) -> None:
         "rectification.extension_granted", flow.SUBJECT, rect.id, {"due_at": new_due.isoformat()}
     )
     when = _local(ctx, rect)
-    await _close_review_card(ctx, f"已同意延期至 {when}（{ctx.actor.name}）", Tone.GREEN)
+    await ctx.close_tapped(f"已同意延期至 {when}（{ctx.actor.name}）", Tone.GREEN)
     await flow.refresh_unit_card(ctx.services, ctx.conn, ctx.emit, rect, ctx.now)
     ctx.notify_toast(f"已同意延期至 {when}。", "success")
     await _to_unit(ctx, rect, f"整改通知 {number(rect)} 的延期申请已同意，新的截止时间 {when}。")
@@ -744,7 +736,7 @@ async def _refuse(ctx: HandlerContext, rect: Rectification) -> None:
     rect.extension_pending = False
     await rect.save(using_db=ctx.conn, update_fields=["extension_pending"])
     await ctx.audit("rectification.extension_refused", flow.SUBJECT, rect.id, {"reason": reason})
-    await _close_review_card(ctx, f"不同意延期（{ctx.actor.name}）：{reason}", Tone.ORANGE)
+    await ctx.close_tapped(f"不同意延期（{ctx.actor.name}）：{reason}", Tone.ORANGE)
     await flow.refresh_unit_card(ctx.services, ctx.conn, ctx.emit, rect, ctx.now)
     ctx.notify_toast("已答复不同意延期。", "success")
     await _to_unit(

@@ -13,15 +13,14 @@ from typing import Any
 from bot.cards.model import Button, ButtonStyle, Card, FormInput, InputKind, Tone
 from bot.core import forms
 from bot.core.context import HandlerContext
+from bot.core.directory import Member, load_member, owning_unit
 from bot.core.emit import card_from_record
 from bot.core.forms import Answers, Choice, FormError, FormSpec, Question, QuestionKind
 from bot.core.outgoing import FileRef, Message
 from bot.deadlines.registry import StepContext, step_handler
-from bot.directory import Member, load_member, owning_unit
 from bot.flows import review as flow
 from bot.flows.review import AlreadyDecided, Decision, ReviewError, Work
 from bot.handlers.registry import router
-from bot.timekeeping.runtime import timekeeping
 from storage.enums import AccountStatus, Role
 from storage.models.machinery import StoredFile
 from storage.models.org import Account
@@ -156,10 +155,10 @@ async def start_submission(ctx: HandlerContext, rest: str) -> None:
         )
         return
     answers: Answers = {}
-    if flow.needs_consent(timekeeping(ctx.services).policy):
+    if flow.needs_consent(ctx.services.timekeeping.policy):
         answers["_consent"] = "1"
     prefill = {"title": rest} if rest else {}
-    levels = " → ".join(lv.name for lv in timekeeping(ctx.services).policy.review.levels.levels)
+    levels = " → ".join(lv.name for lv in ctx.services.timekeeping.policy.review.levels.levels)
     await forms.start(
         ctx,
         SPEC,
@@ -337,14 +336,14 @@ async def on_review_action(ctx: HandlerContext) -> None:
             step = await flow.hand_over(w, ctx.actor, int(payload["step"]), int(payload["to"]))
             target = await load_member(step.approver_id, ctx.conn)
             ctx.notify_toast(f"已转交给{target.name if target else ''}", "success")
-            await _close_tapped(ctx, f"已转交给{target.name if target else ''}")
+            await ctx.close_tapped(f"已转交给{target.name if target else ''}")
         elif kind == "full":
             await _show_full(ctx, int(payload["step"]))
         elif kind == "urge":
             ctx.notify_toast(await flow.urge(w, ctx.actor, int(payload["post"])), "success")
         elif kind == "withdraw":
             ctx.notify_toast(await flow.withdraw(w, ctx.actor, int(payload["post"])), "success")
-            await _close_tapped(ctx, "已撤回")
+            await ctx.close_tapped("已撤回")
         elif kind == "trail":
             await _show_trail(ctx, w, int(payload["post"]))
         elif kind == "edit":
@@ -358,7 +357,7 @@ async def on_review_action(ctx: HandlerContext) -> None:
                 w, ctx.actor, int(payload["post"]), event.form.get("link", "")
             )
             ctx.notify_toast(text, "success")
-            await _close_tapped(ctx, text)
+            await ctx.close_tapped(text)
             await ctx.reply_privately(text)
         else:
             ctx.notify_toast("暂不支持这个操作。", "warning")
@@ -366,14 +365,6 @@ async def on_review_action(ctx: HandlerContext) -> None:
         ctx.notify_toast(str(exc), "info")
     except ReviewError as exc:
         ctx.notify_toast(str(exc), "warning")
-
-
-async def _close_tapped(ctx: HandlerContext, status: str) -> None:
-    record = ctx.card_record
-    if record is None:
-        return
-    card = card_from_record(record).closed(status)
-    ctx.updated_card = await ctx.emit.update_card(record.id, card, close=True)
 
 
 async def _offer_delegates(ctx: HandlerContext, w: Work, step_id: int) -> None:
@@ -456,11 +447,11 @@ async def _edit(ctx: HandlerContext, post_id: int, expected: PostStatus) -> None
         "major": "是" if post.major_policy else "否",
     }
     answers: Answers = {}
-    if flow.needs_consent(timekeeping(ctx.services).policy):
+    if flow.needs_consent(ctx.services.timekeeping.policy):
         answers["_consent"] = "1"
     ctx.notify_toast("请按提示修改", "info")
     if expected == PostStatus.DRAFT:
-        await _close_tapped(ctx, "修改中")
+        await ctx.close_tapped("修改中")
     await forms.start(
         ctx,
         SPEC,
@@ -493,7 +484,7 @@ async def _override(ctx: HandlerContext, w: Work, post_id: int, reason: str) -> 
     await ctx.audit("review.check_overridden", "post", post.id, {"reason": reason})
     if await _submit(ctx, w, post, lead="已记录您的说明。"):
         ctx.notify_toast("已送审", "success")
-        await _close_tapped(ctx, f"已仍然送审，理由：{reason}")
+        await ctx.close_tapped(f"已仍然送审，理由：{reason}")
 
 
 # ---- commands ----------------------------------------------------------------------------------
@@ -622,7 +613,7 @@ async def pending_command(ctx: HandlerContext, rest: str) -> None:
 @step_handler(flow.STEP_HANDLER)
 async def on_review_deadline(sctx: StepContext) -> None:
     async def audit(action: str, subject_type: str, subject_id: str | int, detail: Any) -> None:
-        await sctx.audit(action, detail, subject_type=subject_type, subject_id=subject_id)
+        await sctx.audit_step(action, detail, subject_type=subject_type, subject_id=subject_id)
 
     w = Work(services=sctx.services, conn=sctx.conn, emit=sctx.emit, now=sctx.now, audit=audit)
     step = (

@@ -1,7 +1,7 @@
 """The process's time configuration: active policy, calendar file, timezone.
 
 ``load_timekeeping(settings)`` runs at start-up and fails with a Chinese ``TimeConfigError``
-on an unknown preset, a bad override or a broken calendar file. Later, ``timekeeping(services)``
+on an unknown preset, a bad override or a broken calendar file. Later, ``services.timekeeping``
 returns it; the calendar file is re-read when it changes (checked at most once a second).
 """
 
@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import logging
 import time as monotonic_time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import Settings
@@ -23,12 +22,8 @@ from bot.timekeeping.explain import explain
 from bot.timekeeping.overrides import CalendarFile, CalendarFileError
 from bot.timekeeping.rules import DeadlineRule
 
-if TYPE_CHECKING:
-    from bot.services import Services
-
 log = logging.getLogger(__name__)
 
-EXTRAS_KEY = "timekeeping"
 REFRESH_SECONDS = 1.0
 
 
@@ -166,33 +161,3 @@ class TimeKeeping:
 
 def load_timekeeping(settings: Settings) -> TimeKeeping:
     return TimeKeeping.from_settings(settings)
-
-
-def timekeeping(services: Services) -> TimeKeeping:
-    """The process's ``TimeKeeping`` (built from the settings on first use)."""
-    found = services.extras.get(EXTRAS_KEY)
-    if isinstance(found, TimeKeeping):
-        return found
-    built = load_timekeeping(services.settings)
-    services.extras[EXTRAS_KEY] = built
-    return built
-
-
-def install(services: Services, tk: TimeKeeping | None = None) -> TimeKeeping:
-    """Attach time to the services; in demo mode, fire due steps as soon as the clock moves."""
-    tk = tk or load_timekeeping(services.settings)
-    services.extras[EXTRAS_KEY] = tk
-    if services.demo:
-        services.extras["on_clock_change"] = _clock_hook(services)
-    return tk
-
-
-def _clock_hook(services: Services) -> Callable[[], Awaitable[None]]:
-    async def on_clock_change() -> None:
-        # Deferred arq jobs wait in real time; after a jump of the demo clock the reconciler
-        # fires everything that is now due at once.
-        from bot.deadlines.engine import reconcile
-
-        await reconcile(services, wait=True)
-
-    return on_clock_change

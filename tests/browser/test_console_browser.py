@@ -20,8 +20,8 @@ import pytest
 from aiohttp import web
 
 from bot.app import create_app
+from bot.core.services import Services
 from bot.handlers import load_all
-from bot.services import Services
 from bot.worker import build_worker
 
 pytestmark = pytest.mark.browser

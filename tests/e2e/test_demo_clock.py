@@ -12,11 +12,11 @@ from tortoise.transactions import in_transaction
 from bot.adapters.console.channel import ConsoleChannel
 from bot.app import create_app
 from bot.clock import OffsetClock
-from bot.deadlines import engine
+from bot.core.services import Services
+from bot.deadlines import lifecycle
 from bot.deadlines.builtin import NOTIFY, notify_data
 from bot.handlers import load_all
-from bot.services import Services
-from bot.timekeeping.runtime import install
+from bot.runtime import wire_demo_clock
 from bot.timekeeping.schedule import StepSpec
 from storage.enums import Platform
 from storage.models.deadlines import StepStatus
@@ -32,7 +32,7 @@ async def demo(services: Services, demo_org: None) -> AsyncIterator[ChatHarness]
     services.clock = clock
     services.demo = True
     services.channels[Platform.CONSOLE] = ConsoleChannel(clock)
-    install(services)
+    wire_demo_clock(services)
     app = create_app(services, load_all(), console=True)
     async with TestClient(TestServer(app)) as client:
         yield ChatHarness(client, services)
@@ -43,7 +43,7 @@ async def test_a_thirty_minute_countdown_expires_when_the_clock_moves(demo: Chat
     xiaowang = await Person.get(key="xiaowang")
     now = services.clock.now()
     async with in_transaction() as conn:
-        deadline = await engine.start(
+        deadline = await lifecycle.start(
             services,
             conn,
             kind="demo",
@@ -70,7 +70,7 @@ async def test_a_thirty_minute_countdown_expires_when_the_clock_moves(demo: Chat
     (due,) = await demo.new_messages("xiaowang")
     assert due.text.startswith("【到期】演示整改：")
     assert "已超时" in due.text
-    steps = await engine.steps_of(None, deadline.id)
+    steps = await lifecycle.steps_of(None, deadline.id)
     assert {s.status for s in steps} == {StepStatus.FIRED}
     # Back to now: nothing fires twice, the clock reads real time again.
     reset = await (await demo.client.post("/console/api/clock", json={"reset": True})).json()

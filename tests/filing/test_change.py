@@ -3,7 +3,7 @@ article, approval updates the account with history; a return reopens the form pr
 
 from __future__ import annotations
 
-from bot.deadlines import engine
+from bot.deadlines import lifecycle
 from storage.models.deadlines import DeadlineStatus
 from storage.models.filing import AccountHistory, Filing, FilingStatus
 from storage.models.org import Account
@@ -50,12 +50,12 @@ async def test_change_asks_only_what_changes_and_updates_the_registry(
     await harness.tap("laozhou", summary, "提交备案")
     filing = await Filing.get()
     assert filing.answers["name"] == "临江文旅"  # carried from the registry
-    report = (await engine.for_subject(None, "filing", filing.id))[0]
+    report = (await lifecycle.for_subject(None, "filing", filing.id))[0]
     assert report.status == DeadlineStatus.OPEN
 
     head = card_of(await harness.new_messages("wangzr"), "请审批")
     await harness.tap("wangzr", head, "同意")
-    report = await engine.get(None, report.id)
+    report = await lifecycle.get(None, report.id)
     assert report is not None
     assert report.status == DeadlineStatus.COMPLETED
     sup = card_of(await harness.new_messages("zhoufzr"), "请审批")
@@ -114,7 +114,7 @@ async def test_returned_filing_comes_back_prefilled_and_restarts_the_chain(
     assert filing.step == 0
     assert filing.round == 2
     # Returned by the supervisor: the report countdown runs again, from the new date.
-    report = (await engine.for_subject(None, "filing", filing.id))[0]
+    report = (await lifecycle.for_subject(None, "filing", filing.id))[0]
     assert "10月16日 18:00" in report.explanation
     assert await Filing.all().count() == 1
     again = card_of(await harness.new_messages("wangzr"), "请审批")
@@ -138,7 +138,7 @@ async def test_reject_needs_a_reason_and_ends_the_filing(harness: ChatHarness) -
     assert any("王主任不同意。理由：暂不调整" in r.text for r in told)
     account = await Account.get(key="ljq-wlw-douyin")
     assert account.operators == [{"name": "老周", "phone": "13900000036"}]
-    report = (await engine.for_subject(None, "filing", filing.id, open_only=False))[0]
+    report = (await lifecycle.for_subject(None, "filing", filing.id, open_only=False))[0]
     assert report.status == DeadlineStatus.CANCELLED
 
 

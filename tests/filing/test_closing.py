@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.deadlines import engine
+from bot.deadlines import lifecycle
 from storage.enums import AccountStatus, CardStatus, Role
 from storage.models.filing import Filing, FilingKind, FilingStatus
 from storage.models.machinery import AuditEntry, CardRecord
@@ -71,7 +71,7 @@ async def test_emergency_supersedes_a_pending_offline_filing(harness: ChatHarnes
     assert (await Filing.get(id=offline.id)).status == FilingStatus.SUPERSEDED
     account = await Account.get(key="ljq-wlw-douyin")
     assert account.status == AccountStatus.CLOSED
-    assert await engine.for_subject(None, "account", account.id, kind="filing.suspend") == []
+    assert await lifecycle.for_subject(None, "account", account.id, kind="filing.suspend") == []
 
     mine = await harness.say("laozhou", "我的备案")
     assert "已作废（紧急关停）" in mine[0].text
@@ -100,7 +100,7 @@ async def test_emergency_supersedes_a_returned_filing_and_closes_its_resubmit_ca
 
 async def test_clerk_withdraws_a_pending_filing(harness: ChatHarness) -> None:
     close = await _submit_close(harness)
-    report = await engine.for_subject(None, "filing", close.id, kind="filing.report")
+    report = await lifecycle.for_subject(None, "filing", close.id, kind="filing.report")
     assert report, "a 关停 filing counts down to reach the supervisor"
     head_card = card_of(await harness.new_messages("wangzr"), "请审批")
 
@@ -109,7 +109,7 @@ async def test_clerk_withdraws_a_pending_filing(harness: ChatHarness) -> None:
     close = await Filing.get(id=close.id)
     assert close.status == FilingStatus.WITHDRAWN
     assert await _open_cards(close) == []
-    assert await engine.for_subject(None, "filing", close.id, kind="filing.report") == []
+    assert await lifecycle.for_subject(None, "filing", close.id, kind="filing.report") == []
     assert any("撤回" in r.text for r in await harness.new_messages("wangzr"))
     audit = await AuditEntry.get(action="filing.withdrawn", subject_id=str(close.id))
     assert audit.detail == {"was": "pending"}

@@ -15,10 +15,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from docx import Document
 
 from bot.app import create_app
-from bot.deadlines import engine
-from bot.files import read
+from bot.core.files import read
+from bot.core.services import Services
+from bot.deadlines import lifecycle, reconciler
 from bot.handlers import load_all
-from bot.services import Services
 from storage.models.filing import Filing
 from storage.models.machinery import AuditEntry
 from storage.models.org import Account
@@ -44,14 +44,14 @@ async def test_report_deadline_reminds_then_escalates_to_the_head(harness: ChatH
     await harness.new_messages("wangzr")
 
     harness.clock.advance(timedelta(days=3))
-    await engine.reconcile(harness.services)
+    await reconciler.reconcile(harness.services)
     await harness.drain()
     reminders = await harness.new_messages("laozhou")
     assert any("【备案报送主管单位】" in r.text and "剩余" in r.text for r in reminders)
     assert await harness.new_messages("wangzr") == []  # the head is not bothered yet
 
     harness.clock.advance(timedelta(days=4))  # past 10月15日 18:00
-    await engine.reconcile(harness.services)
+    await reconciler.reconcile(harness.services)
     await harness.drain()
     escalated = await harness.new_messages("wangzr")
     assert any("请督促经办人办理" in r.text and "已超时" in r.text for r in escalated)
@@ -64,7 +64,7 @@ async def test_an_approved_opening_must_go_live_in_time(harness: ChatHarness) ->
     await approve_both(harness, head="chenzr", supervisor="zhangzr")
     result = card_of(await harness.new_messages("xiaoxu"), "备案已同意")
     harness.clock.advance(timedelta(days=185))  # past the 6 months
-    await engine.reconcile(harness.services)
+    await reconciler.reconcile(harness.services)
     await harness.drain()
     assert any("【上线时限】「临江教育」" in r.text for r in await harness.new_messages("xiaoxu"))
     head = await harness.new_messages("chenzr")
@@ -72,8 +72,8 @@ async def test_an_approved_opening_must_go_live_in_time(harness: ChatHarness) ->
     live = await harness.tap("xiaoxu", result, "已上线")
     assert live.toast == "已登记上线"
     account = await Account.get(name="临江教育", platform="weibo")
-    assert await engine.for_subject(None, "account", account.id, kind="filing.golive") == []
-    notice = await engine.for_subject(None, "account", account.id, kind="filing.notice_open")
+    assert await lifecycle.for_subject(None, "account", account.id, kind="filing.golive") == []
+    notice = await lifecycle.for_subject(None, "account", account.id, kind="filing.notice_open")
     assert len(notice) == 1
     assert "不少于30天" in notice[0].explanation
 

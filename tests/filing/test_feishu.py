@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.adapters.feishu.setup import install_feishu
 from bot.app import create_app
+from bot.core.services import Services
 from bot.handlers import load_all
-from bot.services import Services
 from storage.enums import AccountStatus
 from storage.models.filing import Filing, FilingStatus
 from storage.models.org import Account

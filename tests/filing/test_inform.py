@@ -8,9 +8,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
+from bot.core.services import Services
 from bot.handlers import load_all
-from bot.services import Services
-from bot.timekeeping.runtime import TimeKeeping, install
+from bot.timekeeping.runtime import TimeKeeping
 from tests.filing.helpers import answer_all, approve_both, card_of, open_filing, pick
 from tests.harness import ChatHarness
 
@@ -18,7 +18,7 @@ from tests.harness import ChatHarness
 @pytest.fixture
 async def yongchuan(services: Services, demo_org: None) -> AsyncIterator[ChatHarness]:
     settings = services.settings.model_copy(update={"policy": "yongchuan"})
-    install(services, TimeKeeping.from_settings(settings))
+    services.timekeeping = TimeKeeping.from_settings(settings)
     app = create_app(services, load_all(), console=True)
     async with TestClient(TestServer(app)) as client:
         yield ChatHarness(client, services)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.deadlines import engine
+from bot.deadlines import lifecycle, reconciler
 from storage.enums import AccountStatus
 from storage.models.filing import AccountHistory, Filing, FilingKind, FilingStatus
 from storage.models.machinery import StoredFile
@@ -39,7 +39,7 @@ async def test_close_runs_its_notice_before_cancel(harness: ChatHarness) -> None
     assert "届满 11月8日 24:00" in early[0].text
 
     harness.clock.advance(timedelta(days=31))
-    await engine.reconcile(harness.services)
+    await reconciler.reconcile(harness.services)
     await harness.drain()
     assert (await Account.get(id=account.id)).status == AccountStatus.CLOSED
     told = await harness.new_messages("laozhou")
@@ -73,7 +73,7 @@ async def test_temporary_offline_at_most_30_days_and_once_a_year(harness: ChatHa
     await harness.tap("laozhou", summary, "提交备案")
     await approve_both(harness)
     assert (await Account.get(id=account.id)).status == AccountStatus.RUNNING
-    suspend = await engine.for_subject(None, "account", account.id, kind="filing.suspend")
+    suspend = await lifecycle.for_subject(None, "account", account.id, kind="filing.suspend")
     assert suspend == []  # the offline countdown ended with the resume
 
     again = await pick(harness, "laozhou", "临时下线", "微信·临江文旅")

@@ -8,9 +8,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
+from bot.core.services import Services
 from bot.handlers import load_all
-from bot.services import Services
-from bot.timekeeping.runtime import TimeKeeping, install
+from bot.timekeeping.runtime import TimeKeeping
 from storage.models.filing import Filing
 from storage.models.machinery import Conversation
 from tests.filing.helpers import answer_all, card_of
@@ -77,9 +77,8 @@ async def test_names_that_differ_across_platforms_are_warned_not_refused(
 
 @pytest.fixture
 async def jiaxian(services: Services, demo_org: None) -> AsyncIterator[ChatHarness]:
-    install(
-        services,
-        TimeKeeping.from_settings(services.settings.model_copy(update={"policy": "jiaxian"})),
+    services.timekeeping = TimeKeeping.from_settings(
+        services.settings.model_copy(update={"policy": "jiaxian"})
     )
     app = create_app(services, load_all(), console=True)
     async with TestClient(TestServer(app)) as client:

@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.adapters.wecom import enable_wecom
 from bot.app import create_app
+from bot.core.services import Services
 from bot.handlers import load_all
-from bot.services import Services
 from storage.enums import AccountStatus
 from storage.models.filing import Filing, FilingStatus
 from storage.models.org import Account
@@ -89,8 +89,7 @@ async def bot(services: Services, wecom: FakeWeCom) -> AsyncIterator[WeCom]:
             yield WeCom(client, platform, services)
     finally:
         await services.wait_background()
-        for close in services.extras.get("on_close", []):
-            await close()
+        await services.close()
 
 
 async def test_open_filing_on_wecom(bot: WeCom) -> None:

@@ -17,15 +17,15 @@ from bot import outbox
 from bot.clock import ManualClock, SystemClock
 from bot.constants import ARQ_QUEUE
 from bot.core.outgoing import Message
-from bot.deadlines import engine, present, watch
+from bot.core.services import Services
+from bot.deadlines import firing, lifecycle, present, reconciler, watch
 from bot.deadlines.builtin import NOTIFY, notify_data
-from bot.deadlines.engine import FireOutcome
+from bot.deadlines.firing import FireOutcome
 from bot.deadlines.jobs import fire_deadline_step
 from bot.deadlines.registry import StepContext, step_handler
 from bot.policy.loader import load_policy
 from bot.policy.model import UnknownRuleError
-from bot.services import Services
-from bot.timekeeping.runtime import TimeKeeping, install, timekeeping
+from bot.timekeeping.runtime import TimeKeeping
 from bot.timekeeping.schedule import StepSpec
 from storage.models.deadlines import Deadline, DeadlineStatus, DeadlineStep, StepStatus
 from storage.models.machinery import AuditEntry, ConsoleMessage, OutboxMessage
@@ -53,7 +53,7 @@ def calendar_path(tmp_path: Path) -> Path:
 async def tsvc(services: Services, demo_org: None, calendar_path: Path) -> Services:
     """Services with time installed, reading a calendar file private to the test."""
     settings = services.settings.model_copy(update={"calendar_file": calendar_path})
-    install(services, TimeKeeping.from_settings(settings))
+    services.timekeeping = TimeKeeping.from_settings(settings)
     return services
 
 
@@ -72,7 +72,7 @@ async def start(services: Services, **kwargs: Any) -> Deadline:
     kwargs.setdefault("subject_id", 1)
     kwargs.setdefault("handler", NOTIFY)
     async with in_transaction() as conn:
-        return await engine.start(services, conn, now=services.clock.now(), **kwargs)
+        return await lifecycle.start(services, conn, now=services.clock.now(), **kwargs)
 
 
 async def reminders(deadline_id: int) -> list[AuditEntry]:
@@ -92,7 +92,7 @@ async def texts_for(services: Services, person_key: str) -> list[str]:
 
 async def at_time(services: Services, when: datetime) -> int:
     clock(services).set(when)
-    return await engine.reconcile(services)
+    return await reconciler.reconcile(services)
 
 
 RECTIFICATION = KUNMING.schedule("rectification")
@@ -114,7 +114,7 @@ async def test_a_rectification_countdown_fires_each_step_once(tsvc: Services) ->
     assert deadline.due_at == at(2026, 10, 9, 10, 30)
     assert deadline.basis == "依据《昆明市党政群网站及新媒体管理办法》第十五条"
     assert "工作时间内严重问题30分钟内完成整改" in deadline.explanation
-    steps = {s.name: s.fire_at for s in await engine.steps_of(None, deadline.id)}
+    steps = {s.name: s.fire_at for s in await lifecycle.steps_of(None, deadline.id)}
     assert steps == {
         "half": at(2026, 10, 9, 10, 15),
         "late": at(2026, 10, 9, 10, 24),
@@ -124,7 +124,7 @@ async def test_a_rectification_countdown_fires_each_step_once(tsvc: Services) ->
     assert await at_time(tsvc, at(2026, 10, 9, 10, 14)) == 0
     assert await at_time(tsvc, at(2026, 10, 9, 10, 15)) == 1
     assert await at_time(tsvc, at(2026, 10, 9, 10, 31)) == 2
-    assert await engine.reconcile(tsvc) == 0  # a replayed reconcile
+    assert await reconciler.reconcile(tsvc) == 0  # a replayed reconcile
     assert await at_time(tsvc, at(2026, 10, 9, 11, 30)) == 1
     assert await at_time(tsvc, at(2026, 10, 9, 12, 30)) == 1
     assert await fired_names(deadline.id) == [
@@ -143,8 +143,8 @@ async def test_a_rectification_countdown_fires_each_step_once(tsvc: Services) ->
     assert texts[2].startswith("【到期】")
     assert texts[2].endswith("已超时1分钟。")
     async with in_transaction() as conn:
-        assert await engine.complete(tsvc, conn, deadline.id, now=tsvc.clock.now())
-        assert not await engine.complete(tsvc, conn, deadline.id, now=tsvc.clock.now())
+        assert await lifecycle.complete(tsvc, conn, deadline.id, now=tsvc.clock.now())
+        assert not await lifecycle.complete(tsvc, conn, deadline.id, now=tsvc.clock.now())
     assert await at_time(tsvc, at(2026, 10, 9, 15, 0)) == 0
     assert len(await texts_for(tsvc, "xiaowang")) == 5
 
@@ -154,16 +154,16 @@ async def test_concurrent_firings_of_one_step_send_one_reminder(tsvc: Services) 
     deadline = await start(
         tsvc, due_at=at(2026, 10, 9, 10, 5), data=notify_data("测试", persons=[xiaowang])
     )
-    (step,) = await engine.steps_of(None, deadline.id)
+    (step,) = await lifecycle.steps_of(None, deadline.id)
     clock(tsvc).set(at(2026, 10, 9, 10, 6))
     outcomes = await asyncio.gather(
-        *[engine.fire_step(tsvc, step.id, step.token) for _ in range(8)],
+        *[firing.fire_step(tsvc, step.id, step.token) for _ in range(8)],
         *[
             fire_deadline_step({"services": tsvc, "job_try": 1}, step.id, step.token)
             for _ in range(4)
         ],
-        engine.reconcile(tsvc),
-        engine.reconcile(tsvc),
+        reconciler.reconcile(tsvc),
+        reconciler.reconcile(tsvc),
     )
     firings = [o for o in outcomes if o in (FireOutcome.FIRED, "fired")]
     assert len(firings) == 1, outcomes
@@ -174,22 +174,22 @@ async def test_concurrent_firings_of_one_step_send_one_reminder(tsvc: Services) 
 
 async def test_retried_and_stale_jobs_are_no_ops(tsvc: Services) -> None:
     deadline = await start(tsvc, due_at=at(2026, 10, 9, 10, 5), data=notify_data("测试"))
-    (step,) = await engine.steps_of(None, deadline.id)
+    (step,) = await lifecycle.steps_of(None, deadline.id)
     ctx = {"services": tsvc, "job_try": 1}
     clock(tsvc).set(at(2026, 10, 9, 10, 5))
     assert await fire_deadline_step(ctx, step.id, step.token) == "fired"
     assert await fire_deadline_step(ctx, step.id, step.token) == "stale"
     # A job from before a reschedule carries the old token.
     later = await start(tsvc, due_at=at(2026, 10, 9, 11, 0), data=notify_data("测试"))
-    (old,) = await engine.steps_of(None, later.id)
+    (old,) = await lifecycle.steps_of(None, later.id)
     async with in_transaction() as conn:
-        await engine.reschedule(
+        await lifecycle.reschedule(
             tsvc, conn, later.id, now=tsvc.clock.now(), due_at=at(2026, 10, 9, 12, 0)
         )
     clock(tsvc).set(at(2026, 10, 9, 11, 30))
     assert await fire_deadline_step(ctx, old.id, old.token) == "stale"
     assert (await DeadlineStep.get(id=old.id)).status == StepStatus.CANCELLED
-    assert await engine.reconcile(tsvc) == 0
+    assert await reconciler.reconcile(tsvc) == 0
     assert await at_time(tsvc, at(2026, 10, 9, 12, 0)) == 1
 
 
@@ -198,7 +198,7 @@ async def test_a_job_that_runs_before_the_commit_looks_again(tsvc: Services) -> 
         await fire_deadline_step({"services": tsvc, "job_try": 1}, 999_999, 1)
     assert await fire_deadline_step({"services": tsvc, "job_try": 4}, 999_999, 1) == "missing"
     deadline = await start(tsvc, due_at=at(2026, 10, 9, 11, 0), data=notify_data("测试"))
-    (step,) = await engine.steps_of(None, deadline.id)
+    (step,) = await lifecycle.steps_of(None, deadline.id)
     with pytest.raises(Retry):  # early: comes back at its time
         await fire_deadline_step({"services": tsvc, "job_try": 1}, step.id, step.token)
 
@@ -219,7 +219,7 @@ async def test_the_arq_job_fires_a_step_near_its_time(tsvc: Services) -> None:
     )
     await asyncio.wait_for(worker.main(), timeout=20)
     await worker.close()
-    (step,) = await engine.steps_of(None, deadline.id)
+    (step,) = await lifecycle.steps_of(None, deadline.id)
     assert step.status == StepStatus.FIRED
     assert step.fired_at is not None
     assert timedelta(0) <= step.fired_at - step.fire_at < timedelta(seconds=1)
@@ -240,17 +240,17 @@ async def test_pause_holds_the_clock_and_resume_shifts_everything(tsvc: Services
     )
     clock(tsvc).set(at(2026, 10, 9, 10, 10))
     async with in_transaction() as conn:
-        assert await engine.pause(tsvc, conn, deadline.id, now=tsvc.clock.now())
-        assert not await engine.pause(tsvc, conn, deadline.id, now=tsvc.clock.now())
+        assert await lifecycle.pause(tsvc, conn, deadline.id, now=tsvc.clock.now())
+        assert not await lifecycle.pause(tsvc, conn, deadline.id, now=tsvc.clock.now())
     paused = await Deadline.get(id=deadline.id)
     assert present.remaining(paused, at(2026, 10, 9, 11)) == "已暂停，剩余20分钟"
     assert await at_time(tsvc, at(2026, 10, 9, 11, 0)) == 0
     async with in_transaction() as conn:
-        assert await engine.resume(tsvc, conn, deadline.id, now=tsvc.clock.now())
+        assert await lifecycle.resume(tsvc, conn, deadline.id, now=tsvc.clock.now())
     resumed = await Deadline.get(id=deadline.id)
     assert resumed.due_at == at(2026, 10, 9, 11, 20)
     assert resumed.explanation.endswith("（因暂停50分钟，顺延至 10月9日 11:20）")
-    steps = {s.name: s.fire_at for s in await engine.steps_of(None, deadline.id)}
+    steps = {s.name: s.fire_at for s in await lifecycle.steps_of(None, deadline.id)}
     assert steps["half"] == at(2026, 10, 9, 11, 5)
     assert steps["due"] == at(2026, 10, 9, 11, 20)
     assert await at_time(tsvc, at(2026, 10, 9, 11, 5)) == 1
@@ -261,15 +261,15 @@ async def test_pause_holds_the_clock_and_resume_shifts_everything(tsvc: Services
 async def test_cancel_stops_everything(tsvc: Services) -> None:
     deadline = await start(tsvc, due_at=at(2026, 10, 9, 11), data=notify_data("测试"))
     async with in_transaction() as conn:
-        assert await engine.cancel(tsvc, conn, deadline.id, now=tsvc.clock.now(), reason="撤回")
+        assert await lifecycle.cancel(tsvc, conn, deadline.id, now=tsvc.clock.now(), reason="撤回")
     row = await Deadline.get(id=deadline.id)
     assert row.status == DeadlineStatus.CANCELLED
     assert row.close_reason == "撤回"
     assert present.remaining(row, at(2026, 10, 9, 12)) == "已取消"
     assert await at_time(tsvc, at(2026, 10, 9, 12)) == 0
     async with in_transaction() as conn:
-        with pytest.raises(engine.DeadlineClosedError):
-            await engine.reschedule(
+        with pytest.raises(lifecycle.DeadlineClosedError):
+            await lifecycle.reschedule(
                 tsvc, conn, deadline.id, now=tsvc.clock.now(), due_at=at(2026, 10, 9, 13)
             )
 
@@ -286,7 +286,7 @@ async def test_an_extension_gives_a_fresh_plan_that_calendar_edits_leave_alone(
     )
     assert await at_time(tsvc, at(2026, 10, 9, 10, 30)) == 1  # half of 1 hour
     async with in_transaction() as conn:
-        extended = await engine.reschedule(
+        extended = await lifecycle.reschedule(
             tsvc,
             conn,
             deadline.id,
@@ -296,7 +296,9 @@ async def test_an_extension_gives_a_fresh_plan_that_calendar_edits_leave_alone(
         )
     assert extended.explanation == "主管单位同意延期，截止 10月9日 14:00"
     assert present.due_line(extended, SHANGHAI) == "截止 10月9日 14:00（主管单位同意延期）"
-    live = [s for s in await engine.steps_of(None, deadline.id) if s.status == StepStatus.PENDING]
+    live = [
+        s for s in await lifecycle.steps_of(None, deadline.id) if s.status == StepStatus.PENDING
+    ]
     assert {s.name: s.fire_at for s in live} == {
         "half": at(2026, 10, 9, 12, 0),
         "late": at(2026, 10, 9, 13, 12),
@@ -304,7 +306,7 @@ async def test_an_extension_gives_a_fresh_plan_that_calendar_edits_leave_alone(
         "overdue": at(2026, 10, 9, 15, 0),
     }
     write(calendar_path, '[2026]\nholidays = [ { name = "测试", date = 2026-10-09 } ]')
-    await engine.reconcile(tsvc)
+    await reconciler.reconcile(tsvc)
     assert (await Deadline.get(id=deadline.id)).due_at == at(2026, 10, 9, 14, 0)
     assert await at_time(tsvc, at(2026, 10, 9, 14, 0)) == 3  # half, late, due (new plan)
 
@@ -317,18 +319,18 @@ async def test_reschedule_from_a_new_start(tsvc: Services) -> None:
         data=notify_data("审核"),
     )
     assert deadline.due_at == at(2026, 10, 10, 10, 0)  # 8 working hours, make-up Saturday
-    steps = {s.name: s.fire_at for s in await engine.steps_of(None, deadline.id)}
+    steps = {s.name: s.fire_at for s in await lifecycle.steps_of(None, deadline.id)}
     assert steps == {"remind": at(2026, 10, 9, 15, 30), "escalate": at(2026, 10, 10, 10, 0)}
     # Sent back and resubmitted at 16:00: the clock starts over from there.
     clock(tsvc).set(at(2026, 10, 9, 16, 0))
     async with in_transaction() as conn:
-        again = await engine.reschedule(
+        again = await lifecycle.reschedule(
             tsvc, conn, deadline.id, now=tsvc.clock.now(), start_at=tsvc.clock.now()
         )
     assert again.due_at == at(2026, 10, 10, 16, 0)
     live = {
         s.name: s.fire_at
-        for s in await engine.steps_of(None, deadline.id)
+        for s in await lifecycle.steps_of(None, deadline.id)
         if s.status == StepStatus.PENDING
     }
     assert live == {"remind": at(2026, 10, 10, 10, 30), "escalate": at(2026, 10, 10, 16, 0)}
@@ -371,7 +373,7 @@ async def flaky(ctx: StepContext) -> None:
 @step_handler("test.closer")
 async def closer(ctx: StepContext) -> None:
     await ctx.audit("test.closed")
-    await engine.complete(ctx.services, ctx.conn, ctx.deadline.id, now=ctx.now, reason="已升级")
+    await lifecycle.complete(ctx.services, ctx.conn, ctx.deadline.id, now=ctx.now, reason="已升级")
 
 
 async def test_a_failing_handler_leaves_nothing_and_is_retried(tsvc: Services) -> None:
@@ -382,13 +384,13 @@ async def test_a_failing_handler_leaves_nothing_and_is_retried(tsvc: Services) -
         due_at=at(2026, 10, 9, 10, 5),
         data={"person": xiaowang, "fail_times": 2},
     )
-    (step,) = await engine.steps_of(None, deadline.id)
+    (step,) = await lifecycle.steps_of(None, deadline.id)
     assert await at_time(tsvc, at(2026, 10, 9, 10, 5)) == 0
     failed = await DeadlineStep.get(id=step.id)
     assert failed.status == StepStatus.PENDING
     assert failed.attempts == 1
     assert "平台暂时不可用" in failed.last_error
-    assert failed.retry_at == at(2026, 10, 9, 10, 5) + engine.backoff(1)
+    assert failed.retry_at == at(2026, 10, 9, 10, 5) + firing.backoff(1)
     assert await OutboxMessage.filter(idempotency_key__startswith="deadline:").count() == 0
     assert await at_time(tsvc, at(2026, 10, 9, 10, 5) + timedelta(seconds=5)) == 0  # backing off
     assert await at_time(tsvc, at(2026, 10, 9, 10, 6)) == 0  # second failure
@@ -405,10 +407,10 @@ async def test_a_handler_that_never_works_is_given_up_and_audited(tsvc: Services
         data={"person": await person_id("xiaowang"), "fail_times": 100},
     )
     when = at(2026, 10, 9, 10, 5)
-    for _ in range(engine.MAX_ATTEMPTS):
+    for _ in range(firing.MAX_ATTEMPTS):
         await at_time(tsvc, when)
         when += timedelta(hours=2)
-    (step,) = await engine.steps_of(None, deadline.id)
+    (step,) = await lifecycle.steps_of(None, deadline.id)
     assert step.status == StepStatus.FAILED
     failure = await AuditEntry.get(action="deadline.step_failed")
     assert failure.detail["deadline"] == deadline.id
@@ -431,7 +433,7 @@ async def test_a_handler_may_close_its_own_deadline(tsvc: Services) -> None:
 
 
 async def test_start_checks_its_arguments(tsvc: Services) -> None:
-    with pytest.raises(engine.UnknownHandlerError):
+    with pytest.raises(lifecycle.UnknownHandlerError):
         await start(tsvc, handler="nobody", due_at=at(2026, 10, 9, 11))
     with pytest.raises(ValueError, match="exactly one"):
         await start(tsvc, rule="handover.ack", due_at=at(2026, 10, 9, 11))
@@ -450,14 +452,14 @@ async def test_a_plan_made_late_skips_the_past(tsvc: Services) -> None:
         data=notify_data("备案"),
     )
     assert deadline.due_at == at(2026, 10, 13, 18)
-    status = {s.name: s.status for s in await engine.steps_of(None, deadline.id)}
+    status = {s.name: s.status for s in await lifecycle.steps_of(None, deadline.id)}
     assert status == {
         "half": StepStatus.SKIPPED,
         "late": StepStatus.PENDING,
         "due": StepStatus.PENDING,
         "overdue": StepStatus.PENDING,
     }
-    assert [d.id for d in await engine.for_subject(None, "test", 1)] == [deadline.id]
+    assert [d.id for d in await lifecycle.for_subject(None, "test", 1)] == [deadline.id]
 
 
 # ---- the calendar ---------------------------------------------------------------------------
@@ -473,7 +475,7 @@ async def test_editing_the_calendar_recomputes_open_deadlines(
     tsvc: Services, calendar_path: Path
 ) -> None:
     clock(tsvc).set(at(2026, 12, 28, 9))
-    await engine.reconcile(tsvc)  # the revision in use is recorded
+    await reconciler.reconcile(tsvc)  # the revision in use is recorded
     deadline = await start(
         tsvc,
         rule="filing.change",
@@ -487,7 +489,7 @@ async def test_editing_the_calendar_recomputes_open_deadlines(
     assert "暂定：2027年节假日未录入" in present.due_line(deadline, SHANGHAI)
     assert await at_time(tsvc, at(2027, 1, 1, 2)) == 1  # half-time: 1 January 01:30
     write(calendar_path, OVERRIDE_2027)
-    await engine.reconcile(tsvc)
+    await reconciler.reconcile(tsvc)
     moved = await Deadline.get(id=deadline.id)
     assert moved.due_at == at(2027, 1, 5, 18)
     assert not moved.provisional
@@ -501,7 +503,7 @@ async def test_editing_the_calendar_recomputes_open_deadlines(
     assert await at_time(tsvc, at(2027, 1, 5, 18)) == 1
     assert await fired_names(deadline.id) == ["half#0", "late#0", "due#0"]
     # A second reconcile with the same file changes nothing.
-    assert await engine.reconcile(tsvc) == 0
+    assert await reconciler.reconcile(tsvc) == 0
     assert await AuditEntry.filter(action="deadline.recomputed").count() == 1
 
 
@@ -521,7 +523,7 @@ async def test_admins_are_told_about_years_without_data(
     clock(tsvc).set(at(2026, 11, 28, 9))
     assert await watch.warn_missing_years(tsvc, force=True) == 1
     write(calendar_path, OVERRIDE_2027)
-    timekeeping(tsvc).refresh(force=True)
+    tsvc.timekeeping.refresh(force=True)
     assert await watch.years_needing_data(tsvc, tsvc.clock.now()) == []
     clock(tsvc).set(at(2026, 12, 20, 9))
     assert await watch.warn_missing_years(tsvc, force=True) == 0
@@ -531,10 +533,10 @@ async def test_a_broken_calendar_file_is_reported_and_the_last_good_one_kept(
     tsvc: Services, calendar_path: Path
 ) -> None:
     write(calendar_path, OVERRIDE_2027)
-    timekeeping(tsvc).refresh(force=True)
+    tsvc.timekeeping.refresh(force=True)
     write(calendar_path, "[2027]\nholidays = oops\n")
-    timekeeping(tsvc).refresh(force=True)
-    assert 2027 in timekeeping(tsvc).overrides.years
+    tsvc.timekeeping.refresh(force=True)
+    assert 2027 in tsvc.timekeeping.overrides.years
     assert await watch.warn_missing_years(tsvc, force=True) == 1
     (text,) = await texts_for(tsvc, "hegly")
     assert text.startswith("【日历提醒】日历覆盖文件无法使用，系统仍按修改前的内容计算期限")
@@ -548,11 +550,11 @@ async def test_a_calendar_fix_that_moves_a_due_time_into_the_past_fires_it_now(
     wrong = OVERRIDE_2027.replace("to = 2027-01-03", "to = 2027-01-04")
     write(calendar_path, wrong)
     clock(tsvc).set(at(2026, 12, 28, 9))
-    await engine.reconcile(tsvc)
+    await reconciler.reconcile(tsvc)
     deadline = await start(tsvc, rule="filing.change", policy=YONGCHUAN, data=notify_data("备案"))
     assert deadline.due_at == at(2027, 1, 6, 18)
     clock(tsvc).set(at(2027, 1, 5, 20))
     write(calendar_path, OVERRIDE_2027)
-    assert await engine.reconcile(tsvc) == 1
+    assert await reconciler.reconcile(tsvc) == 1
     assert (await Deadline.get(id=deadline.id)).due_at == at(2027, 1, 5, 18)
     assert await fired_names(deadline.id) == ["due#0"]

@@ -25,10 +25,10 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from bot.clock import SystemClock
-from bot.deadlines import engine
+from bot.core.services import Services
+from bot.deadlines import lifecycle
 from bot.deadlines.builtin import NOTIFY, notify_data
-from bot.services import Services
-from bot.timekeeping.runtime import TimeKeeping, install
+from bot.timekeeping.runtime import TimeKeeping
 from bot.timekeeping.schedule import StepSpec
 from storage.models.deadlines import DeadlineStep, StepStatus
 from storage.models.machinery import AuditEntry, OutboxMessage
@@ -120,7 +120,7 @@ async def system(
 ) -> AsyncIterator[System]:
     services.clock = SystemClock(SHANGHAI)
     settings = services.settings.model_copy(update={"calendar_file": tmp_path / "calendar.toml"})
-    install(services, TimeKeeping.from_settings(settings))
+    services.timekeeping = TimeKeeping.from_settings(settings)
     port = free_port()
     env = {
         **os.environ,
@@ -151,7 +151,7 @@ async def plant(services: Services, count: int, first: float, last: float) -> li
     async with in_transaction() as conn:
         for index in range(count):
             offset = first + (last - first) * index / max(1, count - 1)
-            deadline = await engine.start(
+            deadline = await lifecycle.start(
                 services,
                 conn,
                 kind="survival",

@@ -8,14 +8,14 @@ from datetime import timedelta
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot import dispatch
 from bot.app import create_app
 from bot.cards.model import Button, Card, FormInput, InputKind
-from bot.core import dispatch
 from bot.core.context import HandlerContext
 from bot.core.events import Place, PlatformUser, TextEvent
+from bot.core.routing import Router
+from bot.core.services import Services
 from bot.handlers import load_all
-from bot.handlers.registry import Router
-from bot.services import Services
 from bot.worker import sweep_inbound
 from storage.enums import IdentityKind, InboundStatus, Platform
 from storage.models.machinery import AuditEntry, Conversation, InboundEvent
@@ -24,10 +24,7 @@ from tests.harness import ChatHarness
 
 
 def build_router() -> Router:
-    base = load_all()
-    router = Router(
-        commands=dict(base.commands), actions=dict(base.actions), flows=dict(base.flows)
-    )
+    router = load_all().copy()
 
     @router.command("报数", "测试用的两步表单")
     async def start(ctx: HandlerContext, rest: str) -> None:

@@ -6,7 +6,7 @@ import time
 
 from tortoise.transactions import in_transaction
 
-from bot import files
+from bot.core import files
 from bot.core.emit import Emitter
 from bot.core.outgoing import Message
 from storage.models.machinery import StoredFile

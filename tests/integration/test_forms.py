@@ -15,9 +15,9 @@ from bot.core import conversation, forms
 from bot.core.capabilities import CAPABILITIES, Capabilities
 from bot.core.context import HandlerContext
 from bot.core.forms import Choice, FormError, FormSpec, Question, QuestionKind
+from bot.core.routing import Router
+from bot.core.services import Services
 from bot.handlers import load_all
-from bot.handlers.registry import Router
-from bot.services import Services
 from storage.enums import Platform
 from storage.models.machinery import AuditEntry, Conversation
 from tests.harness import ChatHarness
@@ -67,10 +67,7 @@ SPEC = forms.register(
 
 
 def build_router() -> Router:
-    base = load_all()
-    router = Router(
-        commands=dict(base.commands), actions=dict(base.actions), flows=dict(base.flows)
-    )
+    router = load_all().copy()
 
     @router.command("登记", "测试表单")
     async def begin(ctx: HandlerContext, rest: str) -> None:
@@ -217,7 +214,7 @@ async def test_form_survives_restart_and_is_reminded_then_discarded(
         first = ChatHarness(client, services)
         await first.say("xiaowang", "登记")
         await first.say("xiaowang", "临江文旅")
-    labels = {"test.contact": "联系人登记"}
+    labels = {"test.contact": "联系人登记"}.__getitem__
     services.clock.advance(timedelta(hours=23))  # type: ignore[attr-defined]
     assert await conversation.sweep_stale(services, labels) == (0, 0)
     services.clock.advance(timedelta(hours=2))  # type: ignore[attr-defined]

@@ -11,12 +11,12 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from bot import outbox
-from bot.adapters.base import Delivered, DeliveryError, RateLimited
 from bot.clock import ManualClock
 from bot.constants import outbox_lock_key
+from bot.core.channels import Delivered, DeliveryError, RateLimited
 from bot.core.emit import Emitter
 from bot.core.outgoing import Message, OutboxPayload
-from bot.services import Services
+from bot.core.services import Services
 from bot.worker import build_worker
 from storage.enums import OutboxStatus, Platform
 from storage.models.machinery import ConsoleMessage, OutboxMessage

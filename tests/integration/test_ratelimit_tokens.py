@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot import ratelimit, tokens
-from bot.services import Services
+from bot.core.services import Services
 
 
 async def test_budget_admits_up_to_limit_then_says_how_long_to_wait(services: Services) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.cards.model import Card
-from bot.services import Services
-from bot.timekeeping.runtime import TimeKeeping, install
+from bot.core.services import Services
+from bot.timekeeping.runtime import TimeKeeping
 from tests.conftest import SHANGHAI
 from tests.harness import ChatHarness, Said
 
@@ -25,7 +25,7 @@ def use_policy(services: Services, tmp_path: Path, policy: str) -> None:
     settings = services.settings.model_copy(
         update={"policy": policy, "calendar_file": tmp_path / "calendar.toml"}
     )
-    install(services, TimeKeeping.from_settings(settings))
+    services.timekeeping = TimeKeeping.from_settings(settings)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.services import Services
+from bot.core.services import Services
 from storage.models.machinery import AuditEntry
 from storage.models.rectification import Rectification, SourceToken
 from tests.harness import ChatHarness

@@ -10,11 +10,11 @@ from pathlib import Path
 from docx import Document
 from tortoise.transactions import in_transaction
 
-from bot import files
+from bot.core import files
 from bot.core.emit import Emitter
-from bot.deadlines import engine
+from bot.core.services import Services
+from bot.deadlines import reconciler
 from bot.flows.rectification import NoticeRequest, issue_notice
-from bot.services import Services
 from storage import audit
 from storage.models.machinery import OutboxMessage
 from storage.models.org import Account
@@ -46,7 +46,7 @@ async def notice(h: ChatHarness, account_key: str, when: datetime, overdue: bool
         )
     if overdue:
         h.clock.set(rect.due_at + timedelta(minutes=1))
-        await engine.reconcile(h.services)
+        await reconciler.reconcile(h.services)
     await h.drain()
     return rect.id
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.deadlines import engine
+from bot.deadlines import reconciler
 from storage.models.machinery import AuditEntry
 from storage.models.rectification import Rectification, RectStatus
 from tests.harness import ChatHarness
@@ -17,7 +17,7 @@ GROUP = "group:ljq-wlw-duty"
 
 async def advance_to(h: ChatHarness, minutes: int) -> None:
     h.clock.set(at(2026, 11, 23, 10, 0) + timedelta(minutes=minutes))
-    await engine.reconcile(h.services)
+    await reconciler.reconcile(h.services)
     await h.drain()
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.deadlines import engine
-from bot.services import Services
+from bot.core.services import Services
+from bot.deadlines import lifecycle
 from storage.models.rectification import Rectification
 from tests.harness import ChatHarness
 from tests.rectification.conftest import at, card_of, issue, use_policy
@@ -64,7 +64,7 @@ async def test_kunming_limits_follow_the_calendar(
 async def test_reminders_of_a_notice_issued_just_before_closing_time(kunming: ChatHarness) -> None:
     rect, _ = await issued_at(kunming, at(2026, 11, 23, 17, 50), severity="一般")
     assert rect.deadline_id is not None
-    steps = {s.name: s.fire_at for s in await engine.steps_of(None, rect.deadline_id)}
+    steps = {s.name: s.fire_at for s in await lifecycle.steps_of(None, rect.deadline_id)}
     assert steps["half"] == at(2026, 11, 23, 18, 20)
     assert steps["late"] == at(2026, 11, 23, 18, 38)
     assert steps["due"] == at(2026, 11, 23, 18, 50)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import Services
+from bot.core.services import Services
 from storage.models.rectification import Rectification, RectStatus
 from tests.adapters.feishu.conftest import fake_feishu
 from tests.adapters.feishu.test_e2e import running_processes

@@ -12,7 +12,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.flows.rectification_api import create_token
+from bot.web.sources import create_token
 from storage.models.rectification import Rectification, RectStatus
 from tests.adapters.wecom.conftest import ROBOT_KEY, aes_key
 from tests.adapters.wecom.test_e2e import Processes, eventually, running_stack

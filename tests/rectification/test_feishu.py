@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.adapters.feishu.setup import install_feishu
 from bot.app import create_app
+from bot.core.services import Services
 from bot.handlers import load_all
-from bot.services import Services
 from storage.models.org import Account
 from storage.models.rectification import Rectification, RectStatus
 from tests.adapters.feishu.conftest import close_feishu, fake_feishu, feishu_settings, settle

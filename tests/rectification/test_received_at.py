@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.services import Services
-from bot.timekeeping.runtime import timekeeping
+from bot.core.services import Services
 from storage.models.rectification import Rectification
 from tests.harness import ChatHarness
 from tests.rectification.conftest import MONDAY_10, at, button_starting, card_of, use_policy
@@ -37,9 +36,9 @@ async def test_a_netizen_report_counts_from_when_it_was_received(
     assert any("已下发" in m.text for m in tapped.replies)
     rect = await Rectification.get()
     received = at(2026, 11, 20, 9, 30)
-    expected = timekeeping(services).due(rect.rule_id, received)
+    expected = services.timekeeping.due(rect.rule_id, received)
     assert rect.due_at == expected.due_at
-    assert rect.due_at < timekeeping(services).due(rect.rule_id, MONDAY_10).due_at
+    assert rect.due_at < services.timekeeping.due(rect.rule_id, MONDAY_10).due_at
 
 
 async def test_other_categories_are_not_asked(kunming: ChatHarness) -> None:

@@ -10,9 +10,9 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from bot.core.emit import Emitter
-from bot.deadlines import engine
+from bot.core.services import Services
+from bot.deadlines import lifecycle
 from bot.flows.rectification import NoticeRequest, issue_notice
-from bot.services import Services
 from storage import audit
 from storage.models.deadlines import DeadlineStep, StepStatus
 from storage.models.machinery import AuditEntry, OutboxMessage
@@ -55,7 +55,7 @@ async def test_worker_killed_before_due_escalates_once(system: System, services:
         )
         assert rect.deadline_id is not None
         # A real limit is 30 minutes; bring the due time to a few seconds from now.
-        await engine.reschedule(
+        await lifecycle.reschedule(
             services, conn, rect.deadline_id, now=now, due_at=now + timedelta(seconds=6)
         )
     deadline_id = rect.deadline_id

@@ -12,8 +12,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.adapters.wecom import enable_wecom
 from bot.app import create_app
+from bot.core.services import Services
 from bot.handlers import load_all
-from bot.services import Services
 from storage.models.rectification import Rectification, RectStatus
 from tests.adapters.wecom.conftest import (
     AGENT_ID,
@@ -66,8 +66,7 @@ async def client(services: Services, fake_wecom: FakeWeCom, aes_key: str) -> Asy
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
     await services.wait_background()
-    for close in services.extras.get("on_close", []):
-        await close()
+    await services.close()
 
 
 class WeComUser:

@@ -8,9 +8,9 @@ from datetime import timedelta
 from bot import outbox
 from bot.cards.model import Card
 from bot.clock import ManualClock
-from bot.flows import review as review_flow
-from bot.services import Services
-from bot.timekeeping.runtime import EXTRAS_KEY
+from bot.config import ReviewOptions
+from bot.core.services import Services
+from bot.timekeeping.runtime import TimeKeeping
 from storage.enums import OutboxStatus
 from storage.models.machinery import OutboxMessage
 from tests.harness import ChatHarness, Said, Tapped
@@ -63,8 +63,8 @@ async def review_card(harness: ChatHarness, person: str, chat: str = GROUP) -> C
 def use_policy(services: Services, preset: str, **options: object) -> None:
     """Switch the preset (and review options) before the first message of a test."""
     services.settings = services.settings.model_copy(update={"policy": preset})
-    services.extras.pop(EXTRAS_KEY, None)
-    services.extras[review_flow.OPTIONS_KEY] = review_flow.ReviewOptions(**options)  # type: ignore[arg-type]
+    services.timekeeping = TimeKeeping.from_settings(services.settings)
+    services.review = ReviewOptions(**options)  # type: ignore[arg-type]  # keyword settings
 
 
 async def deliver_all(services: Services, rounds: int = 40) -> None:

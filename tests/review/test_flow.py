@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.services import Services
+from bot.core.services import Services
 from storage.models.machinery import AuditEntry
 from storage.models.org import Account
 from storage.models.review import AccountUpdate, Post, PostStatus, ReviewStep, StepStatus

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.deadlines import engine
-from bot.services import Services
+from bot.core.services import Services
+from bot.deadlines import lifecycle, reconciler
 from storage.models.machinery import AuditEntry
 from storage.models.review import ReviewStep, StepStatus
 from tests.conftest import SHANGHAI
@@ -17,7 +17,7 @@ TEXT = "第十届临江桃花节今天开幕，欢迎广大市民前来游玩。
 
 async def travel(harness: ChatHarness, services: Services, to: datetime) -> int:
     harness.clock.set(to)
-    fired = await engine.reconcile(services)
+    fired = await reconciler.reconcile(services)
     await harness.drain()
     return fired
 
@@ -57,7 +57,7 @@ async def test_pending_level_reminds_then_escalates(
     card = await review_card(harness, "likz")
     await harness.tap("likz", card, "通过", chat=GROUP)
     step = await ReviewStep.get(id=1)
-    deadlines = await engine.for_subject(None, "review_step", step.id, open_only=False)
+    deadlines = await lifecycle.for_subject(None, "review_step", step.id, open_only=False)
     assert deadlines[0].status.value == "completed"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 from tortoise.exceptions import IntegrityError, OperationalError
 
-from bot.core.dispatch import is_transient
+from bot.dispatch import is_transient
 
 
 def _wrapped(driver_error: Exception) -> OperationalError:

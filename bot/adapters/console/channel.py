@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
 
-from bot.adapters.base import Delivered, DeliveryError
 from bot.clock import Clock
+from bot.core.channels import Delivered, DeliveryError
 from bot.core.outgoing import OutboxPayload
 from storage.enums import Platform
 from storage.models.machinery import ConsoleMessage, OutboxMessage

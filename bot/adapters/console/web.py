@@ -17,17 +17,17 @@ from aiohttp import BodyPartReader, web
 from pydantic import BaseModel, Field, ValidationError
 from tortoise.transactions import in_transaction
 
-from bot import files
+from bot import dispatch
 from bot.adapters.console.channel import dm_chat, group_chat
-from bot.app_keys import ROUTER_KEY, SERVICES_KEY
 from bot.clock import OffsetClock
-from bot.core import dispatch
+from bot.core import files
+from bot.core.directory import chats_of, load_member
 from bot.core.events import CardActionEvent, FileEvent, Place, PlatformUser, TextEvent
+from bot.core.files import download_path
 from bot.core.media import MAX_BYTES
 from bot.core.outgoing import FileRef
-from bot.directory import chats_of, load_member
-from bot.files import download_path
 from bot.system_state import save_demo_offset
+from bot.web.keys import ROUTER_KEY, SERVICES_KEY
 from storage.enums import IdentityKind, Platform, Role
 from storage.models.machinery import ConsoleMessage
 from storage.models.org import Chat, ChatMember, Identity, Person, Unit
@@ -378,7 +378,7 @@ async def change_clock(request: web.Request) -> web.Response:
     else:
         return _error(400, "请给出 advance_minutes 或 reset")
     await save_demo_offset(clock.offset, services.clock.now())
-    hook = services.extras.get("on_clock_change")
+    hook = services.on_clock_change
     if hook is not None:
         await hook()
     return web.json_response(_clock_state(request))

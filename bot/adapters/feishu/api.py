@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from bot import tokens
 from bot.adapters.feishu import constants as c
-from bot.files import filename_of
+from bot.core.files import filename_of
 
 log = logging.getLogger(__name__)
 

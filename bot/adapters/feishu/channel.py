@@ -21,15 +21,15 @@ import aiohttp
 from redis.asyncio import Redis
 
 from bot import ratelimit
-from bot.adapters.base import Delivered, DeliveryError, RateLimited
 from bot.adapters.feishu import constants as c
 from bot.adapters.feishu import people
 from bot.adapters.feishu.api import FeishuApi, FeishuApiError, SentMessage, TokenFetchError
 from bot.adapters.feishu.render import card_content, dumps, text_content
 from bot.cards.model import Card, Mention
 from bot.clock import Clock
+from bot.core.channels import Delivered, DeliveryError, RateLimited
+from bot.core.directory import identity_for
 from bot.core.outgoing import FileRef, Message, OutboxPayload
-from bot.directory import identity_for
 from storage.enums import IdentityKind, Platform
 from storage.models.machinery import CardDelivery, InboundEvent, OutboxMessage
 from storage.models.org import Chat

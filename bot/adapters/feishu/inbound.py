@@ -13,21 +13,20 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from bot import metrics
+from bot import dispatch, metrics
 from bot.adapters.feishu import constants as c
 from bot.adapters.feishu import payloads, people
 from bot.adapters.feishu.api import FeishuApi
 from bot.adapters.feishu.payloads import CardTap
 from bot.adapters.feishu.render import fit_card
 from bot.cards.model import Card
-from bot.core import dispatch
-from bot.core.dispatch import Outcome
+from bot.core.directory import chat_by_ref
 from bot.core.emit import Emitter, card_from_record
 from bot.core.events import CardActionEvent, FileEvent, MenuEvent, OpenedEvent, Place, TextEvent
 from bot.core.outgoing import Toast
-from bot.directory import chat_by_ref
-from bot.handlers.registry import Router
-from bot.services import Services
+from bot.core.routing import Router
+from bot.core.services import Services
+from bot.dispatch import Outcome
 from storage.enums import Platform
 from storage.models.machinery import CardRecord
 

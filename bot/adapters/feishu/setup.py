@@ -13,15 +13,15 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot import files
 from bot.adapters.feishu.api import FeishuApi
 from bot.adapters.feishu.channel import FeishuChannel
 from bot.adapters.feishu.inbound import FeishuInbound
 from bot.adapters.feishu.longconn import LongConnection
 from bot.adapters.feishu.webhook import WebhookConfig, add_routes
-from bot.app_keys import ROUTER_KEY
 from bot.config import Settings
-from bot.services import Services
+from bot.core import files
+from bot.core.services import Services
+from bot.web.keys import ROUTER_KEY
 from storage.enums import Platform
 
 log = logging.getLogger(__name__)
@@ -122,6 +122,5 @@ def install_feishu(services: Services) -> None:
     services.channels[Platform.FEISHU] = FeishuChannel(
         api, services.redis, services.clock, load_file
     )
-    services.extras["feishu_api"] = api
-    services.extras.setdefault("route_setups", []).append(route_setup(services, api))
-    services.extras.setdefault("on_close", []).append(api.close)
+    services.web_routes.append(route_setup(services, api))
+    services.on_close.append(api.close)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.services import Services
+from bot.core.services import Services
 from storage.enums import Platform
 
 
@@ -34,7 +34,7 @@ def enable_wecom(services: Services) -> None:
     )
 
     async def load_file(file_id: str) -> bytes | None:
-        from bot import files
+        from bot.core import files
 
         found = await files.read(services, file_id)
         return found[1] if found is not None else None
@@ -50,5 +50,5 @@ def enable_wecom(services: Services) -> None:
     def routes(app: web.Application) -> None:
         setup_routes(app, config)
 
-    services.extras.setdefault("route_setups", []).append(routes)
-    services.extras.setdefault("on_close", []).append(channel.aclose)
+    services.web_routes.append(routes)
+    services.on_close.append(channel.aclose)

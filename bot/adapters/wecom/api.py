@@ -16,7 +16,7 @@ import aiohttp
 from redis.asyncio import Redis
 
 from bot import tokens
-from bot.files import filename_of
+from bot.core.files import filename_of
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from redis.asyncio import Redis
 
 from bot import ratelimit
-from bot.adapters.base import Delivered, DeliveryError, RateLimited
 from bot.adapters.wecom.api import WeComApi, WeComError
 from bot.adapters.wecom.codes import make_update_token, read_update_token
 from bot.adapters.wecom.render import (
@@ -27,8 +26,9 @@ from bot.adapters.wecom.render import (
 )
 from bot.cards.model import Card
 from bot.clock import Clock
+from bot.core.channels import Delivered, DeliveryError, RateLimited
+from bot.core.directory import identity_for
 from bot.core.outgoing import FileRef, Message, OutboxPayload
-from bot.directory import identity_for
 from storage.enums import Platform
 from storage.models.machinery import CardDelivery, OutboxMessage
 from storage.models.org import Chat

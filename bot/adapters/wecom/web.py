@@ -18,7 +18,7 @@ from aiohttp import web
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from bot import metrics
+from bot import dispatch, metrics
 from bot.adapters.wecom.crypto import (
     MAX_BODY_BYTES,
     BadSignature,
@@ -27,15 +27,14 @@ from bot.adapters.wecom.crypto import (
     MalformedCallback,
 )
 from bot.adapters.wecom.parse import NON_TEXT_LABELS, Inbound, parse_callback, to_event
-from bot.app_keys import ROUTER_KEY, SERVICES_KEY
-from bot.core import dispatch
+from bot.core.directory import find_person
 from bot.core.emit import Emitter
 from bot.core.events import CardActionEvent, Place, PlatformUser, TextEvent, event_to_json
 from bot.core.outgoing import Message
-from bot.directory import find_person
-from bot.handlers.registry import Router
-from bot.services import Services
-from bot.text import stranger_text
+from bot.core.routing import Router
+from bot.core.services import Services
+from bot.core.text import stranger_text
+from bot.web.keys import ROUTER_KEY, SERVICES_KEY
 from storage.enums import IdentityKind, InboundStatus, Platform
 from storage.models.machinery import InboundEvent
 

@@ -18,12 +18,12 @@ from bot.cards.model import (
     Tone,
 )
 from bot.core.context import HandlerContext
+from bot.core.directory import Member, members_with_role, owning_unit, unit_chat
 from bot.core.emit import card_from_record
 from bot.core.outgoing import Message
-from bot.directory import Member, members_with_role, owning_unit, unit_chat
+from bot.core.services import Services
 from bot.flows.filing import deadlines, document, registry
 from bot.flows.filing.common import REPORT_RULE, account_line, policy_of
-from bot.services import Services
 from storage.enums import ChatPurpose, Role
 from storage.models.filing import Filing, FilingKind, FilingStatus
 from storage.models.machinery import CardRecord

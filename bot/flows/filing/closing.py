@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from bot.cards.model import Tone
 from bot.core.context import HandlerContext
+from bot.core.directory import Member, owning_unit
 from bot.core.emit import card_from_record
 from bot.core.outgoing import Message
-from bot.directory import Member, owning_unit
 from bot.flows.filing import deadlines
 from bot.flows.filing.approval import chain, title_of
 from storage.enums import CardStatus

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from bot.core.services import Services
 from bot.policy.model import Policy
-from bot.services import Services
-from bot.timekeeping.runtime import timekeeping
 from storage.enums import AccountStatus, MediaPlatform
 from storage.models.filing import FilingKind
 from storage.models.org import Account
@@ -41,7 +40,7 @@ def parse_kind(text: str) -> FilingKind | None:
 
 
 def policy_of(services: Services) -> Policy:
-    return timekeeping(services).policy
+    return services.timekeeping.policy
 
 
 def platform_label(account: Account) -> str:

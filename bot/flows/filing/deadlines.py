@@ -10,11 +10,11 @@ from datetime import date
 from typing import Any
 
 from bot.core.context import HandlerContext
+from bot.core.directory import members_with_role
 from bot.core.outgoing import Message
-from bot.deadlines import engine, present
+from bot.deadlines import lifecycle, present
 from bot.deadlines.builtin import NOTIFY, notify_data
 from bot.deadlines.registry import StepContext, step_handler
-from bot.directory import members_with_role
 from bot.flows.filing.common import REPORT_RULE, policy_of, start_of_day
 from storage.enums import AccountStatus, Role
 from storage.models.deadlines import Deadline
@@ -40,7 +40,7 @@ async def start_report(ctx: HandlerContext, filing: Filing) -> None:
     """The filing must reach the supervisor within the preset's time of the effective date."""
     assert filing.effective_on is not None
     policy = policy_of(ctx.services)
-    await engine.start(
+    await lifecycle.start(
         ctx.services,
         ctx.conn,
         kind=REPORT,
@@ -56,7 +56,7 @@ async def start_report(ctx: HandlerContext, filing: Filing) -> None:
 
 
 async def _report(ctx: HandlerContext, filing: Filing) -> Deadline | None:
-    found = await engine.for_subject(ctx.conn, "filing", filing.id, kind=REPORT)
+    found = await lifecycle.for_subject(ctx.conn, "filing", filing.id, kind=REPORT)
     return found[0] if found else None
 
 
@@ -77,13 +77,13 @@ async def restart_report(ctx: HandlerContext, filing: Filing, *, moved: bool) ->
         await start_report(ctx, filing)
     elif moved:
         start = start_of_day(filing.effective_on, ctx.services)
-        await engine.reschedule(ctx.services, ctx.conn, deadline.id, now=ctx.now, start_at=start)
+        await lifecycle.reschedule(ctx.services, ctx.conn, deadline.id, now=ctx.now, start_at=start)
 
 
 async def reached_supervisor(ctx: HandlerContext, filing: Filing) -> None:
     deadline = await _report(ctx, filing)
     if deadline is not None:
-        await engine.complete(
+        await lifecycle.complete(
             ctx.services, ctx.conn, deadline.id, now=ctx.now, reason="已报送主管单位"
         )
 
@@ -91,7 +91,7 @@ async def reached_supervisor(ctx: HandlerContext, filing: Filing) -> None:
 async def close_report(ctx: HandlerContext, filing: Filing, reason: str) -> None:
     deadline = await _report(ctx, filing)
     if deadline is not None:
-        await engine.cancel(ctx.services, ctx.conn, deadline.id, now=ctx.now, reason=reason)
+        await lifecycle.cancel(ctx.services, ctx.conn, deadline.id, now=ctx.now, reason=reason)
 
 
 async def after_approval(ctx: HandlerContext, filing: Filing, account: Account | None) -> None:
@@ -131,12 +131,14 @@ async def after_approval(ctx: HandlerContext, filing: Filing, account: Account |
         }
     else:
         if kind == FilingKind.RESUME:
-            for open_one in await engine.for_subject(ctx.conn, "account", account.id, kind=SUSPEND):
-                await engine.complete(
+            for open_one in await lifecycle.for_subject(
+                ctx.conn, "account", account.id, kind=SUSPEND
+            ):
+                await lifecycle.complete(
                     ctx.services, ctx.conn, open_one.id, now=ctx.now, reason="已恢复上线"
                 )
         return
-    await engine.start(
+    await lifecycle.start(
         ctx.services,
         ctx.conn,
         subject_type="account",
@@ -156,7 +158,7 @@ async def after_approval_line(ctx: HandlerContext, filing: Filing, account: Acco
     if account is None:
         return ""
     lines = []
-    for deadline in await engine.for_subject(ctx.conn, "account", account.id):
+    for deadline in await lifecycle.for_subject(ctx.conn, "account", account.id):
         title = PURPOSE_TITLES.get(deadline.kind, "")
         if title:
             lines.append(f"{title}：{deadline.explanation}")
@@ -166,9 +168,9 @@ async def after_approval_line(ctx: HandlerContext, filing: Filing, account: Acco
 async def went_live(ctx: HandlerContext, account: Account) -> None:
     """The clerk says the new account is online: stop the go-live countdown, start the
     opening-notice period."""
-    for deadline in await engine.for_subject(ctx.conn, "account", account.id, kind=GOLIVE):
-        await engine.complete(ctx.services, ctx.conn, deadline.id, now=ctx.now, reason="已上线")
-    await engine.start(
+    for deadline in await lifecycle.for_subject(ctx.conn, "account", account.id, kind=GOLIVE):
+        await lifecycle.complete(ctx.services, ctx.conn, deadline.id, now=ctx.now, reason="已上线")
+    await lifecycle.start(
         ctx.services,
         ctx.conn,
         kind=NOTICE_OPEN,
@@ -209,7 +211,7 @@ async def on_step(ctx: StepContext) -> None:
     if ctx.name in ("due", "overdue"):
         for head in await members_with_role(int(data["unit"]), Role.PRINCIPAL, ctx.conn):
             await ctx.emit.to_person(head.id, Message(text=f"{text}请督促经办人办理。"))
-    await ctx.audit("filing.reminded", {"step": ctx.name, "repeat": ctx.repeat, "text": text})
+    await ctx.audit_step("filing.reminded", {"step": ctx.name, "repeat": ctx.repeat, "text": text})
 
 
 async def _notice_over(ctx: StepContext, account: Account | None, clerk: int) -> None:
@@ -235,5 +237,7 @@ async def _notice_over(ctx: StepContext, account: Account | None, clerk: int) ->
             "现在可以发送“备案 注销”办理注销备案。"
         ),
     )
-    await ctx.audit("filing.notice_over", {"account": account.id if account else None})
-    await engine.complete(ctx.services, ctx.conn, ctx.deadline.id, now=ctx.now, reason="公告期届满")
+    await ctx.audit_step("filing.notice_over", {"account": account.id if account else None})
+    await lifecycle.complete(
+        ctx.services, ctx.conn, ctx.deadline.id, now=ctx.now, reason="公告期届满"
+    )

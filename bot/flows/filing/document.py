@@ -12,10 +12,10 @@ from docx.shared import Cm, Pt
 
 from bot.core.context import HandlerContext
 from bot.core.emit import Emitter
+from bot.core.files import download_path, save
 from bot.core.outgoing import FileRef, Message
-from bot.files import download_path, save
+from bot.core.services import Services
 from bot.flows.filing.common import policy_of
-from bot.services import Services
 from storage.enums import MediaPlatform, Platform
 from storage.models.filing import Filing, FilingKind
 

@@ -8,11 +8,10 @@ from typing import Any
 
 from bot.core import forms
 from bot.core.context import HandlerContext
+from bot.core.directory import owning_unit
 from bot.core.forms import Answers, Choice, FormError, FormSpec, Question, QuestionKind
-from bot.directory import owning_unit
 from bot.flows.filing.common import REPORT_RULE, cite, policy_of, start_of_day
 from bot.timekeeping.explain import format_time
-from bot.timekeeping.runtime import timekeeping
 from storage.enums import AccountStatus, MediaPlatform
 from storage.models.filing import Filing, FilingKind, FilingStatus
 from storage.models.org import Account, Person, Unit
@@ -154,7 +153,7 @@ async def check_end(ctx: HandlerContext, value: str, answers: Answers) -> str:
     end = date.fromisoformat(value)
     if end <= start:
         raise FormError("恢复上线日期须晚于下线日期。")
-    tk = timekeeping(ctx.services)
+    tk = ctx.services.timekeeping
     rule = tk.policy.rule("suspend.max_duration")
     due = tk.due(rule, start_of_day(start, ctx.services))
     if start_of_day(end, ctx.services) > due.due_at:
@@ -320,7 +319,7 @@ QUESTIONS: dict[FilingKind, tuple[Question, ...]] = {
 
 async def summary_note(ctx: HandlerContext, answers: Answers, extra: dict[str, Any]) -> str:
     kind = FilingKind(extra["kind"])
-    tk = timekeeping(ctx.services)
+    tk = ctx.services.timekeeping
     tz = ctx.services.tz
     lines: list[str] = []
     if extra.get("account_line"):

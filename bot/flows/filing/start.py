@@ -8,8 +8,8 @@ from bot.cards.model import Button, Card
 from bot.core import forms
 from bot.core.capabilities import capabilities
 from bot.core.context import HandlerContext
-from bot.deadlines import engine, present
-from bot.directory import owning_unit
+from bot.core.directory import owning_unit
+from bot.deadlines import lifecycle, present
 from bot.flows.filing.approval import chain_problem
 from bot.flows.filing.common import (
     ACCOUNT_STATES,
@@ -272,7 +272,7 @@ async def _refusal(ctx: HandlerContext, kind: FilingKind, account: Account) -> s
                 "因不可抗力或被责令关停的，请选择“紧急关停”报备（不计入临时下线次数）。"
             )
     if kind == FilingKind.CANCEL and account.status == AccountStatus.CLOSING:
-        notices = await engine.for_subject(ctx.conn, "account", account.id, kind=NOTICE_CLOSE)
+        notices = await lifecycle.for_subject(ctx.conn, "account", account.id, kind=NOTICE_CLOSE)
         for notice in notices:
             if notice.due_at > ctx.now:
                 return (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.core.directory import Member, load_member, unit_chat
 from bot.core.outgoing import Message
-from bot.deadlines import engine
-from bot.directory import Member, load_member, unit_chat
+from bot.deadlines import lifecycle
 from bot.flows.review.base import AlreadyDecided, ReviewError, Work, options
 from bot.flows.review.cards import step_card
 from bot.flows.review.chain import candidates, earlier_approvers
@@ -56,7 +56,7 @@ async def hand_over(w: Work, actor: Member, step_id: int, to_id: int) -> ReviewS
         lead = f"{actor.name}将《{post.title}》的{step.level_name}转交给您"
         await deliver_card(w, post, target, card, lead)
     if step.deadline_id is not None:
-        await engine.reschedule(w.services, w.conn, step.deadline_id, now=w.now, start_at=w.now)
+        await lifecycle.reschedule(w.services, w.conn, step.deadline_id, now=w.now, start_at=w.now)
     return step
 
 
@@ -85,7 +85,7 @@ async def withdraw(w: Work, actor: Member, post_id: int) -> str:
         step.decided_at = w.now
         await step.save(using_db=w.conn)
         if step.deadline_id is not None:
-            await engine.cancel(w.services, w.conn, step.deadline_id, now=w.now, reason="撤回")
+            await lifecycle.cancel(w.services, w.conn, step.deadline_id, now=w.now, reason="撤回")
         await close_step_card(
             w, post, step, author, f"送审人{actor.name}已撤回（{w.when(w.now)}），无需审核"
         )

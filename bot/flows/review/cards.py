@@ -18,7 +18,7 @@ from bot.cards.model import (
     InputKind,
     Tone,
 )
-from bot.directory import Member, load_member
+from bot.core.directory import Member, load_member
 from bot.flows.review.base import ACTION, Work
 from bot.flows.review.store import current_version, previous_version
 from storage.models.org import Account

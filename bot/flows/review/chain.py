@@ -6,7 +6,7 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from bot.directory import Member, nearest_with_role
+from bot.core.directory import Member, nearest_with_role
 from bot.flows.review.base import ReviewError
 from bot.policy.model import Policy
 from storage.enums import Role

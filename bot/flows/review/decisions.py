@@ -13,9 +13,9 @@ from bot.cards.model import (
     FormInput,
     Tone,
 )
+from bot.core.directory import Member, load_member
 from bot.core.outgoing import Message
-from bot.deadlines import engine
-from bot.directory import Member, load_member
+from bot.deadlines import lifecycle
 from bot.flows.review.base import ACTION, AlreadyDecided, ReviewError, Work
 from bot.flows.review.cards import account_names, history_lines, step_card
 from bot.flows.review.chain import candidates, earlier_approvers
@@ -87,7 +87,7 @@ async def decide(
     step.checks = list(post.checks) if decision.kind == "approve" else []
     await step.save(using_db=w.conn)
     if step.deadline_id is not None:
-        await engine.complete(w.services, w.conn, step.deadline_id, now=w.now, reason="已审核")
+        await lifecycle.complete(w.services, w.conn, step.deadline_id, now=w.now, reason="已审核")
     await w.audit(
         f"review.{decision.kind}d" if decision.kind != "return" else "review.returned",
         "post",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from bot.directory import Member
+from bot.core.directory import Member
 from bot.flows.review.base import AlreadyDecided, ReviewError, Work
 from bot.flows.review.cards import account_names
 from bot.flows.review.store import lock_post

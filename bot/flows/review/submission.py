@@ -7,16 +7,16 @@ from dataclasses import replace
 from bot.cards.model import (
     Card,
 )
+from bot.core.directory import Member, load_member, unit_chat
 from bot.core.emit import chat_reachable
 from bot.core.outgoing import Message
-from bot.deadlines import engine
-from bot.directory import Member, load_member, unit_chat
+from bot.core.services import Services
+from bot.deadlines import lifecycle
 from bot.flows.review.base import STEP_HANDLER, ReviewError, Work, options
 from bot.flows.review.cards import step_card
 from bot.flows.review.chain import candidates, earlier_approvers, plan_chain
 from bot.flows.review.store import current_version
 from bot.flows.review_check import CheckInput, CheckResult, check_post
-from bot.services import Services
 from storage.enums import ChatPurpose, Platform
 from storage.models.review import Post, PostStatus, ReviewStep
 
@@ -93,7 +93,7 @@ async def open_level(
         subject_id=post.id,
     )
     step.card_id = card.card_id
-    deadline = await engine.start(
+    deadline = await lifecycle.start(
         w.services,
         w.conn,
         kind="review",

@@ -9,7 +9,7 @@ from bot.cards.model import (
     CardField,
     Tone,
 )
-from bot.directory import Member, load_member
+from bot.core.directory import Member, load_member
 from bot.flows.review.base import Work
 from bot.flows.review.cards import attachment_names, finding_lines
 from storage.enums import Role

@@ -12,8 +12,8 @@ from bot.adapters.feishu import people
 from bot.adapters.feishu.setup import install_feishu
 from bot.app import create_app
 from bot.config import Settings
+from bot.core.services import Services
 from bot.handlers import load_all
-from bot.services import Services
 from tests.conftest import load_org_text
 from tests.fakes.feishu_server import FakeFeishu
 
@@ -90,8 +90,7 @@ def events_url(bot_client: TestClient[object, object]) -> str:
 async def close_feishu(services: Services) -> None:
     """What ``open_services`` does at shutdown: finish background work, close sessions."""
     await services.wait_background()
-    for close in services.extras.get("on_close", []):
-        await close()
+    await services.close()
 
 
 async def settle(services: Services) -> None:

@@ -17,7 +17,7 @@ from bot.cards.model import Button, Card, Mention, Tone
 from bot.clock import ManualClock
 from bot.core.emit import Emitter
 from bot.core.outgoing import Message
-from bot.services import Services
+from bot.core.services import Services
 from storage.enums import OutboxStatus, Platform
 from storage.models.machinery import CardDelivery, OutboxMessage
 from storage.models.org import Chat, Person
@@ -296,7 +296,7 @@ async def test_card_older_than_14_days_is_sent_again_instead_of_patched(
 async def test_documents_are_uploaded_once_and_sent_as_files(
     feishu: Services, fake_feishu: FakeFeishu
 ) -> None:
-    from bot import files
+    from bot.core import files
 
     content = b"PK\x03\x04 docx bytes of the filled form"
     async with in_transaction() as conn:

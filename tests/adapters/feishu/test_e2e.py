@@ -17,7 +17,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.services import Services
+from bot.core.services import Services
 from storage.models.machinery import AuditEntry, InboundEvent
 from tests.adapters.feishu.conftest import FEISHU_ORG
 from tests.conftest import load_org_text

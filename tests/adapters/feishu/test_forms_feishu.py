@@ -12,9 +12,8 @@ from bot.app import create_app
 from bot.core import forms
 from bot.core.context import HandlerContext
 from bot.core.forms import Choice, FormSpec, Question, QuestionKind
+from bot.core.services import Services
 from bot.handlers import load_all
-from bot.handlers.registry import Router
-from bot.services import Services
 from storage.models.machinery import AuditEntry
 from tests.adapters.feishu.conftest import settle
 from tests.fakes.feishu_server import FakeFeishu, card_text
@@ -43,10 +42,7 @@ SPEC = forms.register(
 
 @pytest.fixture
 async def form_events_url(feishu: Services) -> AsyncIterator[str]:
-    base = load_all()
-    router = Router(
-        commands=dict(base.commands), actions=dict(base.actions), flows=dict(base.flows)
-    )
+    router = load_all().copy()
 
     @router.command("登记", "测试表单")
     async def begin(ctx: HandlerContext, rest: str) -> None:

@@ -19,8 +19,8 @@ from bot.adapters.feishu.inbound import FeishuInbound
 from bot.adapters.feishu.longconn import LongConnection
 from bot.adapters.feishu.setup import LONG_CONNECTION_KEY, install_feishu
 from bot.app import create_app
+from bot.core.services import Services
 from bot.handlers import load_all
-from bot.services import Services
 from storage.models.machinery import InboundEvent
 from tests.adapters.feishu.conftest import FEISHU_ORG, close_feishu, feishu_settings, settle
 from tests.conftest import load_org_text

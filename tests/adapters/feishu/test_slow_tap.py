@@ -13,9 +13,8 @@ from bot.app import create_app
 from bot.cards.model import Button, Card
 from bot.core.context import HandlerContext
 from bot.core.emit import card_from_record
+from bot.core.services import Services
 from bot.handlers import load_all
-from bot.handlers.registry import Router
-from bot.services import Services
 from tests.adapters.feishu.conftest import settle
 from tests.fakes.feishu_server import FakeFeishu
 
@@ -23,10 +22,7 @@ from tests.fakes.feishu_server import FakeFeishu
 @pytest.fixture
 async def slow_url(feishu: Services, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
     monkeypatch.setattr(c, "CALLBACK_DEADLINE_SECONDS", 0.2)
-    base = load_all()
-    router = Router(
-        commands=dict(base.commands), actions=dict(base.actions), flows=dict(base.flows)
-    )
+    router = load_all().copy()
 
     @router.command("导出", "测试：慢操作")
     async def export(ctx: HandlerContext, rest: str) -> None:

@@ -8,7 +8,7 @@ import time
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.services import Services
+from bot.core.services import Services
 from storage.models.machinery import AuditEntry, CardRecord, InboundEvent, OutboxMessage
 from tests.adapters.feishu.conftest import settle
 from tests.fakes.feishu_server import FakeFeishu, card_text

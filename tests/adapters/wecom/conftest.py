@@ -12,8 +12,8 @@ from bot import outbox
 from bot.adapters.wecom import enable_wecom
 from bot.app import create_app
 from bot.config import Settings
+from bot.core.services import Services
 from bot.handlers import load_all
-from bot.services import Services
 from storage.enums import Platform
 from tests.conftest import load_org_text
 from tests.fakes.wecom_callbacks import CallbackSigner, random_aes_key
@@ -82,8 +82,7 @@ async def wecom(services: Services, fake_wecom: FakeWeCom, aes_key: str) -> Asyn
         yield services
     finally:
         await services.wait_background()
-        for close in services.extras.get("on_close", []):
-            await close()
+        await services.close()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import time
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.services import Services
+from bot.core.services import Services
 from storage.enums import InboundStatus
 from storage.models.machinery import AuditEntry, InboundEvent, OutboxMessage
 from tests.adapters.wecom.conftest import AGENT_ID, CORP_ID, settle

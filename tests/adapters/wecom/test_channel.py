@@ -19,8 +19,8 @@ from bot.clock import ManualClock
 from bot.core.context import HandlerContext
 from bot.core.emit import Emitter, card_from_record
 from bot.core.outgoing import Message
+from bot.core.services import Services
 from bot.handlers.registry import router
-from bot.services import Services
 from storage.enums import OutboxStatus, Platform
 from storage.models.machinery import AuditEntry, CardDelivery, OutboxMessage
 from storage.models.org import Chat, Person
@@ -395,9 +395,8 @@ async def test_a_tap_on_an_older_copy_updates_that_copy(
 async def test_a_tap_recorded_before_a_crash_is_finished_by_the_worker(
     wecom: Services, fake_wecom: FakeWeCom, platform: WeComPlatform, clock: ManualClock
 ) -> None:
-    from bot import worker
+    from bot import dispatch, worker
     from bot.adapters.wecom.parse import parse_callback, to_event
-    from bot.core import dispatch
 
     zhang = await person_id("zhangsan")
     card = Card(title="巡查提醒", buttons=(Button(label="已巡查", action="wecomtest.ok"),))

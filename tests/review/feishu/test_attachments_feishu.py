@@ -4,7 +4,7 @@ API, and the reviewer's 查看全文 sends them back as file messages."""
 
 from __future__ import annotations
 
-from bot.services import Services
+from bot.core.services import Services
 from storage.models.review import PostVersion
 from tests.conftest import load_org_text
 from tests.fakes.feishu_server import FakeFeishu

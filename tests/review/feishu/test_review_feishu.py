@@ -6,7 +6,7 @@ API is faked (tests/fakes/feishu_server.py).
 
 from __future__ import annotations
 
-from bot.services import Services
+from bot.core.services import Services
 from storage.models.review import Post, PostStatus, ReviewStep
 from tests.conftest import load_org_text
 from tests.fakes.feishu_server import FakeFeishu

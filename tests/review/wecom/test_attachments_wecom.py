@@ -9,7 +9,7 @@ import uuid
 
 from tortoise.transactions import in_transaction
 
-from bot.services import Services
+from bot.core.services import Services
 from storage.models.machinery import SystemState
 from storage.models.review import PostVersion
 from tests.adapters.wecom.conftest import CORP_ID

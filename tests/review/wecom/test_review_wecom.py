@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from bot.services import Services
+from bot.core.services import Services
 from storage.models.machinery import AuditEntry
 from storage.models.review import AccountUpdate, Post, PostStatus, ReviewStep
 from tests.adapters.wecom.conftest import AGENT_ID, CORP_ID, ROBOT_KEY

@@ -1,8 +1,9 @@
-"""Documents the bot produces (filled 备案表, rectification letters, reports).
+"""Documents the bot produces (filled 备案表, rectification letters, reports) and files people send.
 
 Files live under ``<home>/files/`` with a row in ``stored_file``. They are sent to platforms by
 the adapters (uploaded as media) and can be downloaded later through expiring signed links
-(``/files/<id>/<name>?e=…&s=…``), which is how the console offers them.
+(``/files/<id>/<name>?e=…&s=…``, served by ``bot.web.files``), which is how the console offers
+them.
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from aiohttp import web
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from bot.app_keys import SERVICES_KEY
 from bot.core.outgoing import FileRef
-from bot.services import Services
+from bot.core.services import Services
 from bot.system_state import get_value, set_value
 from storage.models.machinery import StoredFile
 
@@ -107,21 +106,20 @@ async def read(services: Services, file_id: str) -> tuple[StoredFile, bytes] | N
     return row, path.read_bytes()
 
 
-async def _signing_key(services: Services) -> bytes:
-    cached = services.extras.get(SIGNING_KEY)
-    if isinstance(cached, bytes):
-        return cached
+async def signing_key(services: Services) -> bytes:
+    if services.file_signing_key is not None:
+        return services.file_signing_key
     value = await get_value(SIGNING_KEY)
     if not value:
         value = secrets.token_hex(32)
         await set_value(SIGNING_KEY, value, services.clock.now())
         value = await get_value(SIGNING_KEY)  # another process may have won the race
     key = bytes.fromhex(str(value))
-    services.extras[SIGNING_KEY] = key
+    services.file_signing_key = key
     return key
 
 
-def _signature(key: bytes, file_id: str, expires: int) -> str:
+def signature(key: bytes, file_id: str, expires: int) -> str:
     return hmac.new(key, f"{file_id}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -129,32 +127,5 @@ async def download_path(services: Services, ref: FileRef, now: float | None = No
     """A relative download link valid for a week (prefix DUTYBOT_PUBLIC_URL for platforms)."""
     # Link expiry is a security property of real time, not of the (possibly shifted) demo clock.
     expires = int((now if now is not None else time.time()) + LINK_SECONDS)
-    signature = _signature(await _signing_key(services), ref.file_id, expires)
-    return f"/files/{ref.file_id}/{quote(ref.name)}?e={expires}&s={signature}"
-
-
-async def serve_file(request: web.Request) -> web.StreamResponse:
-    services = request.app[SERVICES_KEY]
-    file_id = request.match_info["file_id"]
-    try:
-        expires = int(request.query.get("e", "0"))
-    except ValueError:
-        raise web.HTTPBadRequest(text="链接参数不正确") from None
-    expected = _signature(await _signing_key(services), file_id, expires)
-    if not hmac.compare_digest(expected, request.query.get("s", "")):
-        raise web.HTTPForbidden(text="下载链接无效")
-    if expires < time.time():
-        raise web.HTTPGone(text="下载链接已过期，请在对话中重新获取")
-    found = await read(services, file_id)
-    if found is None:
-        raise web.HTTPNotFound(text="文件不存在")
-    row, data = found
-    return web.Response(
-        body=data,
-        content_type=row.mime,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.name)}"},
-    )
-
-
-def setup_files(app: web.Application) -> None:
-    app.router.add_get("/files/{file_id}/{name}", serve_file)
+    signed = signature(await signing_key(services), ref.file_id, expires)
+    return f"/files/{ref.file_id}/{quote(ref.name)}?e={expires}&s={signed}"

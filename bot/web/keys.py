@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.handlers.registry import Router
-from bot.services import Services
+from bot.core.routing import Router
+from bot.core.services import Services
 
 SERVICES_KEY = web.AppKey("services", Services)
 ROUTER_KEY = web.AppKey("router", Router)

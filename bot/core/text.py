@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.cards.model import Card
-    from bot.handlers.registry import Command
+    from bot.core.routing import Command
 
 CANCEL_WORDS = frozenset({"取消", "退出", "算了", "不办了"})
 BACK_WORDS = frozenset({"上一步", "返回上一步", "上一题"})

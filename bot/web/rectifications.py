@@ -1,12 +1,10 @@
 """POST /api/rectifications: monitoring systems issue notices (documented in
-docs/user-guide/rectification.md). One bearer token per source, stored as a SHA-256 hash."""
+docs/user-guide/rectification.md), authenticated by their source token (``bot.web.sources``)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,10 +12,11 @@ from aiohttp import web
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from bot.app_keys import SERVICES_KEY
 from bot.core.emit import Emitter
-from bot.deadlines import engine
+from bot.deadlines import lifecycle
 from bot.flows.rectification import NoticeRequest, RectError, issue_notice, number
+from bot.web.keys import SERVICES_KEY
+from bot.web.sources import BadRequest, authenticate, error, text_field, time_field
 from storage import audit
 from storage.models.org import Account, Unit
 from storage.models.rectification import (
@@ -25,84 +24,9 @@ from storage.models.rectification import (
     RectCategory,
     Rectification,
     Severity,
-    SourceToken,
 )
 
 ROUTE = "/api/rectifications"
-TOKEN_PREFIX = "zg_"
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-async def create_token(source: str, now: datetime, *, replace: bool = False) -> str:
-    """A new token for ``source``; only its hash is kept. Raises ValueError if one exists."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    existing = await SourceToken.filter(source=source).first()
-    if existing is not None and not replace:
-        raise ValueError(f"来源“{source}”已有令牌。如需更换，请加 --replace（旧令牌随即失效）。")
-    async with in_transaction() as conn:
-        if existing is not None:
-            existing.token_hash = hash_token(token)
-            existing.created_at = now
-            existing.revoked = False
-            await existing.save(using_db=conn)
-            action = "rectification.token_replaced"
-        else:
-            await SourceToken.create(
-                using_db=conn, source=source, token_hash=hash_token(token), created_at=now
-            )
-            action = "rectification.token_created"
-        await audit.record(
-            conn,
-            actor=audit.Actor.system("命令行"),
-            action=action,
-            subject_type="rectification_source",
-            subject_id=source,
-            at=now,
-        )
-    return token
-
-
-def _error(status: int, message: str, field: str | None = None) -> web.Response:
-    body: dict[str, Any] = {"ok": False, "error": message}
-    if field is not None:
-        body["field"] = field
-    return web.json_response(body, status=status)
-
-
-class BadRequest(ValueError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-def _text(data: dict[str, Any], key: str, *, required: bool, limit: int) -> str:
-    value = data.get(key, "")
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise BadRequest(f"“{key}”应为字符串。", key)
-    value = value.strip()
-    if required and not value:
-        raise BadRequest(f"缺少“{key}”。", key)
-    if len(value) > limit:
-        raise BadRequest(f"“{key}”太长（最多 {limit} 字）。", key)
-    return value
-
-
-def _time(value: str, tz: ZoneInfo) -> datetime | None:
-    """ISO 8601 (``2026-11-23T09:30:00+08:00``); without an offset, the deployment's timezone."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(
-            "“received_at”应为 ISO 8601 时间，如 2026-11-23T09:30:00+08:00。", "received_at"
-        ) from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=tz)
 
 
 def _category(value: str) -> RectCategory:
@@ -123,8 +47,8 @@ def _severity(value: str) -> Severity:
 
 async def _resolve(conn: BaseDBAsyncClient, data: dict[str, Any]) -> tuple[int, int | None]:
     """The owner unit and account named by the request (account by registry key or platform id)."""
-    account_ref = _text(data, "account", required=False, limit=200)
-    unit_ref = _text(data, "owner_unit", required=False, limit=200)
+    account_ref = text_field(data, "account", required=False, limit=200)
+    unit_ref = text_field(data, "owner_unit", required=False, limit=200)
     if account_ref:
         account = await Account.filter(key=account_ref).using_db(conn).first()
         if account is None:
@@ -145,34 +69,27 @@ async def _resolve(conn: BaseDBAsyncClient, data: dict[str, Any]) -> tuple[int, 
     return unit.id, None
 
 
-async def _authenticate(request: web.Request) -> SourceToken | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    found = await SourceToken.filter(token_hash=hash_token(token.strip()), revoked=False).first()
-    return found
-
-
 async def post_rectification(request: web.Request) -> web.Response:
     services = request.app[SERVICES_KEY]
-    source = await _authenticate(request)
+    source = await authenticate(request)
     if source is None:
-        return _error(401, "令牌无效或缺失：请在 Authorization 头中提供 “Bearer 令牌”。")
+        return error(401, "令牌无效或缺失：请在 Authorization 头中提供 “Bearer 令牌”。")
     try:
         data = json.loads(await request.text())
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error(400, "请求内容不是有效的 JSON。")
+        return error(400, "请求内容不是有效的 JSON。")
     if not isinstance(data, dict):
-        return _error(400, "请求内容应为 JSON 对象。")
+        return error(400, "请求内容应为 JSON 对象。")
     now = services.clock.now()
     try:
-        problem = _text(data, "problem", required=True, limit=5000)
-        evidence = _text(data, "evidence", required=False, limit=2000)
-        category = _category(_text(data, "category", required=False, limit=50) or "other")
-        severity = _severity(_text(data, "severity", required=False, limit=20) or "ordinary")
-        external_id = _text(data, "external_id", required=False, limit=200) or None
-        received_at = _time(_text(data, "received_at", required=False, limit=40), services.tz)
+        problem = text_field(data, "problem", required=True, limit=5000)
+        evidence = text_field(data, "evidence", required=False, limit=2000)
+        category = _category(text_field(data, "category", required=False, limit=50) or "other")
+        severity = _severity(text_field(data, "severity", required=False, limit=20) or "ordinary")
+        external_id = text_field(data, "external_id", required=False, limit=200) or None
+        received_at = time_field(
+            text_field(data, "received_at", required=False, limit=40), services.tz
+        )
         origin = f"api:{source.source}"
         if external_id is not None:
             existing = await Rectification.filter(source=origin, external_id=external_id).first()
@@ -203,9 +120,9 @@ async def post_rectification(request: web.Request) -> web.Response:
             )
             body = await _body(rect, services.tz, conn)
     except BadRequest as exc:
-        return _error(400, str(exc), exc.field)
+        return error(400, str(exc), exc.field)
     except RectError as exc:
-        return _error(422, str(exc))
+        return error(422, str(exc))
     if emit.outbox_ids and services.outbox_kick is not None:
         await services.outbox_kick(emit.outbox_ids)
     return web.json_response(body, status=201)
@@ -214,7 +131,7 @@ async def post_rectification(request: web.Request) -> web.Response:
 async def _body(
     rect: Rectification, tz: ZoneInfo, conn: BaseDBAsyncClient | None = None
 ) -> dict[str, Any]:
-    deadline = await engine.get(conn, rect.deadline_id) if rect.deadline_id else None
+    deadline = await lifecycle.get(conn, rect.deadline_id) if rect.deadline_id else None
     return {
         "ok": True,
         "id": rect.id,

@@ -1,0 +1,2 @@
+"""Policy presets: one module per jurisdiction (``presets``), the model of what a preset sets
+(``model``) and loading one with its overrides (``loader``)."""

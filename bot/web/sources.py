@@ -1,0 +1,100 @@
+"""Monitoring systems that post to the bot's HTTP API: one bearer token per source, kept only
+as a SHA-256 hash, and the request-reading helpers every such endpoint shares."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from tortoise.transactions import in_transaction
+
+from storage import audit
+from storage.models.rectification import SourceToken
+
+TOKEN_PREFIX = "zg_"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+async def create_token(source: str, now: datetime, *, replace: bool = False) -> str:
+    """A new token for ``source``; only its hash is kept. Raises ValueError if one exists."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    existing = await SourceToken.filter(source=source).first()
+    if existing is not None and not replace:
+        raise ValueError(f"来源“{source}”已有令牌。如需更换，请加 --replace（旧令牌随即失效）。")
+    async with in_transaction() as conn:
+        if existing is not None:
+            existing.token_hash = hash_token(token)
+            existing.created_at = now
+            existing.revoked = False
+            await existing.save(using_db=conn)
+            action = "rectification.token_replaced"
+        else:
+            await SourceToken.create(
+                using_db=conn, source=source, token_hash=hash_token(token), created_at=now
+            )
+            action = "rectification.token_created"
+        await audit.record(
+            conn,
+            actor=audit.Actor.system("命令行"),
+            action=action,
+            subject_type="rectification_source",
+            subject_id=source,
+            at=now,
+        )
+    return token
+
+
+def error(status: int, message: str, field: str | None = None) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error": message}
+    if field is not None:
+        body["field"] = field
+    return web.json_response(body, status=status)
+
+
+class BadRequest(ValueError):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def text_field(data: dict[str, Any], key: str, *, required: bool, limit: int) -> str:
+    value = data.get(key, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise BadRequest(f"“{key}”应为字符串。", key)
+    value = value.strip()
+    if required and not value:
+        raise BadRequest(f"缺少“{key}”。", key)
+    if len(value) > limit:
+        raise BadRequest(f"“{key}”太长（最多 {limit} 字）。", key)
+    return value
+
+
+def time_field(value: str, tz: ZoneInfo) -> datetime | None:
+    """ISO 8601 (``2026-11-23T09:30:00+08:00``); without an offset, the deployment's timezone."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(
+            "“received_at”应为 ISO 8601 时间，如 2026-11-23T09:30:00+08:00。", "received_at"
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=tz)
+
+
+async def authenticate(request: web.Request) -> SourceToken | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    found = await SourceToken.filter(token_hash=hash_token(token.strip()), revoked=False).first()
+    return found
