@@ -170,3 +170,16 @@ class Account(Model):
 
     class Meta:
         table = "account"
+
+    @property
+    def platform_label(self) -> str:
+        """微信, 抖音 …; a platform outside the list by its own name: 其他（今日头条）."""
+        label = MediaPlatform(self.platform).label
+        if self.platform == MediaPlatform.OTHER and self.platform_name:
+            label = f"其他（{self.platform_name}）"
+        return label
+
+    @property
+    def label(self) -> str:
+        """How every flow names an account to people: 临江文旅（微信）."""
+        return f"{self.name}（{self.platform_label}）"
