@@ -367,12 +367,12 @@ async def flaky(ctx: StepContext) -> None:
     if failures < int(ctx.data["fail_times"]):
         FLAKY_FAILURES[ctx.deadline.id] = failures + 1
         raise RuntimeError("平台暂时不可用")
-    await ctx.audit("test.flaky_done")
+    await ctx.audit_step("test.flaky_done")
 
 
 @step_handler("test.closer")
 async def closer(ctx: StepContext) -> None:
-    await ctx.audit("test.closed")
+    await ctx.audit_step("test.closed")
     await lifecycle.complete(ctx.services, ctx.conn, ctx.deadline.id, now=ctx.now, reason="已升级")
 
 
