@@ -59,5 +59,5 @@ async def take(
     args: list[str] = [repr(now if now is not None else time.time()), uuid.uuid4().hex]
     for limit, window in limits:
         args += [str(limit), repr(float(window))]
-    result = await redis.eval(_TAKE, len(keys), *keys, *args)  # type: ignore[misc]
+    result = await redis.eval(_TAKE, len(keys), *keys, *args)  # type: ignore[misc]  # redis-py types eval() for sync and async clients at once
     return float(result)

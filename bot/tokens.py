@@ -45,4 +45,4 @@ async def get_token(redis: Redis, name: str, fetch: Fetch) -> str:
 
 async def invalidate(redis: Redis, name: str, bad_token: str) -> None:
     """Forget a token the platform rejected — unless another process already replaced it."""
-    await redis.eval(_DELETE_IF_EQUAL, 1, token_key(name), bad_token)  # type: ignore[misc]
+    await redis.eval(_DELETE_IF_EQUAL, 1, token_key(name), bad_token)  # type: ignore[misc]  # redis-py types eval() for sync and async clients at once

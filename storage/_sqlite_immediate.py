@@ -33,5 +33,5 @@ def install() -> None:
         except sqlite3.OperationalError as exc:
             raise TransactionManagementError(exc) from exc
 
-    SqliteTransactionWrapper.begin = begin  # type: ignore[method-assign]
+    SqliteTransactionWrapper.begin = begin  # type: ignore[method-assign]  # the patch this module exists for
     _installed = True

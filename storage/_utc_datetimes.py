@@ -30,5 +30,5 @@ def install() -> None:
             return result.astimezone(dt.UTC)
         return result
 
-    DatetimeField.to_db_value = to_db_value  # type: ignore[method-assign]
+    DatetimeField.to_db_value = to_db_value  # type: ignore[method-assign]  # the patch this module exists for
     _installed = True

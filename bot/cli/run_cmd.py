@@ -6,7 +6,9 @@ import asyncio
 import logging
 import signal
 import socket
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import click
 from aiohttp import web
@@ -127,9 +129,9 @@ def _reset_home(settings: Settings) -> None:
     click.echo("已清空演示数据，重新开始。")
 
 
-def _run_guarded(coro_factory: object) -> None:
+def _run_guarded(program: Coroutine[Any, Any, None]) -> None:
     try:
-        asyncio.run(coro_factory)  # type: ignore[arg-type]
+        asyncio.run(program)
     except (NotMigratedError, TimeConfigError) as exc:
         fail(str(exc))
     except EmbeddedRedisError as exc:

@@ -151,7 +151,7 @@ class Applier:
 
     async def deactivate_missing(self, model: type[Model], kind: str, keys: set[str]) -> None:
         for row in await model.filter(active=True).using_db(self.conn).order_by("id"):
-            key = str(row.key)  # type: ignore[attr-defined]
+            key = str(row.key)  # type: ignore[attr-defined]  # Unit, Person and Chat all have a key
             if key not in keys:
                 row.active = False
                 await row.save(using_db=self.conn, update_fields=["active"])

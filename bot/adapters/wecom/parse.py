@@ -34,7 +34,7 @@ from storage.enums import IdentityKind, Platform
 
 
 @register_event("template_card_event")
-class TemplateCardEvent(wx_events.BaseEvent):  # type: ignore[misc]
+class TemplateCardEvent(wx_events.BaseEvent):  # type: ignore[misc]  # wechatpy is untyped
     """A tap on a template card button (button / vote / multiple interaction cards)."""
 
     event = "template_card_event"
@@ -46,7 +46,7 @@ class TemplateCardEvent(wx_events.BaseEvent):  # type: ignore[misc]
 
 
 @register_event("template_card_menu_event")
-class TemplateCardMenuEvent(wx_events.BaseEvent):  # type: ignore[misc]
+class TemplateCardMenuEvent(wx_events.BaseEvent):  # type: ignore[misc]  # wechatpy is untyped
     """A tap on a card's action_menu (we render none; acknowledged and ignored)."""
 
     event = "template_card_menu_event"
