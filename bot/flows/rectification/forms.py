@@ -3,12 +3,14 @@
 ``start`` registers the ``FormSpec`` from these parts, next to the submit it calls, so that
 the form does not import the flow it starts.
 
-The form engine's summary shows stored values, so a choice's value is its (unique) label,
-mapped back to the account on submit.
+The form engine's summary shows stored values, so a choice stores a readable value: the
+account as ``临江文旅（微信） · 临江区文化和旅游发展委员会`` (unique), mapped back to the
+account on submit. Buttons show just ``Account.label``: WeCom cuts long button texts.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -46,10 +48,12 @@ async def account_choices_by_id(ctx: HandlerContext) -> dict[int, Choice]:
         .order_by("owner_unit_id", "id")
     )
     names = {u.id: u.name for u in await Unit.filter(id__in=unit_ids).using_db(ctx.conn)}
+    shared = Counter(a.label for a in accounts)
     choices: dict[int, Choice] = {}
     for a in accounts:
-        label = f"{a.name}（{a.platform.label}）· {names.get(a.owner_unit_id, '')}"
-        choices[a.id] = Choice(label, label)
+        value = f"{a.label} · {names.get(a.owner_unit_id, '')}"
+        # Two units' accounts of one name keep the unit on the button to tell them apart.
+        choices[a.id] = Choice(value, a.label if shared[a.label] == 1 else value)
     return choices
 
 

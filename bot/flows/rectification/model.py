@@ -119,13 +119,11 @@ def choose_rule(policy: Policy, category: RectCategory, severity: Severity) -> s
 
 
 async def account_label(conn: BaseDBAsyncClient, account_id: int | None) -> str:
-    """The account as the notice names it; "" when it names none."""
+    """The account as the notice names it (``Account.label``); "" when it names none."""
     if account_id is None:
         return ""
     account = await Account.filter(id=account_id).using_db(conn).first()
-    if account is None:
-        return ""
-    return f"{account.name}（{account.platform.label}）"
+    return account.label if account is not None else ""
 
 
 async def unit_name(conn: BaseDBAsyncClient, unit_id: int) -> str:
