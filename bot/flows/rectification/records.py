@@ -154,7 +154,7 @@ async def visible_notices(conn: BaseDBAsyncClient, member: Member) -> list[Recti
 
 async def overview_text(w: Work, member: Member) -> str:
     """The latest notices the member may see, and counts per unit and per account."""
-    conn, tz, now = w.conn, w.tz, w.now
+    conn = w.conn
     rects = await visible_notices(conn, member)
     if not rects:
         return "暂无整改通知。主管单位工作人员发送“整改”可下发整改通知。"
@@ -164,8 +164,7 @@ async def overview_text(w: Work, member: Member) -> str:
         if rect.overdue and rect.status != RectStatus.VERIFIED:
             state = "逾期·" + state
         target = rect.account_label or await unit_name(conn, rect.owner_unit_id)
-        due = format_time(rect.due_at, tz, reference=now)
-        lines.append(f"· {number(rect)} {target} {state}，截止 {due}")
+        lines.append(f"· {number(rect)} {target} {state}，截止 {w.when(rect.due_at)}")
     by_unit: dict[int, list[Rectification]] = defaultdict(list)
     by_account: dict[str, list[Rectification]] = defaultdict(list)
     for rect in rects:
