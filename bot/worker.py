@@ -21,7 +21,7 @@ from bot.constants import (
 from bot.core import conversation
 from bot.core.services import Services
 from bot.deadlines.jobs import fire_deadline_step, reconcile_deadlines
-from bot.flows.rectification_quarterly import scheduled_review
+from bot.flows.rectification.quarterly import scheduled_review
 from bot.handlers import load_all
 from storage.enums import InboundStatus
 from storage.models.machinery import InboundEvent

@@ -14,7 +14,8 @@ from tortoise.transactions import in_transaction
 
 from bot.core.emit import Emitter
 from bot.deadlines import lifecycle
-from bot.flows.rectification import NoticeRequest, RectError, issue_notice, number
+from bot.flows.rectification.model import SUBJECT, RectificationError, number
+from bot.flows.rectification.start import NoticeRequest, issue_notice
 from bot.web.keys import SERVICES_KEY
 from bot.web.sources import BadRequest, authenticate, error, text_field, time_field
 from storage import audit
@@ -121,7 +122,7 @@ async def post_rectification(request: web.Request) -> web.Response:
             body = await _body(rect, services.tz, conn)
     except BadRequest as exc:
         return error(400, str(exc), exc.field)
-    except RectError as exc:
+    except RectificationError as exc:
         return error(422, str(exc))
     if emit.outbox_ids and services.outbox_kick is not None:
         await services.outbox_kick(emit.outbox_ids)
@@ -148,7 +149,7 @@ async def _forward_late(rect: Rectification, conn: BaseDBAsyncClient | None) -> 
 
     entry = (
         await AuditEntry.filter(
-            action="rectification.issued", subject_type="rectification", subject_id=str(rect.id)
+            action="rectification.issued", subject_type=SUBJECT, subject_id=str(rect.id)
         )
         .using_db(conn)
         .first()

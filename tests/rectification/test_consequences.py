@@ -14,7 +14,7 @@ from bot.core import files
 from bot.core.emit import Emitter
 from bot.core.services import Services
 from bot.deadlines import reconciler
-from bot.flows.rectification import NoticeRequest, issue_notice
+from bot.flows.rectification.start import NoticeRequest, issue_notice
 from storage import audit
 from storage.models.machinery import OutboxMessage
 from storage.models.org import Account

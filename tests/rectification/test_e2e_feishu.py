@@ -42,7 +42,7 @@ async def test_notice_issued_and_acknowledged_in_feishu(
         lambda: fake_feishu.sent("interactive", receive_id="ou_zhangzr"), 60
     )
     form = {
-        "account": "临江文旅（微信）· 临江区文化和旅游发展委员会",
+        "account": "临江文旅（微信） · 临江区文化和旅游发展委员会",
         "category": "链接失效",
         "severity": "一般",
         "problem": "首页“旅游攻略”栏目链接返回 404",

@@ -65,7 +65,7 @@ async def test_notice_issued_and_acknowledged_on_feishu(
 
     # A missing problem: marked on the card, nothing issued.
     form = {
-        "account": "临江文旅（微信）· 临江区文化和旅游发展委员会",
+        "account": "临江文旅（微信） · 临江区文化和旅游发展委员会",
         "category": "内容差错",
         "severity": "严重",
     }

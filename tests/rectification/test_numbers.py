@@ -8,7 +8,8 @@ from datetime import datetime
 from tortoise.transactions import in_transaction
 
 from bot.core.emit import Emitter
-from bot.flows.rectification import NoticeRequest, issue_notice, number
+from bot.flows.rectification.model import number
+from bot.flows.rectification.start import NoticeRequest, issue_notice
 from storage import audit
 from storage.models.org import Account
 from storage.models.rectification import RectCategory, Rectification, Severity

@@ -9,8 +9,8 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from bot.core.emit import Emitter
-from bot.flows import rectification_quarterly as quarterly
-from bot.flows.rectification_consequences import Quarter
+from bot.flows.rectification import quarterly
+from bot.flows.rectification.consequences import Quarter
 from bot.worker import CRON_JOBS, review_quarter
 from storage.models.machinery import AuditEntry, OutboxMessage
 from storage.models.rectification import RectFlag, RectQuarterRun

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 from bot.core.emit import Emitter
 from bot.core.services import Services
 from bot.deadlines import lifecycle
-from bot.flows.rectification import NoticeRequest, issue_notice
+from bot.flows.rectification.start import NoticeRequest, issue_notice
 from storage import audit
 from storage.models.deadlines import DeadlineStep, StepStatus
 from storage.models.machinery import AuditEntry, OutboxMessage

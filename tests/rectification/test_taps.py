@@ -155,7 +155,8 @@ async def test_a_unit_without_people_gets_no_silent_notice(kunming: ChatHarness)
     from tortoise.transactions import in_transaction
 
     from bot.core.emit import Emitter
-    from bot.flows.rectification import NoticeRequest, RectError, issue_notice
+    from bot.flows.rectification.model import RectificationError
+    from bot.flows.rectification.start import NoticeRequest, issue_notice
     from storage import audit
     from storage.models.org import Unit
     from storage.models.rectification import RectCategory, Severity
@@ -184,7 +185,7 @@ async def test_a_unit_without_people_gets_no_silent_notice(kunming: ChatHarness)
                 actor=audit.Actor.system("测试"),
             )
 
-    with pytest.raises(RectError, match="没有可以接收整改通知的人员"):
+    with pytest.raises(RectificationError, match="没有可以接收整改通知的人员"):
         await attempt()
     assert await Rectification.all().count() == 0
 
@@ -196,7 +197,7 @@ async def test_a_finding_becomes_a_notice_with_one_tap(kunming: ChatHarness) -> 
     from bot.cards.model import Card
     from bot.core.emit import Emitter
     from bot.core.outgoing import Message
-    from bot.handlers.rectification import finding_button
+    from bot.flows.rectification.start import finding_button
     from storage.models.org import Account, Person
     from storage.models.rectification import RectCategory, Severity
 

@@ -17,11 +17,12 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from bot.core.directory import members_with_role
+from bot.core.context import HandlerContext
+from bot.core.directory import load_member, members_with_role
 from bot.core.emit import Emitter
 from bot.core.outgoing import FileRef, Message
 from bot.core.services import Services
-from bot.flows.rectification_consequences import Quarter, quarterly_review
+from bot.flows.rectification.consequences import Quarter, quarterly_review
 from storage import audit
 from storage.enums import Role
 from storage.models.rectification import Rectification, RectQuarterRun
@@ -33,7 +34,7 @@ CHAT = "chat"
 
 
 @dataclass(frozen=True)
-class Outcome:
+class QuarterReview:
     """What a request to review a quarter found: ``ran`` is False when it had been done."""
 
     ran: bool
@@ -94,14 +95,14 @@ async def review_once(
     *,
     trigger: str,
     person: audit.Actor | None = None,
-) -> Outcome:
+) -> QuarterReview:
     """Review ``quarter`` unless it was reviewed; in the caller's transaction."""
     person_id = person.person_id if person is not None else None
     claimed, run = await _claim(conn, quarter, trigger, person_id, now)
     supervisors = tuple(await _supervisors(services, conn, quarter))
     if not claimed:
         refs = tuple(FileRef.model_validate(f) for f in run.files or [])
-        return Outcome(ran=False, run=run, files=refs, supervisors=supervisors)
+        return QuarterReview(ran=False, run=run, files=refs, supervisors=supervisors)
     result = await quarterly_review(services, conn, emit, quarter, now)
     run.summary = result.text()
     run.files = [ref.model_dump() for ref in result.files]
@@ -121,7 +122,7 @@ async def review_once(
             "bottom_twice": result.bottom_twice,
         },
     )
-    return Outcome(ran=True, run=run, files=tuple(result.files), supervisors=supervisors)
+    return QuarterReview(ran=True, run=run, files=tuple(result.files), supervisors=supervisors)
 
 
 def done_before_text(run: RectQuarterRun, quarter: Quarter, who: str, services: Services) -> str:
@@ -133,12 +134,53 @@ def done_before_text(run: RectQuarterRun, quarter: Quarter, who: str, services: 
     )
 
 
-async def tell_supervisors(emit: Emitter, outcome: Outcome, *, skip: int | None = None) -> None:
+async def tell_supervisors(
+    emit: Emitter, outcome: QuarterReview, *, skip: int | None = None
+) -> None:
     """One message to each supervisor, with the letters issued."""
     message = Message(text=outcome.run.summary, files=outcome.files)
     for person_id in outcome.supervisors:
         if person_id != skip:
             await emit.to_person(person_id, message)
+
+
+async def review_requested(ctx: HandlerContext, rest: str) -> None:
+    """整改季度 [季度]: a supervisor reviews a quarter that has ended (the last one by default),
+    or learns when it was reviewed and gets that result and its letters again."""
+    today = ctx.now.astimezone(ctx.tz).date()
+    quarter = Quarter.parse(rest) if rest else Quarter.of(today).previous()
+    if quarter is None:
+        await ctx.reply(f"“{rest}”不是季度，请写成“2026Q4”或“2026年第四季度”。")
+        return
+    if quarter.start(ctx.tz) > ctx.now:
+        await ctx.reply(f"{quarter.title}还没有开始。")
+        return
+    if quarter.end(ctx.tz) > ctx.now:
+        # Reviewing a quarter before it ends would claim it and leave its last weeks unseen.
+        await ctx.reply(
+            f"{quarter.title}还没有结束，季度结束后会自动复核并通知监管人员。"
+            "要查看目前的进展，请发送“整改记录”。"
+        )
+        return
+    outcome = await review_once(
+        ctx.services, ctx.conn, ctx.emit, quarter, ctx.now, trigger=CHAT, person=ctx.by
+    )
+    if outcome.ran:
+        text = outcome.run.summary
+        # The other supervisors learn of it as they would from the scheduled review.
+        await tell_supervisors(ctx.emit, outcome, skip=ctx.actor.id)
+    else:
+        who = "—"
+        if outcome.run.person_id is not None:
+            member = await load_member(outcome.run.person_id, ctx.conn)
+            who = member.name if member is not None else who
+        text = done_before_text(outcome.run, quarter, who, ctx.services)
+    # The supervisor gets a copy of every letter issued for the quarter.
+    await ctx.emit.to_person(
+        ctx.actor.id,
+        Message(text=text, files=outcome.files),
+        platform=ctx.event.place.platform,
+    )
 
 
 async def scheduled_review(services: Services) -> str | None:

@@ -1,4 +1,5 @@
-"""What happened to notices: a timeline (from the audit log), counts per unit and account."""
+"""What people read about notices: 整改记录 (one notice's timeline from the audit log, or the
+latest notices with counts per unit and account, and the consequence flags)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,25 @@ from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from bot.core.context import HandlerContext
 from bot.core.directory import Member, owning_unit
-from bot.core.services import Services
+from bot.core.work import Work
 from bot.deadlines import lifecycle, present
-from bot.flows.rectification import SUBJECT, number, unit_name
+from bot.flows.rectification.model import FLAG_LABELS, SUBJECT, find_by_number, number, unit_name
 from bot.timekeeping.explain import format_time
 from storage.enums import Role
 from storage.models.machinery import AuditEntry
 from storage.models.org import Unit
-from storage.models.rectification import RectCategory, Rectification, RectStatus, Severity
+from storage.models.rectification import (
+    RectCategory,
+    RectFlag,
+    Rectification,
+    RectStatus,
+    Severity,
+)
 
+# The audit verbs of a notice as the timeline names them. Rows keep the verb they were written
+# with; every verb so far was already ``rectification.<past participle>``.
 EVENT_LABELS = {
     "rectification.issued": "下发",
     "rectification.acknowledged": "已接收",
@@ -34,9 +44,34 @@ EVENT_LABELS = {
 STEP_LABELS = {"half": "时限过半", "late": "临近截止", "due": "到期", "overdue": "逾期催办"}
 
 
-async def timeline_text(services: Services, conn: BaseDBAsyncClient, rect: Rectification) -> str:
+async def show(ctx: HandlerContext, rest: str) -> None:
+    """整改记录 [编号]: one notice's timeline, or the overview (with the flags for supervisors)."""
+    if rest:
+        rect = await find_by_number(ctx.conn, rest)
+        if rect is None or not await may_see(ctx.conn, ctx.actor, rect):
+            await ctx.reply(
+                f"没有找到整改通知“{rest}”。编号形如 ZG2026-0001，发送“整改记录”可查看列表。"
+            )
+            return
+        await ctx.reply(await timeline_text(ctx, rect))
+        return
+    text = await overview_text(ctx, ctx.actor)
+    if ctx.actor.has(Role.SUPERVISOR_STAFF, Role.ADMIN):
+        flags = await flags_text(ctx.conn)
+        text += f"\n{flags}" if flags else ""
+    await ctx.reply(text)
+
+
+async def may_see(conn: BaseDBAsyncClient, member: Member, rect: Rectification) -> bool:
+    """Supervisors and admins see every notice; the owner unit's people see its own."""
+    if member.has(Role.SUPERVISOR_STAFF, Role.ADMIN):
+        return True
+    return (await owning_unit(member.unit.id, conn)).id == rect.owner_unit_id
+
+
+async def timeline_text(w: Work, rect: Rectification) -> str:
     """Every event of one notice, oldest first, with who did it and when."""
-    tz = services.tz
+    conn, tz = w.conn, w.tz
     lines = [
         f"整改通知 {number(rect)}（{Severity(rect.severity).label}·"
         f"{RectCategory(rect.category).label}）",
@@ -51,7 +86,7 @@ async def timeline_text(services: Services, conn: BaseDBAsyncClient, rect: Recti
     if rect.deadline_id is not None:
         deadline = await lifecycle.get(conn, rect.deadline_id)
         if deadline is not None:
-            text = present.describe(deadline, services.clock.now(), tz)
+            text = present.describe(deadline, w.now, tz)
             lines.append(f"时限：{text.due_line}，{text.remaining}")
     lines.append("时间线：")
     entries = (
@@ -117,21 +152,19 @@ async def visible_notices(conn: BaseDBAsyncClient, member: Member) -> list[Recti
     return list(await query.using_db(conn).order_by("-id"))
 
 
-async def overview_text(
-    services: Services, conn: BaseDBAsyncClient, member: Member, now: datetime
-) -> str:
+async def overview_text(w: Work, member: Member) -> str:
+    """The latest notices the member may see, and counts per unit and per account."""
+    conn = w.conn
     rects = await visible_notices(conn, member)
     if not rects:
         return "暂无整改通知。主管单位工作人员发送“整改”可下发整改通知。"
-    tz = services.tz
     lines = ["整改通知（最近 10 条）："]
     for rect in rects[:10]:
         state = RectStatus(rect.status).label
         if rect.overdue and rect.status != RectStatus.VERIFIED:
             state = "逾期·" + state
         target = rect.account_label or await unit_name(conn, rect.owner_unit_id)
-        due = format_time(rect.due_at, tz, reference=now)
-        lines.append(f"· {number(rect)} {target} {state}，截止 {due}")
+        lines.append(f"· {number(rect)} {target} {state}，截止 {w.when(rect.due_at)}")
     by_unit: dict[int, list[Rectification]] = defaultdict(list)
     by_account: dict[str, list[Rectification]] = defaultdict(list)
     for rect in rects:
@@ -147,4 +180,16 @@ async def overview_text(
         for label, items in sorted(by_account.items(), key=lambda kv: -len(kv[1])):
             lines.append(f"· {label}：{count(items).text()}")
     lines.append("发送“整改记录 编号”查看某条通知的完整时间线。")
+    return "\n".join(lines)
+
+
+async def flags_text(conn: BaseDBAsyncClient, limit: int = 20) -> str:
+    """The latest consequence flags (建议关停, 整改函, 通报, 排名后三位); "" when none."""
+    rows = await RectFlag.all().using_db(conn).order_by("-id").limit(limit)
+    if not rows:
+        return ""
+    lines = ["标记："]
+    for row in rows:
+        name = await unit_name(conn, row.unit_id)
+        lines.append(f"· {row.period} {name} {FLAG_LABELS.get(row.kind, row.kind)}：{row.reason}")
     return "\n".join(lines)

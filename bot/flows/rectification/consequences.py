@@ -9,7 +9,8 @@
   a row is flagged.
 
 Flags are rows (unique per kind, period, unit, account), so running a review twice changes
-nothing.
+nothing. ``quarterly`` makes sure the quarterly part runs once per quarter; ``records`` shows
+the flags.
 """
 
 from __future__ import annotations
@@ -28,49 +29,45 @@ from bot.core.directory import nearest_with_role
 from bot.core.emit import Emitter
 from bot.core.outgoing import FileRef, Message
 from bot.core.services import Services
-from bot.flows.rectification import People, number, unit_name
-from bot.flows.rectification_records import count
+from bot.core.work import Work
+from bot.flows.rectification.model import (
+    BOTTOM,
+    BOTTOM_TWICE,
+    CIRCULAR,
+    CLOSE_SUGGESTED,
+    LETTER,
+    number,
+    unit_name,
+)
+from bot.flows.rectification.people import People
+from bot.flows.rectification.records import count
 from storage import audit
 from storage.enums import Role
 from storage.models.rectification import RectFlag, Rectification
 
-CLOSE_SUGGESTED = "close_suggested"
-LETTER = "letter"
-CIRCULAR = "circular"
-BOTTOM = "bottom"  # in the bottom three of a quarter
-BOTTOM_TWICE = "bottom_three"  # twice in a row: the jiaxian penalty
-
-FLAG_LABELS = {
-    CLOSE_SUGGESTED: "建议关停",
-    LETTER: "季度整改函",
-    CIRCULAR: "通报",
-    BOTTOM: "季度排名后三位",
-    BOTTOM_TWICE: "连续两个季度排名后三位",
-}
+# Flags and letters are the statistics' doing, whoever's action led to them.
+STATISTICS = audit.Actor.system("整改统计")
 
 
 # ---- dongguan: a second circular on the same account within a year -----------------------------
 
 
-async def after_overdue(
-    services: Services,
-    conn: BaseDBAsyncClient,
-    emit: Emitter,
-    rect: Rectification,
-    people: People,
-    now: datetime,
-) -> None:
-    """Called when a notice becomes overdue (in the firing transaction)."""
-    penalty = services.timekeeping.policy.penalties.get("circulars_per_year")
+async def after_overdue(w: Work, rect: Rectification, people: People) -> None:
+    """dongguan: the account's second circular within a year flags it 建议关停 (once a year).
+
+    Part of ``transitions.go_overdue``, in its transaction."""
+    penalty = w.policy.penalties.get("circulars_per_year")
     if penalty is None or penalty.citation.silent or rect.account_id is None:
         return
     threshold = penalty.threshold or 2
     circulars = await Rectification.filter(
-        account_id=rect.account_id, ever_overdue=True, issued_at__gte=now - timedelta(days=365)
-    ).using_db(conn)
+        account_id=rect.account_id,
+        ever_overdue=True,
+        issued_at__gte=w.now - timedelta(days=365),
+    ).using_db(w.conn)
     if len(circulars) < threshold:
         return
-    period = str(now.astimezone(services.tz).year)
+    period = str(w.now.astimezone(w.tz).year)
     if (
         await RectFlag.filter(
             kind=CLOSE_SUGGESTED,
@@ -78,7 +75,7 @@ async def after_overdue(
             unit_id=rect.owner_unit_id,
             account_id=rect.account_id,
         )
-        .using_db(conn)
+        .using_db(w.conn)
         .exists()
     ):
         return
@@ -88,25 +85,25 @@ async def after_overdue(
         f"依据《{penalty.citation.document}》{penalty.citation.article}：{penalty.action}"
     )
     await RectFlag.create(
-        using_db=conn,
+        using_db=w.conn,
         kind=CLOSE_SUGGESTED,
         period=period,
         unit_id=rect.owner_unit_id,
         account_id=rect.account_id,
         reason=reason,
-        created_at=now,
+        created_at=w.now,
     )
     await audit.record(
-        conn,
-        actor=audit.Actor.system("整改统计"),
+        w.conn,
+        actor=STATISTICS,
         action="rectification.flagged",
         subject_type="account",
         subject_id=rect.account_id,
-        at=now,
+        at=w.now,
         detail={"kind": CLOSE_SUGGESTED, "reason": reason},
     )
     for supervisor in people.supervisors:
-        await emit.to_person(supervisor.id, Message(text=f"【建议关停】{reason}。"))
+        await w.emit.to_person(supervisor.id, Message(text=f"【建议关停】{reason}。"))
 
 
 # ---- quarters ---------------------------------------------------------------------------------
@@ -203,7 +200,7 @@ async def _flag(
     )
     await audit.record(
         conn,
-        actor=audit.Actor.system("整改统计"),
+        actor=STATISTICS,
         action="rectification.flagged",
         subject_type="unit",
         subject_id=unit_id,
@@ -334,14 +331,3 @@ async def _send_letter(
                 files=(ref,),
             ),
         )
-
-
-async def flags_text(conn: BaseDBAsyncClient, limit: int = 20) -> str:
-    rows = await RectFlag.all().using_db(conn).order_by("-id").limit(limit)
-    if not rows:
-        return ""
-    lines = ["标记："]
-    for row in rows:
-        name = await unit_name(conn, row.unit_id)
-        lines.append(f"· {row.period} {name} {FLAG_LABELS.get(row.kind, row.kind)}：{row.reason}")
-    return "\n".join(lines)
