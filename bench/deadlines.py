@@ -46,9 +46,9 @@ from bot.config import Settings  # noqa: E402
 from bot.core.services import Services  # noqa: E402
 from bot.deadlines import lifecycle  # noqa: E402
 from bot.deadlines.builtin import NOTIFY, notify_data  # noqa: E402
+from bot.policy.runtime import TimeKeeping  # noqa: E402
 from bot.redis_embedded import EmbeddedRedis  # noqa: E402
 from bot.runtime import connect_redis, make_outbox_kick  # noqa: E402
-from bot.timekeeping.runtime import TimeKeeping  # noqa: E402
 from bot.worker import build_worker  # noqa: E402
 from storage.db import close_db, init_db, normalise_url, upgrade  # noqa: E402
 from storage.enums import IdentityKind, Platform  # noqa: E402

@@ -18,8 +18,8 @@ from bot.constants import ARQ_QUEUE, inbound_job_id, outbox_job_id
 from bot.core.services import Services
 from bot.deadlines.reconciler import reconcile
 from bot.handlers import load_all
+from bot.policy.runtime import load_timekeeping
 from bot.system_state import load_demo_offset
-from bot.timekeeping.runtime import load_timekeeping
 from storage.db import close_db, init_db, pending_migrations, upgrade
 from storage.enums import Platform
 

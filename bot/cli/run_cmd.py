@@ -18,9 +18,9 @@ from bot.cli.base import fail, main, settings_of
 from bot.config import Settings
 from bot.core.services import Services
 from bot.handlers import load_all
+from bot.policy.runtime import TimeConfigError
 from bot.redis_embedded import EmbeddedRedisError, redis_url_for
 from bot.runtime import NotMigratedError, open_services
-from bot.timekeeping.runtime import TimeConfigError
 from bot.worker import build_worker, stop_worker
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,9 @@ from bot.cli.base import fail, main, settings_of
 from bot.config import Settings
 from bot.policy.loader import PRESET_IDS, PolicyError, load_policy
 from bot.policy.model import Entry, Policy, UnknownRuleError, entries
+from bot.policy.runtime import TimeConfigError, TimeKeeping
 from bot.timekeeping.calendar import Day, DayKind, WorkingCalendar, YearSource, official_years
 from bot.timekeeping.overrides import CalendarFileError, template
-from bot.timekeeping.runtime import TimeConfigError, TimeKeeping
 
 WEEKDAYS = "一二三四五六日"
 _MARKS = {DayKind.WORKDAY: "  ", DayKind.MAKEUP: "班", DayKind.WEEKEND: "休", DayKind.HOLIDAY: "假"}

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.config import ReviewOptions, Settings
-from bot.timekeeping.runtime import TimeKeeping, load_timekeeping
+from bot.policy.runtime import TimeKeeping, load_timekeeping
 from storage.enums import Platform
 
 if TYPE_CHECKING:

@@ -5,5 +5,4 @@
 - ``overrides``: the admin's calendar file for years the official data does not cover.
 - ``rules``: deadline rules as data and the pure function from rule + start + calendar to due.
 - ``explain``: "依据《…》第十五条：…，截止 10月9日 10:30" and remaining-time texts.
-- ``runtime``: the process's active policy and calendar (``services.timekeeping``).
 """

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import create_app
 from bot.core.services import Services
 from bot.handlers import load_all
-from bot.timekeeping.runtime import TimeKeeping
+from bot.policy.runtime import TimeKeeping
 from tests.filing.helpers import answer_all, approve_both, card_of, open_filing, pick
 from tests.harness import ChatHarness
 

@@ -25,7 +25,7 @@ from bot.deadlines.jobs import fire_deadline_step
 from bot.deadlines.registry import StepContext, step_handler
 from bot.policy.loader import load_policy
 from bot.policy.model import UnknownRuleError
-from bot.timekeeping.runtime import TimeKeeping
+from bot.policy.runtime import TimeKeeping
 from bot.timekeeping.schedule import StepSpec
 from storage.models.deadlines import Deadline, DeadlineStatus, DeadlineStep, StepStatus
 from storage.models.machinery import AuditEntry, ConsoleMessage, OutboxMessage

@@ -28,7 +28,7 @@ from bot.clock import SystemClock
 from bot.core.services import Services
 from bot.deadlines import lifecycle
 from bot.deadlines.builtin import NOTIFY, notify_data
-from bot.timekeeping.runtime import TimeKeeping
+from bot.policy.runtime import TimeKeeping
 from bot.timekeeping.schedule import StepSpec
 from storage.models.deadlines import DeadlineStep, StepStatus
 from storage.models.machinery import AuditEntry, OutboxMessage

@@ -9,7 +9,7 @@ import pytest
 
 from bot.cards.model import Card
 from bot.core.services import Services
-from bot.timekeeping.runtime import TimeKeeping
+from bot.policy.runtime import TimeKeeping
 from tests.conftest import SHANGHAI
 from tests.harness import ChatHarness, Said
 

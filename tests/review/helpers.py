@@ -10,7 +10,7 @@ from bot.cards.model import Card
 from bot.clock import ManualClock
 from bot.config import ReviewOptions
 from bot.core.services import Services
-from bot.timekeeping.runtime import TimeKeeping
+from bot.policy.runtime import TimeKeeping
 from storage.enums import OutboxStatus
 from storage.models.machinery import OutboxMessage
 from tests.harness import ChatHarness, Said, Tapped
