@@ -11,7 +11,8 @@ import json
 from bot.core import forms
 from bot.core.context import HandlerContext
 from bot.core.directory import owning_unit
-from bot.core.forms import Answers, Choice, CompleteFn, FormError, FormSpec, Question, QuestionKind
+from bot.core.forms import Answers, Choice, FormError, FormSpec, Question, QuestionKind
+from bot.core.forms.spec import CompleteFn
 from bot.flows.review.model import FORM, LINK, Draft
 from bot.flows.review.people import needs_consent
 from bot.policy.model import Policy
