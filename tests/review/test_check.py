@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.flows.review_check import (
+from bot.flows.review.check import (
     PERSONAL_DATA,
     CheckInput,
     FindingKind,

@@ -230,6 +230,8 @@ async def test_reject_needs_a_reason_and_ends_the_review(harness: ChatHarness) -
     )
     assert result.toast == "已决定不予发布"
     assert (await Post.get(id=1)).status == PostStatus.REJECTED
+    # The verb is a past participle (rows written before say "review.rejectd").
+    assert await AuditEntry.filter(action="review.rejected").count() == 1
     dm = await harness.messages("xiaowang")
     assert any("不予发布（李科长）。理由：与本单位职能无关" in m.text for m in dm)
 

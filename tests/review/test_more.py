@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
 from bot.core.services import Services
-from bot.flows.review import last_update, updates_since
+from bot.flows.review.records import last_update, updates_since
 from bot.handlers import load_all
 from storage.models.org import Account
 from storage.models.review import AccountUpdate, Post, PostStatus

@@ -1,40 +1,34 @@
-"""The cards reviewers and authors see."""
+"""The cards reviewers and authors see, built from plain values (``records`` reads the rows).
+
+Pure: no database, no awaits. Names of people come in as ``names`` (person id → name) and
+times as ``when`` (a time as people read it, relative to now).
+"""
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
-
-from bot.cards.model import (
-    Button,
-    ButtonStyle,
-    Card,
-    CardField,
-    FormInput,
-    InputKind,
-    Tone,
-)
-from bot.core.directory import Member, load_member
-from bot.flows.review.base import ACTION, Work
-from bot.flows.review.store import current_version, previous_version
-from storage.models.org import Account
-from storage.models.review import Post, PostStatus, ReviewStep, StepStatus
+from bot.cards.model import Button, ButtonStyle, Card, CardField, FormInput, InputKind, Tone
+from bot.core.directory import Member
+from bot.flows.review.check import FindingKind
+from bot.flows.review.model import ACTION, level_chain
+from storage.models.review import Post, PostStatus, PostVersion, ReviewStep, StepStatus
 
 EXCERPT_CHARS = 160
+
+When = Callable[[datetime | None], str]
+
+
+# ---- pieces -------------------------------------------------------------------------------------
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     text = text.strip()
     return text if len(text) <= limit else text[:limit] + "……"
-
-
-async def account_names(conn: BaseDBAsyncClient, ids: Sequence[int]) -> str:
-    rows = await Account.filter(id__in=list(ids)).using_db(conn).order_by("id")
-    return "、".join(f"{a.name}（{a.platform.label}）" for a in rows) or "未选择"
 
 
 def split_sentences(text: str) -> list[str]:
@@ -55,37 +49,65 @@ def diff_lines(old: str, new: str, limit: int = 10) -> list[str]:
     return out
 
 
-async def history_lines(w: Work, post: Post) -> list[str]:
-    """Decisions on the current version: 初审 李科长 通过 10月9日 10:05（意见）."""
-    rows = (
-        await ReviewStep.filter(post_id=post.id, version=post.version)
-        .using_db(w.conn)
-        .order_by("id")
-    )
+def attachment_names(items: Sequence[dict[str, Any]]) -> str:
+    return "、".join(str(item.get("name", "")) for item in items)
+
+
+def finding_lines(findings: Sequence[dict[str, Any]], limit: int = 8) -> list[str]:
+    """A version's stored findings, numbered, each with where it is."""
     lines = []
-    for row in rows:
+    for i, raw in enumerate(findings[:limit], start=1):
+        kind = FindingKind(str(raw["kind"]))
+        part = str(raw.get("part", ""))
+        if int(raw["start"]) < 0:
+            where = ""
+        elif part == "标题":
+            where = f"标题第{raw['column']}字 "
+        else:
+            where = f"{part}第{raw['line']}行第{raw['column']}字 "
+        shown = f"：“{raw['excerpt']}”" if raw.get("excerpt") else ""
+        lines.append(f"{i}. {where}{kind.label}{shown}")
+    if len(findings) > limit:
+        lines.append(f"……另有{len(findings) - limit}处")
+    return lines
+
+
+def history_lines(steps: Sequence[ReviewStep], names: Mapping[int, str], when: When) -> list[str]:
+    """Decisions on one version: 初审：李科长 通过 10月9日 10:05（意见）, or 待…审核."""
+    lines = []
+    for row in steps:
         if row.status == StepStatus.PENDING:
-            approver = await load_member(row.approver_id, w.conn)
-            lines.append(f"{row.level_name}：待{approver.name if approver else ''}审核")
+            lines.append(f"{row.level_name}：待{names.get(row.approver_id, '')}审核")
             continue
-        decider = await load_member(int(row.decided_by_id or row.approver_id), w.conn)
+        decider = names.get(int(row.decided_by_id or row.approver_id), "")
         comment = f"（{row.comment}）" if row.comment else ""
         lines.append(
-            f"{row.level_name}：{decider.name if decider else ''} {row.status.label} "
-            f"{w.when(row.decided_at)}{comment}"
+            f"{row.level_name}：{decider} {row.status.label} {when(row.decided_at)}{comment}"
         )
     return lines
 
 
-async def step_card(
-    w: Work, post: Post, step: ReviewStep, author: Member, *, status: str = ""
+# ---- the reviewer's card ------------------------------------------------------------------------
+
+
+def step_card(
+    *,
+    post: Post,
+    step: ReviewStep,
+    version: PostVersion,
+    previous: PostVersion | None,
+    author: Member,
+    approver: Member | None,
+    accounts: str,
+    history: Sequence[str],
+    status: str = "",
 ) -> Card:
-    version = await current_version(w.conn, post)
+    """One level's card: the post, its check, what changed since the last version, the buttons."""
     level = post.levels[step.level]
-    approver = await load_member(step.approver_id, w.conn)
+    approver_name = approver.name if approver else ""
     fields = [
         CardField(label="送审人", value=f"{author.name}（{author.unit.name}）"),
-        CardField(label="发布账号", value=await account_names(w.conn, post.account_ids)),
+        CardField(label="发布账号", value=accounts),
         CardField(
             label="类型",
             value=f"转载（来源：{post.source or '未注明'}）" if post.repost else "原创",
@@ -108,7 +130,6 @@ async def step_card(
     if version.override_reason:
         check += f"\n送审人说明：{version.override_reason}"
     fields.append(CardField(label="送审前自检", value=check))
-    previous = await previous_version(w.conn, post)
     if previous is not None:
         changes = diff_lines(previous.text, version.text)
         if previous.title != version.title:
@@ -127,7 +148,7 @@ async def step_card(
             value=f"{duty}；确认{checks}" if duty and not level.get("consent") else duty or checks,
         )
     )
-    fields.append(CardField(label="审核进度", value="\n".join(await history_lines(w, post))))
+    fields.append(CardField(label="审核进度", value="\n".join(history)))
     payload = {"step": str(step.id)}
     consent = bool(level.get("consent"))
     buttons = (
@@ -154,44 +175,82 @@ async def step_card(
     )
     return Card(
         title=f"{level['name']}：《{version.title}》",
-        subtitle=f"第{version.number}版 · 待{approver.name if approver else ''}审核",
+        subtitle=f"第{version.number}版 · 待{approver_name}审核",
         tone=Tone.ORANGE if version.findings else Tone.BLUE,
         body=excerpt(version.text),
         fields=tuple(fields),
         mentions=(approver.mention(),) if approver else (),
         inputs=(FormInput(name="comment", label=comment_label, kind=InputKind.TEXTAREA),),
         buttons=buttons,
-        status=status or f"等待{approver.name if approver else ''}{level['name']}",
+        status=status or f"等待{approver_name}{level['name']}",
     )
 
 
-def attachment_names(items: Sequence[dict[str, Any]]) -> str:
-    return "、".join(str(item.get("name", "")) for item in items)
+def closed_step_card(card: Card, step: ReviewStep, status: str) -> Card:
+    """A level's card once the level is decided or withdrawn: its outcome, nobody to @."""
+    card = card.model_copy(
+        update={
+            "subtitle": f"第{step.version}版 · {step.level_name}{step.status.label}",
+            "mentions": (),
+        }
+    )
+    tone = (
+        Tone.GREEN
+        if step.status == StepStatus.APPROVED
+        else Tone.RED
+        if step.status == StepStatus.REJECTED
+        else Tone.GREY
+    )
+    return card.closed(status, tone)
 
 
-def finding_lines(findings: Sequence[dict[str, Any]], limit: int = 8) -> list[str]:
-    from bot.flows.review_check import FindingKind
-
-    lines = []
-    for i, raw in enumerate(findings[:limit], start=1):
-        kind = FindingKind(str(raw["kind"]))
-        part = str(raw.get("part", ""))
-        if int(raw["start"]) < 0:
-            where = ""
-        elif part == "标题":
-            where = f"标题第{raw['column']}字 "
-        else:
-            where = f"{part}第{raw['line']}行第{raw['column']}字 "
-        shown = f"：“{raw['excerpt']}”" if raw.get("excerpt") else ""
-        lines.append(f"{i}. {where}{kind.label}{shown}")
-    if len(findings) > limit:
-        lines.append(f"……另有{len(findings) - limit}处")
-    return lines
+def delegate_card(post: Post, step: ReviewStep, people: Sequence[Member]) -> Card:
+    """转交: whom the approver may hand the level to (the first six)."""
+    return Card(
+        title=f"转交{step.level_name}：《{post.title}》",
+        body="请选择转交给谁（同一角色的其他人员）：",
+        buttons=tuple(
+            Button(
+                label=m.name,
+                action=f"{ACTION}.delegate_to",
+                payload={"step": str(step.id), "to": str(m.id)},
+            )
+            for m in people[:6]
+        ),
+    )
 
 
-async def author_card(w: Work, post: Post, status: str = "") -> Card:
+# ---- the author's cards -------------------------------------------------------------------------
+
+
+def check_card(post: Post, lines: Sequence[str]) -> Card:
+    """送审前自检 found something: fix it, or submit anyway with a reason reviewers will read."""
+    payload = {"post": str(post.id)}
+    return Card(
+        title=f"送审前自检：《{post.title}》",
+        tone=Tone.ORANGE,
+        body=f"发现{len(lines)}处需要注意的内容，请修改后重新提交；"
+        "确需保留的，点“仍然送审”并说明理由，审核人会看到您的说明。\n" + "\n".join(lines),
+        inputs=(
+            FormInput(name="reason", label="仍然送审的理由（审核人可见）", kind=InputKind.TEXTAREA),
+        ),
+        buttons=(
+            Button(
+                label="修改", action=f"{ACTION}.edit", payload=payload, style=ButtonStyle.PRIMARY
+            ),
+            Button(
+                label="仍然送审",
+                action=f"{ACTION}.override",
+                payload=payload,
+                needs=("reason",),
+            ),
+            Button(label="放弃", action=f"{ACTION}.withdraw", payload=payload),
+        ),
+    )
+
+
+def author_card(post: Post, title: str, history: Sequence[str], status: str = "") -> Card:
     """The author's own view: where the post stands, with 催办 / 撤回 / 审核记录."""
-    version = await current_version(w.conn, post)
     payload = {"post": str(post.id)}
     buttons: list[Button] = []
     if post.status == PostStatus.IN_REVIEW:
@@ -201,13 +260,115 @@ async def author_card(w: Work, post: Post, status: str = "") -> Card:
         ]
     buttons.append(Button(label="审核记录", action=f"{ACTION}.trail", payload=payload))
     return Card(
-        title=f"送审进度：《{version.title}》",
+        title=f"送审进度：《{title}》",
         subtitle=f"编号 {post.id} · 第{post.version}版 · {post.status.label}",
         tone=Tone.GREEN if post.status == PostStatus.APPROVED else Tone.BLUE,
         fields=(
-            CardField(label="审核流程", value=" → ".join(lv["name"] for lv in post.levels)),
-            CardField(label="审核进度", value="\n".join(await history_lines(w, post)) or "—"),
+            CardField(label="审核流程", value=level_chain(post)),
+            CardField(label="审核进度", value="\n".join(history) or "—"),
         ),
         buttons=tuple(buttons),
         status=status or post.status.label,
+    )
+
+
+def approved_card(post: Post, accounts: str, history: Sequence[str]) -> Card:
+    """可发布: every level passed; the author reports the published link."""
+    return Card(
+        title=f"可发布：《{post.title}》",
+        tone=Tone.GREEN,
+        body=(
+            "三级审核已全部通过，可以发布。发布后请点“已发布”并填写发布链接，"
+            f"或回复“已发布 {post.id} 链接”。"
+        ),
+        fields=(
+            CardField(label="发布账号", value=accounts),
+            CardField(label="审核进度", value="\n".join(history)),
+        ),
+        inputs=(FormInput(name="link", label="发布链接", required=True),),
+        buttons=(
+            Button(
+                label="已发布",
+                action=f"{ACTION}.published",
+                payload={"post": str(post.id)},
+                style=ButtonStyle.PRIMARY,
+                needs=("link",),
+            ),
+        ),
+    )
+
+
+def returned_card(post: Post, step: ReviewStep, decider: str) -> Card:
+    """退回修改: the reviewer's comment, and the way to a new version."""
+    return Card(
+        title=f"退回修改：《{post.title}》",
+        tone=Tone.ORANGE,
+        body=(
+            f"{step.level_name}（{decider}）退回修改，意见：{step.comment}\n"
+            "点“修改后重新送审”提交新版本；新版本从初审重新开始，审核人会看到改动之处。"
+        ),
+        buttons=(
+            Button(
+                label="修改后重新送审",
+                action=f"{ACTION}.revise",
+                payload={"post": str(post.id)},
+                style=ButtonStyle.PRIMARY,
+            ),
+            Button(label="撤回", action=f"{ACTION}.withdraw", payload={"post": str(post.id)}),
+        ),
+    )
+
+
+# ---- 审核记录 -----------------------------------------------------------------------------------
+
+
+def trail_card(
+    post: Post,
+    versions: Sequence[PostVersion],
+    steps: Sequence[ReviewStep],
+    names: Mapping[int, str],
+    when: When,
+) -> Card:
+    """审核记录: every version, its check, every decision (who, when, comment, which 关)."""
+    fields: list[CardField] = [
+        CardField(label="送审人", value=names.get(post.author_id, "")),
+        CardField(label="状态", value=post.status.label),
+        CardField(label="审核流程", value=level_chain(post)),
+    ]
+    for version in versions:
+        lines = [f"{when(version.created_at)} 标题《{version.title}》"]
+        lines.append(
+            "自检：未发现问题"
+            if not version.findings
+            else f"自检：发现{len(version.findings)}处问题\n"
+            + "\n".join(finding_lines(version.findings))
+        )
+        if version.override_reason:
+            lines.append(f"仍然送审的说明：{version.override_reason}")
+        if version.attachments:
+            lines.append(f"附件：{attachment_names(version.attachments)}")
+        for step in (s for s in steps if s.version == version.number):
+            name = names.get(int(step.decided_by_id or step.approver_id), "")
+            if step.status == StepStatus.PENDING:
+                lines.append(f"{step.level_name}：待{name}审核")
+                continue
+            checks = f"，把关：{'、'.join(c + '关' for c in step.checks)}" if step.checks else ""
+            comment = f"，意见：{step.comment}" if step.comment else ""
+            handed = ""
+            if step.delegated_from_id:
+                handed = f"（由{names.get(step.delegated_from_id, '')}转交）"
+            lines.append(
+                f"{step.level_name}：{name}{handed} {step.status.label} "
+                f"{when(step.decided_at)}{checks}{comment}"
+            )
+        fields.append(CardField(label=f"第{version.number}版", value="\n".join(lines)))
+    if post.published_link:
+        fields.append(
+            CardField(label="发布", value=f"{when(post.published_at)} {post.published_link}")
+        )
+    return Card(
+        title=f"审核记录：《{post.title}》",
+        subtitle=f"编号 {post.id}",
+        tone=Tone.GREY,
+        fields=tuple(fields),
     )

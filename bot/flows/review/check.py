@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
@@ -354,6 +354,21 @@ def check_post(
             )
         )
     return CheckResult(findings=tuple(findings))
+
+
+def check_title_and_text(
+    title: str, text: str, *, repost: bool, source: str, sensitive_words: Sequence[str]
+) -> CheckResult:
+    """A post's check: the title and the text checked apart, so places read 标题第3字 /
+    正文第2行第5字 (the repost-source finding, about the whole post, stays without a part)."""
+    in_title = check_post(CheckInput(text=title), sensitive_words=sensitive_words)
+    in_text = check_post(
+        CheckInput(text=text, repost=repost, source=source), sensitive_words=sensitive_words
+    )
+    return CheckResult(
+        findings=tuple(replace(f, part="标题") for f in in_title.findings)
+        + tuple(replace(f, part="正文") if f.start >= 0 else f for f in in_text.findings)
+    )
 
 
 def _occurrences(text: str, words: Iterable[str]) -> list[tuple[str, int]]:
