@@ -9,7 +9,7 @@ from collections.abc import Awaitable
 
 from bot.core.context import HandlerContext
 from bot.core.work import Outcome
-from bot.flows.review import people, records, start, transitions
+from bot.flows.review import people, records, start, steps, transitions
 from bot.flows.review.model import ACTION, LINK_IN_TEXT, WITHDRAWABLE, ReviewError, find_post
 from bot.handlers.registry import router
 from bot.handlers.taps import Tap, form_value, payload_id, run_tap
@@ -17,6 +17,9 @@ from storage.enums import Decision
 from storage.models.review import Post, PostStatus
 
 # ---- commands -----------------------------------------------------------------------------------
+
+# A level's deadline fires this when its steps come due (registered with the engine on import).
+STEP_HANDLERS = (steps.on_step,)
 
 router.command(
     "送审", "提交稿件进行三审三校", roles=people.AUTHOR_ROLES, menu_key="review", order=20

@@ -15,16 +15,20 @@ from bot.core.emit import card_from_record
 from bot.core.outgoing import Message
 from bot.core.work import Outcome, Work
 from bot.deadlines import lifecycle, present
-from bot.flows.review import cards, records, steps
+from bot.flows.review import cards, records
 from bot.flows.review.model import (
     APPROVED_CARD,
+    DEADLINE_KIND,
+    DEADLINE_RULE,
+    DEADLINE_SCHEDULE,
     DECISION_VERBS,
     LINK,
     REASON_NAMES,
-    REMIND_STEP,
     RETURNED_CARD,
     STEP_CARD,
+    STEP_HANDLER,
     STEP_STATUS,
+    STEP_SUBJECT,
     SUBJECT,
     WITHDRAWABLE,
     AlreadyDecided,
@@ -113,7 +117,7 @@ async def _open_level(
         subject_id=post.id,
     )
     step.card_id = card.card_id
-    step.deadline_id = await steps.start_level_deadline(w, post, step)
+    step.deadline_id = await _start_level_deadline(w, post, step)
     await step.save(using_db=w.conn)
     lead = f"请{level['name']}《{post.title}》（{author.name}送审，第{post.version}版）"
     if previous is not None:
@@ -178,7 +182,7 @@ async def decide(w: Work, by: Member, step_id: int, decision: Decision, comment:
     step.comment = comment
     step.checks = list(post.checks) if decision is Decision.APPROVE else []
     await step.save(using_db=w.conn)
-    await steps.complete_level_deadline(w, step)
+    await _complete_level_deadline(w, step)
     await w.audit(
         DECISION_VERBS[decision],
         SUBJECT,
@@ -311,7 +315,7 @@ async def hand_over(w: Work, by: Member, step_id: int, to_id: int) -> Outcome:
         card = await w.emit.update_card(step.card_id, card, allowed_person_ids=[to_id])
         lead = f"{by.name}将《{post.title}》的{step.level_name}转交给您"
         await deliver_card(w, post, target, card, lead)
-    await steps.restart_level_deadline(w, step)
+    await _restart_level_deadline(w, step)
     return Outcome(f"已转交给{target.name}")
 
 
@@ -340,7 +344,7 @@ async def withdraw(w: Work, by: Member, post_id: int) -> Outcome:
         step.status = StepStatus.CANCELLED
         step.decided_at = w.now
         await step.save(using_db=w.conn)
-        await steps.cancel_level_deadline(w, step)
+        await _cancel_level_deadline(w, step)
         await _close_step_card(
             w, post, step, author, f"送审人{by.name}已撤回（{w.when(w.now)}），无需审核"
         )
@@ -423,7 +427,6 @@ async def publish(w: Work, by: Member, post_id: int, link: str) -> Outcome:
 # ---- when a level's deadline fires --------------------------------------------------------------
 
 
-@steps.fires(REMIND_STEP)
 async def remind_approver(w: Work, step_id: int) -> Outcome:
     """The level has waited past ``review.remind``: the approver is reminded."""
     pending = await _pending_level(w, step_id)
@@ -442,7 +445,6 @@ async def remind_approver(w: Work, step_id: int) -> Outcome:
     return Outcome()
 
 
-@steps.fires(steps.ESCALATE_STEP)
 async def escalate(w: Work, step_id: int) -> Outcome:
     """The level is overdue (``review.escalate``): per ``DUTYBOT_REVIEW_ESCALATE_TO`` a deputy
     may now decide in the approver's place, else the next level's approver is asked to 督促,
@@ -518,3 +520,41 @@ async def _escalation_targets(
         return people[:1]
     await remind(w, post, approver, f"《{post.title}》{text_level}已超时，请立即审核。")
     return [approver]
+
+
+# ---- a level's deadline: started when it opens, closed when it is decided ------------------
+
+
+async def _start_level_deadline(w: Work, post: Post, step: ReviewStep) -> int:
+    """Start the countdown of a level that has just opened; returns the deadline's id."""
+    deadline = await lifecycle.start(
+        w.services,
+        w.conn,
+        kind=DEADLINE_KIND,
+        subject_type=STEP_SUBJECT,
+        subject_id=step.id,
+        handler=STEP_HANDLER,
+        now=w.now,
+        rule=DEADLINE_RULE,
+        schedule=w.policy.schedule(DEADLINE_SCHEDULE),
+        data={"step": step.id, "post": post.id},
+    )
+    return int(deadline.id)
+
+
+async def _complete_level_deadline(w: Work, step: ReviewStep) -> None:
+    """The level is decided: its reminders stop."""
+    if step.deadline_id is not None:
+        await lifecycle.complete(w.services, w.conn, step.deadline_id, now=w.now, reason="已审核")
+
+
+async def _cancel_level_deadline(w: Work, step: ReviewStep) -> None:
+    """The post was withdrawn while the level waited."""
+    if step.deadline_id is not None:
+        await lifecycle.cancel(w.services, w.conn, step.deadline_id, now=w.now, reason="撤回")
+
+
+async def _restart_level_deadline(w: Work, step: ReviewStep) -> None:
+    """The level was handed over: the new approver gets the whole time again."""
+    if step.deadline_id is not None:
+        await lifecycle.reschedule(w.services, w.conn, step.deadline_id, now=w.now, start_at=w.now)
