@@ -1,8 +1,8 @@
 """The filing forms (3): one per kind, their questions, choices and validators, and the note
 above the summary (the deadlines the filing will have, a naming warning).
 
-``spec(kind, on_complete)`` builds a kind's form; ``start`` binds it to its submit and registers
-it (the submit starts transitions, and starting a form needs the form: one module each way).
+``spec(kind, on_complete)`` builds a kind's form; ``start``, which opens the forms, binds each to
+its 提交 (``start.submit``) and registers it: bound here, the two modules would import each other.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ _CHANGE_KEYS = {
     "manager": ("manager_name", "manager_phone"),
     "operator": ("operator_name", "operator_phone"),
 }
-ACCOUNT_KEYS = tuple(k for keys in _CHANGE_KEYS.values() for k in keys)
 
 
 def changed_items(answers: Answers) -> set[str]:
