@@ -66,7 +66,9 @@ async def test_an_approved_opening_must_go_live_in_time(harness: ChatHarness) ->
     harness.clock.advance(timedelta(days=185))  # past the 6 months
     await reconciler.reconcile(harness.services)
     await harness.drain()
-    assert any("【上线时限】临江教育（微博）" in r.text for r in await harness.new_messages("xiaoxu"))
+    assert any(
+        "【上线时限】临江教育（微博）" in r.text for r in await harness.new_messages("xiaoxu")
+    )
     head = await harness.new_messages("chenzr")
     assert any("上线时限" in r.text and "请督促经办人办理" in r.text for r in head)
     live = await harness.tap("xiaoxu", result, "已上线")
