@@ -24,7 +24,6 @@ from bot.core.forms import (
     normalise_phone_answer,
 )
 from bot.flows.filing.model import CHANGE_ITEMS, OPEN_STATES, REPORT_RULE, cite, start_of_day
-from bot.timekeeping.explain import format_time
 from storage.enums import AccountStatus, MediaPlatform
 from storage.models.filing import Filing, FilingKind
 from storage.models.org import Account, Person, Unit
@@ -160,7 +159,7 @@ async def check_end(ctx: HandlerContext, value: str, answers: Answers) -> str:
     if start_of_day(end, ctx.tz) > due.due_at:
         raise FormError(
             f"临时下线时间最长{rule.length_text()}，恢复上线不能晚于"
-            f"{format_time(due.due_at, ctx.tz)}{cite(due.basis)}。"
+            f"{ctx.when(due.due_at)}{cite(due.basis)}。"
         )
     return value
 
@@ -331,7 +330,7 @@ async def summary_note(ctx: HandlerContext, answers: Answers, extra: dict[str, A
     effective = answers.get("effective") or answers.get("start")
     if kind in REPORT_RULE and effective:
         due = tk.due(REPORT_RULE[kind], start_of_day(date.fromisoformat(effective), tz))
-        lines.append(f"备案须在 {format_time(due.due_at, tz)} 前报送主管单位。{due.explanation}")
+        lines.append(f"备案须在 {ctx.when(due.due_at)} 前报送主管单位。{due.explanation}")
     if kind in (FilingKind.CLOSE,) and effective:
         due = tk.due("notice.close", start_of_day(date.fromisoformat(effective), tz))
         lines.append(f"关停公告期：{due.explanation}；届满后方可办理注销。")

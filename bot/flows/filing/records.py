@@ -8,7 +8,6 @@ from bot.core.directory import Member, owning_unit
 from bot.core.work import Work
 from bot.flows.filing import document
 from bot.flows.filing.model import OPEN_STATES, WITHDRAW_WORD, FilingError, account_line, title_of
-from bot.timekeeping.explain import format_time
 from storage.enums import AccountStatus, Role
 from storage.models.filing import AccountHistory, Filing, FilingStatus
 from storage.models.org import Account, Unit
@@ -63,7 +62,7 @@ async def _history(w: Work, unit_ids: list[int], name: str) -> str:
             status = f"{before}→{after}" if before != after else after
             changed = "、".join(FIELD_NAMES.get(k, k) for k in row.changes or {})
             detail = f"；变更：{changed}" if changed else ""
-            lines.append(f"  {format_time(row.at, w.tz)} {row.note}（{status}{detail}）")
+            lines.append(f"  {w.when(row.at)} {row.note}（{status}{detail}）")
     return "\n".join(lines)
 
 
@@ -92,9 +91,7 @@ async def my_filings(ctx: HandlerContext, rest: str) -> None:
         return
     lines = ["我的备案（最近20份）："]
     for f in filings:
-        lines.append(
-            f"{title_of(f)}：{f.status.label}（{format_time(f.submitted_at, ctx.tz)}提交）"
-        )
+        lines.append(f"{title_of(f)}：{f.status.label}（{ctx.when(f.submitted_at)}提交）")
     lines.append(f"发送“下载 编号”获取备案表，如“下载 {filings[0].id}”。")
     open_ones = [f for f in filings if f.status in OPEN_STATES]
     if open_ones:
