@@ -37,6 +37,7 @@ router.flow(PICK_FLOW, "备案")(start.continue_pick)
 
 @router.command(WITHDRAW_WORD, "终审前撤回自己提交的备案，如“撤回备案 12”", roles=CLERKS, order=14)
 async def withdraw(ctx: HandlerContext, rest: str) -> None:
+    """The filing the words mean, then the transition; what refuses it is the reply."""
     try:
         filing_id = await records.filing_to_withdraw(ctx, ctx.actor, rest)
         outcome = await transitions.withdraw(ctx, filing_id, ctx.actor)
