@@ -17,11 +17,11 @@ async def change_operator(h: ChatHarness) -> Said:
     accounts = card_of(picked.replies, "变更备案")
     assert accounts.card is not None
     assert [b.label for b in accounts.card.buttons] == [
-        "微信·临江文旅",
-        "抖音·临江文旅",
-        "微博·临江文旅",
+        "临江文旅（微信）",
+        "临江文旅（抖音）",
+        "临江文旅（微博）",
     ]
-    form = await h.tap("laozhou", accounts, "抖音·临江文旅")
+    form = await h.tap("laozhou", accounts, "临江文旅（抖音）")
     text = "\n".join(r.text for r in form.replies)
     assert "当前登记：责任主体 临江区文化和旅游发展委员会；账号 ljwl2020" in text
     assert "哪些信息要变更？" in text
@@ -43,7 +43,7 @@ async def test_change_asks_only_what_changes_and_updates_the_registry(
     fields = {f.label: f.value for f in summary.card.fields}
     assert fields["运营人员"] == "小王"
     assert "新媒体名称" not in fields  # not changing: not asked
-    assert "账号：抖音「临江文旅」（运行）" in summary.card.body
+    assert "账号：临江文旅（抖音） · 运行" in summary.card.body
     assert "备案须在 10月15日 18:00 前报送主管单位" in summary.card.body
     assert "第十二条" in summary.card.body
 
@@ -68,7 +68,7 @@ async def test_change_asks_only_what_changes_and_updates_the_registry(
     assert history.filing_id == filing.id
     shown = await harness.say("laozhou", "台账 临江文旅")
     text = shown[0].text
-    assert "抖音「临江文旅」（运行） 变更记录：" in text
+    assert "临江文旅（抖音） · 运行 变更记录：" in text
     assert f"变更备案 #{filing.id}（运行；变更：运营人员）" in text
 
 
@@ -106,7 +106,7 @@ async def test_returned_filing_comes_back_prefilled_and_restarts_the_chain(
     )
     assert summary2.card is not None
     assert {f.label: f.value for f in summary2.card.fields}["运营人员联系方式"] == "13900000099"
-    assert "账号：抖音「临江文旅」（运行）" in summary2.card.body
+    assert "账号：临江文旅（抖音） · 运行" in summary2.card.body
     resubmitted = await harness.tap("laozhou", summary2, "提交备案")
     assert any("等待主办单位（王主任）审批" in r.text for r in resubmitted.replies)
     filing = await Filing.get()
@@ -147,11 +147,11 @@ async def test_one_filing_at_a_time_per_account(harness: ChatHarness) -> None:
     await harness.tap("laozhou", summary, "提交备案")
     again = await harness.say("laozhou", "备案 关停")
     accounts = card_of(again, "关停备案")
-    refused = await harness.tap("laozhou", accounts, "抖音·临江文旅")
+    refused = await harness.tap("laozhou", accounts, "临江文旅（抖音）")
     assert "的变更备案 #1正在审批" in refused.replies[0].text
     # 紧急关停 cannot wait for it.
     urgent = await harness.say("laozhou", "备案 紧急关停")
-    tapped = await harness.tap("laozhou", card_of(urgent, "紧急关停备案"), "抖音·临江文旅")
+    tapped = await harness.tap("laozhou", card_of(urgent, "紧急关停备案"), "临江文旅（抖音）")
     assert "紧急关停备案（1/2）请简要说明备案原由" in tapped.replies[-1].text
 
 
@@ -160,7 +160,7 @@ async def test_a_change_touches_only_the_items_that_change(harness: ChatHarness)
     two = [{"name": "老周", "phone": "13900000036"}, {"name": "小王", "phone": "13900000035"}]
     account.operators = two  # the registry import may list several operators
     await account.save()
-    picked = await pick(harness, "laozhou", "变更", "抖音·临江文旅")
+    picked = await pick(harness, "laozhou", "变更", "临江文旅（抖音）")
     assert "哪些信息要变更" in picked[-1].text
     summary = card_of(
         await answer_all(harness, "laozhou", ["5", "赵副主任", "13900000032", "分工调整", "今天"]),

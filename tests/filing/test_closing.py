@@ -13,8 +13,8 @@ from storage.models.org import Account, Person, PersonRole
 from tests.filing.helpers import answer_all, card_of, open_filing, pick
 from tests.harness import ChatHarness
 
-DOUYIN = "抖音·临江文旅"
-WEIBO = "微博·临江文旅"
+DOUYIN = "临江文旅（抖音）"
+WEIBO = "临江文旅（微博）"
 
 
 async def _submit_offline(h: ChatHarness) -> Filing:

@@ -34,7 +34,7 @@ from tests.harness import ChatHarness
 
 
 async def test_report_deadline_reminds_then_escalates_to_the_head(harness: ChatHarness) -> None:
-    await pick(harness, "laozhou", "变更", "抖音·临江文旅")
+    await pick(harness, "laozhou", "变更", "临江文旅（抖音）")
     summary = card_of(
         await answer_all(harness, "laozhou", ["6", "小王", "13900000035", "调岗", "今天"]),
         "请核对",
@@ -66,7 +66,9 @@ async def test_an_approved_opening_must_go_live_in_time(harness: ChatHarness) ->
     harness.clock.advance(timedelta(days=185))  # past the 6 months
     await reconciler.reconcile(harness.services)
     await harness.drain()
-    assert any("【上线时限】「临江教育」" in r.text for r in await harness.new_messages("xiaoxu"))
+    assert any(
+        "【上线时限】临江教育（微博）" in r.text for r in await harness.new_messages("xiaoxu")
+    )
     head = await harness.new_messages("chenzr")
     assert any("上线时限" in r.text and "请督促经办人办理" in r.text for r in head)
     live = await harness.tap("xiaoxu", result, "已上线")
@@ -98,7 +100,7 @@ async def test_a_half_filled_form_survives_a_restart(services: Services, demo_or
 async def test_the_form_document_holds_every_field_and_downloads_later(
     harness: ChatHarness,
 ) -> None:
-    await pick(harness, "laozhou", "变更", "抖音·临江文旅")
+    await pick(harness, "laozhou", "变更", "临江文旅（抖音）")
     summary = card_of(
         await answer_all(harness, "laozhou", ["6", "小王", "13900000035", "老周调岗", "今天"]),
         "请核对",
@@ -159,7 +161,7 @@ async def test_the_form_document_holds_every_field_and_downloads_later(
     reason="LibreOffice is not installed",
 )
 async def test_the_form_opens_in_libreoffice(harness: ChatHarness, tmp_path: Path) -> None:
-    await pick(harness, "laozhou", "紧急关停", "抖音·临江文旅")
+    await pick(harness, "laozhou", "紧急关停", "临江文旅（抖音）")
     summary = card_of(await answer_all(harness, "laozhou", ["被责令关停", "今天"]), "请核对")
     await harness.tap("laozhou", summary, "提交报备")
     filing = await Filing.get()

@@ -140,7 +140,9 @@ async def test_open_filing_on_feishu(bot: Feishu) -> None:
 
 async def test_change_filing_on_feishu_returned_then_approved(bot: Feishu) -> None:
     await bot.say("ou_laozhou", "备案 变更")
-    await bot.tap("ou_laozhou", await bot.card("ou_laozhou", "请选择本单位的账号"), "抖音·临江文旅")
+    await bot.tap(
+        "ou_laozhou", await bot.card("ou_laozhou", "请选择本单位的账号"), "临江文旅（抖音）"
+    )
     form_card = await bot.card("ou_laozhou", "变更备案")
     assert "ljwl2020" in form_card.content  # pre-filled from the registry (default values)
     change = {
@@ -174,7 +176,9 @@ async def test_change_filing_on_feishu_returned_then_approved(bot: Feishu) -> No
 
 async def test_a_wrong_start_date_on_the_form_card_is_marked_not_a_crash(bot: Feishu) -> None:
     await bot.say("ou_laozhou", "备案 临时下线")
-    await bot.tap("ou_laozhou", await bot.card("ou_laozhou", "请选择本单位的账号"), "抖音·临江文旅")
+    await bot.tap(
+        "ou_laozhou", await bot.card("ou_laozhou", "请选择本单位的账号"), "临江文旅（抖音）"
+    )
     form_card = await bot.card("ou_laozhou", "临时下线备案")
     form = {"reason": "系统升级", "start": "下周", "end": "2026-10-20 +0800"}
     answer = await bot.tap("ou_laozhou", form_card, "下一步", form)

@@ -36,7 +36,7 @@ async def test_the_cyberspace_office_is_informed_of_an_approved_filing(
 
 
 async def test_yongchuan_closure_notice_is_fifteen_working_days(yongchuan: ChatHarness) -> None:
-    await pick(yongchuan, "laozhou", "关停", "微博·临江文旅")
+    await pick(yongchuan, "laozhou", "关停", "临江文旅（微博）")
     replies = await answer_all(yongchuan, "laozhou", ["整合", "迁移至微信", "首页公告", "今天"])
     summary = card_of(replies, "请核对")
     assert summary.card is not None

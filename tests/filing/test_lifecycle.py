@@ -12,7 +12,7 @@ from storage.models.org import Account
 from tests.filing.helpers import answer_all, approve_both, card_of, pick
 from tests.harness import ChatHarness
 
-WEIBO = "微博·临江文旅"
+WEIBO = "临江文旅（微博）"
 
 
 async def test_close_runs_its_notice_before_cancel(harness: ChatHarness) -> None:
@@ -34,7 +34,7 @@ async def test_close_runs_its_notice_before_cancel(harness: ChatHarness) -> None
     assert account.status == AccountStatus.CLOSING
 
     # 注销 too early: refused with the notice's due time.
-    early = await pick(harness, "laozhou", "注销", "微博·临江文旅")
+    early = await pick(harness, "laozhou", "注销", "临江文旅（微博）")
     assert "关停公告期尚未届满" in early[0].text
     assert "届满 11月8日 24:00" in early[0].text
 
@@ -45,7 +45,7 @@ async def test_close_runs_its_notice_before_cancel(harness: ChatHarness) -> None
     told = await harness.new_messages("laozhou")
     assert any("关停公告期已届满" in r.text and "备案 注销" in r.text for r in told)
 
-    await pick(harness, "laozhou", "注销", "微博·临江文旅")
+    await pick(harness, "laozhou", "注销", "临江文旅（微博）")
     summary = card_of(
         await answer_all(harness, "laozhou", ["公告期满", "已迁移", "已公告30天", "今天"]), "请核对"
     )
@@ -57,7 +57,7 @@ async def test_close_runs_its_notice_before_cancel(harness: ChatHarness) -> None
 
 
 async def test_temporary_offline_at_most_30_days_and_once_a_year(harness: ChatHarness) -> None:
-    await pick(harness, "laozhou", "临时下线", "微信·临江文旅")
+    await pick(harness, "laozhou", "临时下线", "临江文旅（微信）")
     await answer_all(harness, "laozhou", ["系统升级", "10月12日"])
     too_long = await harness.say("laozhou", "12月31日")
     assert "临时下线时间最长30日" in too_long[0].text
@@ -68,7 +68,7 @@ async def test_temporary_offline_at_most_30_days_and_once_a_year(harness: ChatHa
     account = await Account.get(key="ljq-wlw-wechat")
     assert account.status == AccountStatus.SUSPENDED
 
-    await pick(harness, "laozhou", "恢复上线", "微信·临江文旅")
+    await pick(harness, "laozhou", "恢复上线", "临江文旅（微信）")
     summary = card_of(await answer_all(harness, "laozhou", ["升级完成", "10月20日"]), "请核对")
     await harness.tap("laozhou", summary, "提交备案")
     await approve_both(harness)
@@ -76,13 +76,13 @@ async def test_temporary_offline_at_most_30_days_and_once_a_year(harness: ChatHa
     suspend = await lifecycle.for_subject(None, "account", account.id, kind="filing.suspend")
     assert suspend == []  # the offline countdown ended with the resume
 
-    again = await pick(harness, "laozhou", "临时下线", "微信·临江文旅")
+    again = await pick(harness, "laozhou", "临时下线", "临江文旅（微信）")
     assert "今年已临时下线1次，每年最多1次" in again[0].text
     assert "紧急关停" in again[0].text  # not counted: offered instead
 
 
 async def test_emergency_shutdown_is_reported_not_approved(harness: ChatHarness) -> None:
-    await pick(harness, "laozhou", "紧急关停", "抖音·临江文旅")
+    await pick(harness, "laozhou", "紧急关停", "临江文旅（抖音）")
     summary = card_of(await answer_all(harness, "laozhou", ["被平台责令关停", "今天"]), "请核对")
     assert summary.card is not None
     assert "紧急关停为事后报备" in summary.card.body

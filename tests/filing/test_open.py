@@ -83,11 +83,11 @@ async def test_open_filing_through_both_approvals(harness: ChatHarness) -> None:
     assert (await Account.get(id=account.id)).status == AccountStatus.RUNNING
 
     ledger = await harness.say("xiaoxu", "台账")
-    assert "微博「临江教育」（运行）" in ledger[0].text
+    assert "临江教育（微博） · 运行" in ledger[0].text
     mine = await harness.say("xiaoxu", "我的备案")
     assert f"开设备案 #{filing.id}「临江教育」：已同意" in mine[0].text
     assert "已同意" in mine[0].text
-    assert await AuditEntry.filter(action="filing.approve").count() == 2
+    assert await AuditEntry.filter(action="filing.approved").count() == 2
     assert await AuditEntry.filter(action="account.updated").count() == 2
 
 

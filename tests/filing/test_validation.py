@@ -38,7 +38,7 @@ async def test_a_second_account_on_the_same_platform_is_refused(harness: ChatHar
     await answer_all(harness, "xiaoxu", ["同上", "临江教育", "ljjy2"])
     refused = await harness.say("xiaoxu", "微信")
     text = refused[0].text
-    assert "本单位在微信已有账号「临江教育」" in text
+    assert "本单位在微信已有账号临江教育（微信）" in text
     assert "只开设一个" in text
     assert "第七条" in text
     assert "备案 变更" in text  # 变更 offered instead
@@ -96,7 +96,7 @@ async def test_platforms_outside_the_preset_are_refused(jiaxian: ChatHarness) ->
 async def test_jiaxian_change_deadline_is_two_working_days(jiaxian: ChatHarness) -> None:
     first = await jiaxian.say("laozhou", "备案 变更")
     accounts = card_of(first, "变更备案")
-    await jiaxian.tap("laozhou", accounts, "抖音·临江文旅")
+    await jiaxian.tap("laozhou", accounts, "临江文旅（抖音）")
     summary = card_of(
         await answer_all(jiaxian, "laozhou", ["6", "小王", "13900000035", "调岗", "2026-10-09"]),
         "请核对",

@@ -120,7 +120,7 @@ async def test_open_filing_on_wecom(bot: WeCom) -> None:
 
 async def test_change_filing_on_wecom_with_a_return(bot: WeCom) -> None:
     await bot.say("LaoZhou", "备案 变更")
-    await bot.tap("LaoZhou", bot.card("LaoZhou", "变更备案"), "抖音·临江文旅")
+    await bot.tap("LaoZhou", bot.card("LaoZhou", "变更备案"), "临江文旅（抖音）")
     for answer in ["6", "小王", "13900000035", "老周调岗", "今天"]:
         await bot.say("LaoZhou", answer)
     await bot.tap("LaoZhou", bot.card("LaoZhou", "请核对变更备案"), "提交备案")

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from bot.core.context import HandlerContext
-from bot.core.emit import Emitter
 from bot.core.files import download_path, save
 from bot.core.outgoing import FileRef, Message
-from bot.core.services import Services
-from bot.flows.filing.common import policy_of
-from storage.enums import MediaPlatform, Platform
+from bot.core.work import Work
+from bot.flows.filing.model import HEAD_LEVEL, SUBJECT, SUPERVISOR_LEVEL, display_values
+from storage.enums import FILING_DECISION_LABELS, Decision, MediaPlatform, Platform
 from storage.models.filing import Filing, FilingKind
+from storage.models.machinery import StoredFile
 
 EXTRA_ROWS = (
     ("changed_text", "变更事项"),
@@ -33,15 +33,13 @@ EXTRA_ROWS = (
 )
 
 
-def _date(iso: str, tz: object) -> str:
-    at = datetime.fromisoformat(iso)
-    local = at.astimezone(tz)  # type: ignore[arg-type]
+def _date(iso: str, tz: ZoneInfo) -> str:
+    local = datetime.fromisoformat(iso).astimezone(tz)
     return f"{local.year}年{local.month}月{local.day}日"
 
 
-def render(filing: Filing, title: str, tz: object) -> bytes:
-    from bot.flows.filing.approval import display_values
-
+def render(filing: Filing, title: str, tz: ZoneInfo) -> bytes:
+    """The 备案表 as .docx bytes (pure: the filing in, the document out)."""
     values = display_values(filing)
     doc = Document()
     style = doc.styles["Normal"]
@@ -67,7 +65,7 @@ def render(filing: Filing, title: str, tz: object) -> bytes:
         ("运营人员", _person(values, "operator")),
     ]
     rows += [(label, values[key]) for key, label in EXTRA_ROWS if values.get(key)]
-    for level in ("主办单位意见", "备案主管单位意见"):
+    for level in (HEAD_LEVEL, SUPERVISOR_LEVEL):
         opinion = _opinion(filing, level, tz)
         rows.append((level, opinion))
     table = doc.add_table(rows=len(rows), cols=2)
@@ -104,7 +102,7 @@ def _person(values: dict[str, str], who: str) -> str:
     return f"姓名：{name}    联系方式：{phone}"
 
 
-def _opinion(filing: Filing, level: str, tz: object) -> str:
+def _opinion(filing: Filing, level: str, tz: ZoneInfo) -> str:
     """The latest opinion of the round at this level, with who and when, and room to seal."""
     found = [
         op for op in filing.opinions or [] if op["level"] == level and op["round"] == filing.round
@@ -112,44 +110,52 @@ def _opinion(filing: Filing, level: str, tz: object) -> str:
     if not found:
         return "\n\n（签字）              （盖章）\n\n年    月    日"
     op = found[-1]
-    words = {"approve": "同意", "return": "退回", "reject": "不同意"}[op["decision"]]
+    words = FILING_DECISION_LABELS[Decision(op["decision"])]
     reason = f"。{op['reason']}" if op.get("reason") else ""
     return f"{words}{reason}\n\n签字：{op['name']}              （盖章）\n\n{_date(op['at'], tz)}"
 
 
-async def store(ctx: HandlerContext, filing: Filing) -> FileRef:
-    title = policy_of(ctx.services).filing.form.value
-    data = render(filing, title, ctx.services.tz)
+async def store(w: Work, filing: Filing) -> FileRef:
+    """Render the 备案表 with the opinions given so far, keep it, and point the filing at it."""
+    title = w.policy.filing.form.value
+    data = render(filing, title, w.tz)
     ref = await save(
-        ctx.services,
-        ctx.conn,
+        w.services,
+        w.conn,
         name=f"{title}-{filing.id}.docx",
         data=data,
-        now=ctx.now,
-        subject_type="filing",
+        now=w.now,
+        subject_type=SUBJECT,
         subject_id=filing.id,
-        created_by=ctx.actor.id,
+        created_by=w.by.person_id,
     )
     filing.document_id = ref.file_id
-    await filing.save(using_db=ctx.conn, update_fields=["document_id"])
-    await ctx.audit("filing.document", "filing", filing.id, {"file": ref.file_id, "name": ref.name})
+    await filing.save(using_db=w.conn, update_fields=["document_id"])
+    await w.audit(
+        "filing.document_generated", SUBJECT, filing.id, {"file": ref.file_id, "name": ref.name}
+    )
     return ref
 
 
+async def stored(w: Work, filing: Filing) -> FileRef | None:
+    """The 备案表 last generated for the filing, if any."""
+    if not filing.document_id:
+        return None
+    row = await StoredFile.filter(id=filing.document_id).using_db(w.conn).first()
+    if row is None:
+        return None
+    return FileRef(file_id=row.id, name=row.name, size=row.size, mime=row.mime)
+
+
 async def send(
-    services: Services,
-    emit: Emitter,
-    person_id: int,
-    ref: FileRef,
-    lead: str,
-    platform: Platform | None = None,
+    w: Work, person_id: int, ref: FileRef, lead: str, platform: Platform | None = None
 ) -> None:
     """The document as a file, plus a signed link where the deployment has a public address
     (WeCom app messages carry no files here, and a link also works on a desktop browser)."""
     text = lead
-    base = (services.settings.public_url or "").rstrip("/")
+    base = (w.services.settings.public_url or "").rstrip("/")
     if base:
-        text += f"\n下载链接（7天内有效）：{base}{await download_path(services, ref)}"
-    await emit.to_person(person_id, Message(text=text), platform=platform)
+        text += f"\n下载链接（7天内有效）：{base}{await download_path(w.services, ref)}"
+    await w.emit.to_person(person_id, Message(text=text), platform=platform)
     # The file on its own row: a retried upload never repeats the text before it.
-    await emit.to_person(person_id, Message(files=(ref,)), platform=platform)
+    await w.emit.to_person(person_id, Message(files=(ref,)), platform=platform)

@@ -1,39 +1,50 @@
-"""Starting a filing: pick the kind, then (except 开设) the account, then the form (1)."""
+"""Starting a filing (1): 备案 → the kind → the account (except 开设) → the form → its 提交.
+
+Also the 修改后重新提交 tap, which reopens a returned filing's form pre-filled. The forms of
+``forms`` are bound here to ``submit`` and registered.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from bot.cards.model import Button, Card
-from bot.core import forms
+from bot.cards.model import Card
+from bot.core import forms as chat_forms
 from bot.core.capabilities import capabilities
 from bot.core.context import HandlerContext
 from bot.core.directory import owning_unit
-from bot.deadlines import lifecycle, present
-from bot.flows.filing.approval import chain_problem
-from bot.flows.filing.common import (
+from bot.core.forms import Answers, FormSpec
+from bot.core.work import Outcome
+from bot.deadlines import present
+from bot.flows.filing import cards, countdowns, document, forms, people, transitions
+from bot.flows.filing.model import (
     ACCOUNT_STATES,
+    OPEN_STATES,
+    PICK_CARD,
+    PICK_FLOW,
+    SUBJECT,
+    Draft,
+    Filed,
+    FilingError,
     account_line,
     cite,
     parse_kind,
-    policy_of,
+    title_of,
 )
-from bot.flows.filing.form import SPECS
-from storage.enums import AccountStatus, MediaPlatform
+from storage.enums import AccountStatus
 from storage.models.filing import Filing, FilingKind, FilingStatus
 from storage.models.machinery import Conversation
 from storage.models.org import Account, Unit
 
-PICK_FLOW = "filing.pick"
 # The shortest button text any platform allows (WeCom template cards: 10 characters).
 BUTTON_CHARS = 10
-NOTICE_CLOSE = "filing.notice_close"
 
 
 async def begin(ctx: HandlerContext, rest: str) -> None:
     """``备案`` [类型]: check the chain can be walked, then ask the kind."""
     unit = await owning_unit(ctx.actor.unit.id, ctx.conn)
-    problem = await chain_problem(ctx.conn, unit)
+    problem = await people.chain_problem(ctx.conn, unit)
     if problem:
         await ctx.reply(problem)
         return
@@ -48,16 +59,7 @@ async def begin(ctx: HandlerContext, rest: str) -> None:
     caps = capabilities(ctx.event.platform)
     intro = f"为{unit.name}办理备案。请选择备案类型："
     if caps.buttons and len(kinds) <= caps.max_buttons:
-        card = Card(
-            title="备案",
-            body=intro,
-            buttons=tuple(
-                Button(label=k.label, action="filing.kind", payload={"kind": k.value})
-                for k in kinds
-            ),
-            status="紧急关停为事后报备；回复“取消”放弃。",
-        )
-        await _reply_card(ctx, card)
+        await _reply_card(ctx, cards.kind_picker(intro))
         return
     lines = [intro, *(f"{i}. {k.label}" for i, k in enumerate(kinds, start=1))]
     lines.append("请回复序号或名称；紧急关停为事后报备。回复“取消”放弃。")
@@ -66,23 +68,33 @@ async def begin(ctx: HandlerContext, rest: str) -> None:
 
 async def _reply_card(ctx: HandlerContext, card: Card) -> None:
     stored = await ctx.emit.new_card(
-        card, kind="filing.pick", allowed_person_ids=[ctx.actor.id], subject_type="filing"
+        card, kind=PICK_CARD, allowed_person_ids=[ctx.actor.id], subject_type=SUBJECT
     )
     await ctx.reply(card=stored)
 
 
-async def _eligible(ctx: HandlerContext, unit: Unit, kind: FilingKind) -> list[Account]:
-    return (
-        await Account.filter(owner_unit_id=unit.id, status__in=list(ACCOUNT_STATES[kind]))
-        .using_db(ctx.conn)
-        .order_by("id")
-    )
+async def kind_tapped(ctx: HandlerContext, value: str) -> Outcome:
+    """A kind's button on the 备案 card."""
+    kind = parse_kind(value)
+    if kind is None:
+        raise FilingError("没有这种备案类型。")
+    await ctx.close_tapped(f"已选择：{kind.label}")
+    await choose_kind(ctx, kind)
+    return Outcome()
+
+
+async def account_tapped(ctx: HandlerContext, kind: FilingKind, account_id: int) -> Outcome:
+    """An account's button on the card of a kind."""
+    await ctx.close_tapped("已选择账号")
+    await choose_account(ctx, kind, account_id)
+    return Outcome()
 
 
 async def choose_kind(ctx: HandlerContext, kind: FilingKind) -> None:
+    """开设 goes straight to its form; the other kinds ask which of the unit's accounts."""
     unit = await owning_unit(ctx.actor.unit.id, ctx.conn)
     if kind == FilingKind.OPEN:
-        await forms.start(
+        await chat_forms.start(
             ctx,
             SPECS[kind],
             answers={"kind": kind.value},
@@ -104,42 +116,31 @@ async def choose_kind(ctx: HandlerContext, kind: FilingKind) -> None:
     caps = capabilities(ctx.event.platform)
     listed = [f"{i}. {account_line(a)}" for i, a in enumerate(accounts, start=1)]
     intro = f"{kind.label}备案：请选择本单位的账号"
-    labels = [button_label(a) for a in accounts]
-    fits = all(len(label) <= BUTTON_CHARS for label in labels)
+    fits = all(len(a.label) <= BUTTON_CHARS for a in accounts)
     if caps.buttons and fits and len(accounts) <= caps.max_buttons:
-        card = Card(
-            title=f"{kind.label}备案",
-            body="\n".join([intro, *listed]),
-            buttons=tuple(
-                Button(
-                    label=label,
-                    action="filing.account",
-                    payload={"kind": kind.value, "account": str(a.id)},
-                )
-                for label, a in zip(labels, accounts, strict=True)
-            ),
-            status="回复序号也可以；回复“取消”放弃。",
-        )
-        await _reply_card(ctx, card)
+        await _reply_card(ctx, cards.account_picker(kind, "\n".join([intro, *listed]), accounts))
         return
     lines = [intro, *listed]
     lines.append("请回复序号。回复“取消”放弃。")
     await ctx.reply("\n".join(lines))
 
 
-def button_label(account: Account) -> str:
-    return f"{MediaPlatform(account.platform).label}·{account.name}"
+async def _eligible(ctx: HandlerContext, unit: Unit, kind: FilingKind) -> list[Account]:
+    return (
+        await Account.filter(owner_unit_id=unit.id, status__in=list(ACCOUNT_STATES[kind]))
+        .using_db(ctx.conn)
+        .order_by("id")
+    )
 
 
 async def _no_accounts(ctx: HandlerContext, unit: Unit, kind: FilingKind) -> None:
     conv = await ctx.conversation()
     if conv is not None and conv.flow == PICK_FLOW:
         await ctx.end_conversation(conv)
-    policy = policy_of(ctx.services)
     states = "、".join(s.label for s in ACCOUNT_STATES[kind])
     text = f"本单位没有可以办理{kind.label}备案的账号（须为{states}状态）。"
     if kind == FilingKind.CANCEL:
-        closure = policy.lifecycle.closure
+        closure = ctx.policy.lifecycle.closure
         text += (
             f"注销须先办理关停备案，关停公告期满后方可注销：{closure.value}"
             f"{cite(closure.citation.basis())}。"
@@ -178,6 +179,7 @@ async def continue_pick(ctx: HandlerContext, conv: Conversation, text: str) -> N
 
 
 async def choose_account(ctx: HandlerContext, kind: FilingKind, account_id: int) -> None:
+    """The account picked: refuse what the rules forbid, else open the form pre-filled."""
     unit = await owning_unit(ctx.actor.unit.id, ctx.conn)
     account = await Account.filter(id=account_id, owner_unit_id=unit.id).using_db(ctx.conn).first()
     if account is None or account.status not in ACCOUNT_STATES[kind]:
@@ -191,7 +193,7 @@ async def choose_account(ctx: HandlerContext, kind: FilingKind, account_id: int)
         await ctx.reply(refusal)
         return
     registry = registry_values(account, unit)
-    await forms.start(
+    await chat_forms.start(
         ctx,
         SPECS[kind],
         answers={"kind": kind.value, "account": str(account.id)},
@@ -219,6 +221,7 @@ def _intro(kind: FilingKind, account: Account, registry: dict[str, str]) -> str:
 
 
 def registry_values(account: Account, unit: Unit) -> dict[str, str]:
+    """The registry's values of the account, as the form's answers (pre-filled, 同上)."""
     operators: list[dict[str, str]] = list(account.operators or [])
     first = operators[0] if operators else {}
     return {
@@ -237,11 +240,9 @@ def registry_values(account: Account, unit: Unit) -> dict[str, str]:
 async def _refusal(ctx: HandlerContext, kind: FilingKind, account: Account) -> str:
     """Rules checked when the account is picked: one filing at a time per account, offline
     once a year, notice before cancel."""
-    policy = policy_of(ctx.services)
+    policy = ctx.policy
     open_one = (
-        await Filing.filter(
-            account_id=account.id, status__in=[FilingStatus.PENDING, FilingStatus.RETURNED]
-        )
+        await Filing.filter(account_id=account.id, status__in=list(OPEN_STATES))
         .using_db(ctx.conn)
         .first()
     )
@@ -250,12 +251,12 @@ async def _refusal(ctx: HandlerContext, kind: FilingKind, account: Account) -> s
         state = "已退回待修改" if open_one.status == FilingStatus.RETURNED else "正在审批"
         label = FilingKind(open_one.kind).label
         return (
-            f"{account_line(account)}的{label}备案 #{open_one.id}{state}，"
+            f"{account.label}的{label}备案 #{open_one.id}{state}，"
             "请等它办结后再办理新的备案（发送“我的备案”查看进度）。"
         )
     if kind == FilingKind.SUSPEND:
         limit = policy.lifecycle.temporary_offline_per_year
-        year = ctx.now.astimezone(ctx.services.tz).year
+        year = ctx.now.astimezone(ctx.tz).year
         done = [
             f
             for f in await Filing.filter(
@@ -267,16 +268,86 @@ async def _refusal(ctx: HandlerContext, kind: FilingKind, account: Account) -> s
         ]
         if len(done) >= limit.value:
             return (
-                f"{account_line(account)}今年已临时下线{len(done)}次，每年最多{limit.value_text()}"
+                f"{account.label}今年已临时下线{len(done)}次，每年最多{limit.value_text()}"
                 f"{cite(limit.citation.basis())}，不能再申请临时下线。"
                 "因不可抗力或被责令关停的，请选择“紧急关停”报备（不计入临时下线次数）。"
             )
     if kind == FilingKind.CANCEL and account.status == AccountStatus.CLOSING:
-        notices = await lifecycle.for_subject(ctx.conn, "account", account.id, kind=NOTICE_CLOSE)
-        for notice in notices:
+        for notice in await countdowns.closure_notices(ctx.conn, account.id):
             if notice.due_at > ctx.now:
                 return (
-                    f"{account_line(account)}的关停公告期尚未届满：{notice.explanation}，"
+                    f"{account.label}的关停公告期尚未届满：{notice.explanation}，"
                     f"{present.remaining(notice, ctx.now)}。公告期满后方可办理注销备案。"
                 )
     return ""
+
+
+# ---- a returned filing's form, and every form's 提交 -----------------------------------------
+
+
+async def reopen(ctx: HandlerContext, filing_id: int) -> Outcome:
+    """修改后重新提交: the clerk reopens a returned filing's form, every answer pre-filled."""
+    filing = await Filing.filter(id=filing_id).using_db(ctx.conn).first()
+    if filing is None or filing.status != FilingStatus.RETURNED:
+        raise FilingError("这份备案已经不需要修改了。", kind="info")
+    kind = FilingKind(filing.kind)
+    values: dict[str, str] = dict(filing.answers or {})
+    account = (
+        await Account.filter(id=filing.account_id).using_db(ctx.conn).first()
+        if filing.account_id
+        else None
+    )
+    # Settled, never asked; "filing" lets the checks tell this filing from the others.
+    fixed = {"kind": kind.value, "filing": str(filing.id)}
+    if account is not None:
+        fixed["account"] = str(account.id)
+    registry = {k: values[k] for k in values if k not in ("kind", "account", "filing")}
+    await chat_forms.start(
+        ctx,
+        SPECS[kind],
+        answers=fixed,
+        prefill=registry,
+        extra={
+            "kind": kind.value,
+            "account_id": filing.account_id,
+            "registry": registry if kind != FilingKind.OPEN else {},
+            "filing_id": filing.id,
+            "account_line": account_line(account) if account is not None else "",
+        },
+        intro=f"修改{title_of(filing)}：原填内容已保留，不改的项回复“同上”。",
+    )
+    return Outcome("请修改后重新提交", "info")
+
+
+async def submit(ctx: HandlerContext, answers: Answers, extra: dict[str, Any]) -> None:
+    """提交 on every filing form: a new filing, a resubmission or a 紧急关停 report; the clerk
+    is answered where they filled the form in."""
+    kind = FilingKind(extra["kind"])
+    values = {**extra.get("registry", {}), **answers}
+    effective = values.get("effective") or values.get("start")
+    draft = Draft(
+        kind=kind,
+        values=values,
+        account_id=extra.get("account_id"),
+        effective_on=date.fromisoformat(effective) if effective else None,
+    )
+    outcome: Filed
+    try:
+        if extra.get("filing_id"):
+            outcome = await transitions.resubmit(ctx, int(extra["filing_id"]), draft)
+        elif kind == FilingKind.EMERGENCY:
+            outcome = await transitions.report_emergency(ctx, ctx.actor, draft)
+        else:
+            outcome = await transitions.submit(ctx, ctx.actor, draft)
+    except FilingError as exc:
+        await ctx.reply(str(exc))
+        return
+    await ctx.reply(outcome.toast)
+    if outcome.document is not None:
+        platform = ctx.event.place.platform
+        await document.send(ctx, ctx.actor.id, outcome.document, "备案表：", platform)
+
+
+SPECS: dict[FilingKind, FormSpec] = {
+    kind: chat_forms.register(forms.spec(kind, submit)) for kind in FilingKind
+}

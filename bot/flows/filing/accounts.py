@@ -1,10 +1,11 @@
-"""What an approved (or reported) filing does to the account registry (6), with history."""
+"""What a filing does to the account registry (6): the account it opens, the columns it
+changes, the status it sets; and the history row with its audit entry for every change."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.core.context import HandlerContext
+from bot.core.work import Work
 from storage.enums import AccountStatus, MediaPlatform
 from storage.models.filing import AccountHistory, Filing, FilingKind
 from storage.models.org import Account
@@ -45,12 +46,14 @@ def _fields(values: dict[str, str]) -> dict[str, Any]:
     }
 
 
-async def apply(ctx: HandlerContext, filing: Filing) -> Account | None:
+async def apply(w: Work, filing: Filing) -> Account | None:
+    """An approved (or reported) filing takes effect: 开设 creates the account (筹备), 变更
+    writes the items that change, the others set the status. None if the account is gone."""
     values: dict[str, str] = dict(filing.answers or {})
     kind = FilingKind(filing.kind)
     if kind == FilingKind.OPEN:
         account = await Account.create(
-            using_db=ctx.conn,
+            using_db=w.conn,
             key=f"filing-{filing.id}",
             owner_unit_id=filing.unit_id,
             status=AccountStatus.PREPARING,
@@ -58,12 +61,10 @@ async def apply(ctx: HandlerContext, filing: Filing) -> Account | None:
             **_fields(values),
         )
         filing.account_id = account.id
-        await filing.save(using_db=ctx.conn, update_fields=["account_id"])
-        await record(ctx, account, filing, None, {}, "开设备案同意，筹备上线")
+        await filing.save(using_db=w.conn, update_fields=["account_id"])
+        await record(w, account, filing, None, {}, "开设备案同意，筹备上线")
         return account
-    found = (
-        await Account.filter(id=filing.account_id).using_db(ctx.conn).select_for_update().first()
-    )
+    found = await Account.filter(id=filing.account_id).using_db(w.conn).select_for_update().first()
     if found is None:
         return None
     account = found
@@ -83,8 +84,8 @@ async def apply(ctx: HandlerContext, filing: Filing) -> Account | None:
                 setattr(account, name, value)
     else:
         account.status = STATUS_AFTER[kind]
-    await account.save(using_db=ctx.conn)
-    await record(ctx, account, filing, before, changes, f"{kind.label}备案 #{filing.id}")
+    await account.save(using_db=w.conn)
+    await record(w, account, filing, before, changes, f"{kind.label}备案 #{filing.id}")
     return account
 
 
@@ -93,24 +94,25 @@ def _plain(value: Any) -> Any:
 
 
 async def record(
-    ctx: HandlerContext,
+    w: Work,
     account: Account,
     filing: Filing | None,
     before: AccountStatus | None,
     changes: dict[str, list[Any]],
     note: str,
 ) -> None:
+    """An ``account_history`` row (status before and after, the field diff) and its audit."""
     await AccountHistory.create(
-        using_db=ctx.conn,
+        using_db=w.conn,
         account_id=account.id,
         filing_id=filing.id if filing else None,
         status_before=before.value if before else None,
         status_after=AccountStatus(account.status).value,
         changes=changes,
         note=note,
-        at=ctx.now,
+        at=w.now,
     )
-    await ctx.audit(
+    await w.audit(
         "account.updated",
         "account",
         account.id,

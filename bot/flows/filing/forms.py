@@ -1,4 +1,9 @@
-"""The filing forms: one FormSpec per kind, their questions and their validators (3)."""
+"""The filing forms (3): one per kind, their questions, choices and validators, and the note
+above the summary (the deadlines the filing will have, a naming warning).
+
+``spec(kind, on_complete)`` builds a kind's form; ``start``, which opens the forms, binds each to
+its 提交 (``start.submit``) and registers it: bound here, the two modules would import each other.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,21 @@ import re
 from datetime import date
 from typing import Any
 
-from bot.core import forms
 from bot.core.context import HandlerContext
 from bot.core.directory import owning_unit
-from bot.core.forms import Answers, Choice, FormError, FormSpec, Question, QuestionKind
-from bot.flows.filing.common import REPORT_RULE, cite, policy_of, start_of_day
-from bot.timekeeping.explain import format_time
+from bot.core.forms import (
+    Answers,
+    Choice,
+    CompleteFn,
+    FormError,
+    FormSpec,
+    Question,
+    QuestionKind,
+    normalise_phone_answer,
+)
+from bot.flows.filing.model import CHANGE_ITEMS, OPEN_STATES, REPORT_RULE, cite, start_of_day
 from storage.enums import AccountStatus, MediaPlatform
-from storage.models.filing import Filing, FilingKind, FilingStatus
+from storage.models.filing import Filing, FilingKind
 from storage.models.org import Account, Person, Unit
 
 # Words that end the name of a government body; a subject without one is likely a person.
@@ -21,17 +33,7 @@ _BODY_SUFFIX = re.compile(
     r"(局|委|办|室|中心|政府|镇|街道|乡|院|馆|会|站|所|部|厅|处|队|社|团|盟|联|公司|区|县|市)$"
 )
 
-# An opening still being decided holds its platform.
-OPEN_STATES = [FilingStatus.PENDING, FilingStatus.RETURNED]
-
-CHANGEABLE = (
-    Choice("subject", "责任主体"),
-    Choice("name", "新媒体名称"),
-    Choice("account_id", "账号"),
-    Choice("platform", "所属平台"),
-    Choice("manager", "运营主管负责人"),
-    Choice("operator", "运营人员"),
-)
+CHANGEABLE = tuple(Choice(value, label) for value, label in CHANGE_ITEMS.items())
 # Which questions a change of each item asks again.
 _CHANGE_KEYS = {
     "subject": ("subject",),
@@ -41,7 +43,6 @@ _CHANGE_KEYS = {
     "manager": ("manager_name", "manager_phone"),
     "operator": ("operator_name", "operator_phone"),
 }
-ACCOUNT_KEYS = tuple(k for keys in _CHANGE_KEYS.values() for k in keys)
 
 
 def changed_items(answers: Answers) -> set[str]:
@@ -72,8 +73,7 @@ async def _unit_of(ctx: HandlerContext) -> Unit:
 
 async def check_subject(ctx: HandlerContext, value: str, answers: Answers) -> str:
     """Internal offices and individuals may not be an account's subject (3)."""
-    policy = policy_of(ctx.services)
-    rule = policy.accounts.forbidden_subjects
+    rule = ctx.policy.accounts.forbidden_subjects
     basis = cite(rule.citation.basis())
     own = await _unit_of(ctx)
     unit = await Unit.filter(name=value).using_db(ctx.conn).first()
@@ -95,7 +95,7 @@ async def check_subject(ctx: HandlerContext, value: str, answers: Answers) -> st
 
 async def check_platform(ctx: HandlerContext, value: str, answers: Answers) -> str:
     """The preset's platforms; one account per platform per unit (3)."""
-    policy = policy_of(ctx.services)
+    policy = ctx.policy
     platform = MediaPlatform(value)
     allowed = policy.platforms
     if platform.label not in allowed.items:
@@ -114,7 +114,7 @@ async def check_platform(ctx: HandlerContext, value: str, answers: Answers) -> s
     pending = [
         f
         for f in await Filing.filter(
-            unit_id=unit.id, kind=FilingKind.OPEN, status__in=OPEN_STATES
+            unit_id=unit.id, kind=FilingKind.OPEN, status__in=list(OPEN_STATES)
         ).using_db(ctx.conn)
         if (f.answers or {}).get("platform") == value and str(f.id) != answers.get("filing")
     ]
@@ -128,7 +128,7 @@ async def check_platform(ctx: HandlerContext, value: str, answers: Answers) -> s
     if existing is not None:
         rule = policy.accounts.one_per_platform
         raise FormError(
-            f"本单位在{platform.label}已有账号「{existing.name}」，{rule.value}"
+            f"本单位在{platform.label}已有账号{existing.label}，{rule.value}"
             f"{cite(rule.citation.basis())}，不能再开设。"
             f"如需修改该账号的信息，请回复“取消”后发送“备案 变更”。"
         )
@@ -137,9 +137,9 @@ async def check_platform(ctx: HandlerContext, value: str, answers: Answers) -> s
 
 async def check_phone(ctx: HandlerContext, value: str, answers: Answers) -> str:
     try:
-        return forms.normalise_phone_answer(value)
+        return normalise_phone_answer(value)
     except FormError as exc:
-        form = policy_of(ctx.services).filing.form
+        form = ctx.policy.filing.form
         raise FormError(
             f"{exc}（{form.value}须填写有效联系方式，{form.citation.basis()}）"
         ) from None
@@ -155,11 +155,11 @@ async def check_end(ctx: HandlerContext, value: str, answers: Answers) -> str:
         raise FormError("恢复上线日期须晚于下线日期。")
     tk = ctx.services.timekeeping
     rule = tk.policy.rule("suspend.max_duration")
-    due = tk.due(rule, start_of_day(start, ctx.services))
-    if start_of_day(end, ctx.services) > due.due_at:
+    due = tk.due(rule, start_of_day(start, ctx.tz))
+    if start_of_day(end, ctx.tz) > due.due_at:
         raise FormError(
             f"临时下线时间最长{rule.length_text()}，恢复上线不能晚于"
-            f"{format_time(due.due_at, ctx.services.tz)}{cite(due.basis)}。"
+            f"{ctx.when(due.due_at)}{cite(due.basis)}。"
         )
     return value
 
@@ -320,7 +320,7 @@ QUESTIONS: dict[FilingKind, tuple[Question, ...]] = {
 async def summary_note(ctx: HandlerContext, answers: Answers, extra: dict[str, Any]) -> str:
     kind = FilingKind(extra["kind"])
     tk = ctx.services.timekeeping
-    tz = ctx.services.tz
+    tz = ctx.tz
     lines: list[str] = []
     if extra.get("account_line"):
         lines.append(f"账号：{extra['account_line']}")
@@ -329,10 +329,10 @@ async def summary_note(ctx: HandlerContext, answers: Answers, extra: dict[str, A
         lines.append(f"紧急关停为事后报备：{emergency.value}{cite(emergency.citation.basis())}。")
     effective = answers.get("effective") or answers.get("start")
     if kind in REPORT_RULE and effective:
-        due = tk.due(REPORT_RULE[kind], start_of_day(date.fromisoformat(effective), ctx.services))
-        lines.append(f"备案须在 {format_time(due.due_at, tz)} 前报送主管单位。{due.explanation}")
+        due = tk.due(REPORT_RULE[kind], start_of_day(date.fromisoformat(effective), tz))
+        lines.append(f"备案须在 {ctx.when(due.due_at)} 前报送主管单位。{due.explanation}")
     if kind in (FilingKind.CLOSE,) and effective:
-        due = tk.due("notice.close", start_of_day(date.fromisoformat(effective), ctx.services))
+        due = tk.due("notice.close", start_of_day(date.fromisoformat(effective), tz))
         lines.append(f"关停公告期：{due.explanation}；届满后方可办理注销。")
     if kind == FilingKind.OPEN:
         rule = tk.policy.rule("golive.after_approval")
@@ -357,30 +357,21 @@ async def name_warning(ctx: HandlerContext, name: str, account_id: int | None) -
     differing = sorted({a.name for a in others if a.name != name})
     if not differing:
         return ""
-    naming = policy_of(ctx.services).accounts.naming
+    naming = ctx.policy.accounts.naming
     return (
         f"提醒：本单位其他平台账号名称为「{'」「'.join(differing)}」，与「{name}」不一致。"
         f"{naming.value}{cite(naming.citation.basis())}。如确需不同名称，可继续提交。"
     )
 
 
-async def _complete(ctx: HandlerContext, answers: Answers, extra: dict[str, Any]) -> None:
-    from bot.flows.filing.approval import submit
-
-    await submit(ctx, answers, extra)
-
-
-SPECS: dict[FilingKind, FormSpec] = {
-    kind: forms.register(
-        FormSpec(
-            name=f"filing.{kind.value}",
-            label=f"{kind.label}备案",
-            questions=questions,
-            on_complete=_complete,
-            summary_title=f"请核对{kind.label}备案",
-            submit_label="提交备案" if kind != FilingKind.EMERGENCY else "提交报备",
-            summary_note=summary_note,
-        )
+def spec(kind: FilingKind, on_complete: CompleteFn) -> FormSpec:
+    """The form of one kind, whose 提交 runs ``on_complete``."""
+    return FormSpec(
+        name=f"filing.{kind.value}",
+        label=f"{kind.label}备案",
+        questions=QUESTIONS[kind],
+        on_complete=on_complete,
+        summary_title=f"请核对{kind.label}备案",
+        submit_label="提交备案" if kind != FilingKind.EMERGENCY else "提交报备",
+        summary_note=summary_note,
     )
-    for kind, questions in QUESTIONS.items()
-}
