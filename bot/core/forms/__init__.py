@@ -21,6 +21,7 @@ from bot.core.forms.parsing import normalise_phone_answer, parse_date
 from bot.core.forms.spec import (
     Answers,
     Choice,
+    CompleteFn,
     FormError,
     FormSpec,
     Question,
@@ -34,6 +35,7 @@ from bot.core.forms.state import FormState
 __all__ = [
     "Answers",
     "Choice",
+    "CompleteFn",
     "FormError",
     "FormSpec",
     "FormState",
