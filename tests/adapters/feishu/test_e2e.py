@@ -78,7 +78,7 @@ async def _until_healthy(base: str, serve: Process, within: float = 60) -> None:
             if serve.proc.returncode is not None:
                 raise AssertionError(f"dutybot serve exited early:\n{serve.output}")
             with contextlib.suppress(aiohttp.ClientError):
-                async with session.get(base + "/healthz") as resp:
+                async with session.get(base + "/healthz?scope=web") as resp:
                     if resp.status == 200:
                         return
             if asyncio.get_running_loop().time() > deadline:

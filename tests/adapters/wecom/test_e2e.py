@@ -159,7 +159,7 @@ async def running_stack(
             deadline = time.monotonic() + 40
             while True:
                 try:
-                    async with session.get(f"{base}/healthz") as resp:
+                    async with session.get(f"{base}/healthz?scope=web") as resp:
                         if resp.status == 200:
                             break
                 except aiohttp.ClientError:
