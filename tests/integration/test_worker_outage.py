@@ -172,7 +172,7 @@ async def test_worker_check_fails_without_a_fresh_heartbeat(tmp_path: Path) -> N
     assert "没有心跳" in never.stderr
     heartbeat.touch_file(tmp_path)
     old = time.time() - 120
-    os.utime(tmp_path / heartbeat.FILE_NAME, (old, old))
+    os.utime(tmp_path / heartbeat.file_name(), (old, old))
     stale = await run_dutybot("worker", "--check", env=env)
     assert stale.returncode == 1
     assert "秒没有心跳" in stale.stderr
