@@ -139,3 +139,51 @@ async def test_a_day_of_failure_gives_up_tells_the_admin_and_retry_sends_it(
     assert (await OutboxMessage.get(id=row_id)).status == OutboxStatus.SENT
     texts = [m["text"]["content"] for m in fake_wecom.sent(touser="ZhangSan")]
     assert texts == ["整改通知：请于三日内完成整改"]
+
+
+async def test_ten_minutes_of_5xx_and_429_then_expired_tokens_deliver_everything_once_in_order(
+    wecom: Services, fake_wecom: FakeWeCom, clock: ManualClock
+) -> None:
+    people = {"zhangsan": "ZhangSan", "lisi": "LiSi"}
+    texts = {key: [f"{key} 第{i}条" for i in range(1, 6)] for key in people}
+    for key, lines in texts.items():
+        pid = await person_id(key)
+
+        async def work(e: Emitter, pid: int = pid, lines: list[str] = lines) -> None:
+            for line in lines:
+                await e.to_person(pid, Message(text=line), Platform.WECOM)
+
+        await emit(wecom, work)
+
+    async def run_for(minutes: float) -> None:
+        end = clock.now() + timedelta(minutes=minutes)
+        while clock.now() < end:
+            for key in await wecom.redis.keys(
+                ratelimit.budget_key(MEMBER_BUDGET, "*", 0)[:-2] + "*"
+            ):
+                await wecom.redis.delete(key)  # real-second budgets; see _retry_until
+            await outbox.drain(wecom)
+            due = await OutboxMessage.filter(status=OutboxStatus.PENDING).order_by(
+                "next_attempt_at"
+            )
+            if not due:
+                return
+            step = min(max(1.0, (due[0].next_attempt_at - clock.now()).total_seconds()), 60.0)
+            clock.advance(timedelta(seconds=step))
+
+    fake_wecom.fail("message/send", status=502, times=10**6)
+    await run_for(5)
+    fake_wecom.faults.clear()
+    fake_wecom.fail("message/send", status=429, retry_after="30", times=10**6)
+    await run_for(5)
+    assert fake_wecom.sent() == []  # ten minutes: nothing got through
+    assert not await OutboxMessage.filter(status=OutboxStatus.FAILED).exists()
+
+    fake_wecom.faults.clear()
+    # Back, but the access token expires in the middle of the backlog (42001 twice).
+    fake_wecom.fail("message/send", errcode=42001, times=2)
+    await run_for(30)
+    for key, userid in people.items():
+        got = [m["text"]["content"] for m in fake_wecom.sent(touser=userid)]
+        assert got == texts[key]  # every message, once, in order
+    assert await OutboxMessage.filter(status=OutboxStatus.SENT).count() == 10
