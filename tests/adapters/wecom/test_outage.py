@@ -180,6 +180,10 @@ async def test_ten_minutes_of_5xx_and_429_then_expired_tokens_deliver_everything
     assert not await OutboxMessage.filter(status=OutboxStatus.FAILED).exists()
 
     fake_wecom.faults.clear()
+    # A call that never answers in time (the client gives up after its 10 s timeout).
+    fake_wecom.stall_seconds, fake_wecom.stall_times = 12.0, 1
+    await run_for(1)
+    assert fake_wecom.stall_times == 0  # it happened
     # Back, but the access token expires in the middle of the backlog (42001 twice).
     fake_wecom.fail("message/send", errcode=42001, times=2)
     await run_for(30)
