@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.harness import ChatHarness
+from tests.support.chat import ChatHarness
 
 
 async def test_clerk_help_names_their_roles_and_duties(harness: ChatHarness) -> None:

@@ -18,10 +18,11 @@ from bot.handlers import load_all
 from storage.enums import AccountStatus
 from storage.models.filing import Filing, FilingStatus
 from storage.models.org import Account
-from tests.adapters.feishu.conftest import close_feishu, feishu_settings, settle
-from tests.conftest import load_org_text
 from tests.fakes.feishu_server import FakeFeishu, FakeMessage
-from tests.filing.platform_org import ORG
+from tests.support.feishu import close_feishu, feishu_settings
+from tests.support.orgs import PLATFORM_ORG as ORG
+from tests.support.orgs import load_org_text
+from tests.support.travel import settle
 
 OPEN_FORM = {
     "subject": "临江区文化和旅游发展委员会",

@@ -16,11 +16,13 @@ from bot.handlers import load_all
 from storage.enums import AccountStatus
 from storage.models.filing import Filing, FilingStatus
 from storage.models.org import Account
-from tests.adapters.wecom.conftest import AGENT_ID, CORP_ID, SECRET, TOKEN, settle, wecom_settings
-from tests.conftest import load_org_text
 from tests.fakes.wecom_callbacks import CallbackSigner, click_xml, random_aes_key, text_xml
 from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
-from tests.filing.platform_org import OPEN_ANSWERS, ORG
+from tests.support.orgs import PLATFORM_OPEN_ANSWERS as OPEN_ANSWERS
+from tests.support.orgs import PLATFORM_ORG as ORG
+from tests.support.orgs import load_org_text
+from tests.support.travel import settle
+from tests.support.wecom import AGENT_ID, CORP_ID, SECRET, TOKEN, wecom_settings
 
 Client = TestClient[object, object]
 

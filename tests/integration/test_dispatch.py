@@ -20,7 +20,7 @@ from bot.worker import sweep_inbound
 from storage.enums import IdentityKind, InboundStatus, Platform
 from storage.models.machinery import AuditEntry, Conversation, InboundEvent
 from storage.models.org import Person
-from tests.harness import ChatHarness
+from tests.support.chat import ChatHarness
 
 
 def build_router() -> Router:

@@ -20,7 +20,7 @@ from bot.core.services import Services
 from bot.handlers import load_all
 from storage.enums import Platform
 from storage.models.machinery import AuditEntry, Conversation
-from tests.harness import ChatHarness
+from tests.support.chat import ChatHarness
 
 
 async def _no_test_accounts(ctx: HandlerContext, value: str, answers: dict[str, str]) -> str:

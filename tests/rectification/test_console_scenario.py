@@ -6,19 +6,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.deadlines import reconciler
 from storage.models.machinery import AuditEntry
 from storage.models.rectification import Rectification, RectStatus
-from tests.harness import ChatHarness
-from tests.rectification.conftest import at, card_of, issue
+from tests.support.chat import ChatHarness, card_of
+from tests.support.dates import at
+from tests.support.rectification import issue
 
 GROUP = "group:ljq-wlw-duty"
 
 
 async def advance_to(h: ChatHarness, minutes: int) -> None:
-    h.clock.set(at(2026, 11, 23, 10, 0) + timedelta(minutes=minutes))
-    await reconciler.reconcile(h.services)
-    await h.drain()
+    """To ``minutes`` past the notice's 10:00."""
+    await h.advance(to=at(2026, 11, 23, 10, 0) + timedelta(minutes=minutes))
 
 
 async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
@@ -142,3 +141,6 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
     timeline = "\n".join(m.text for m in await h.say("zhangzr", "整改记录 ZG2026-0001"))
     for word in ("下发", "已接收", "逾期", "驳回", "申请延期", "同意延期", "核验通过"):
         assert word in timeline, timeline
+
+    # 何管理员, the third supervisor staff member, was told the same as 张主任 all along.
+    await h.expect("hegly", "已由小王接收", "整改逾期", "整改核验", "延期申请")

@@ -15,10 +15,11 @@ from bot.core.services import Services
 from bot.handlers import load_all
 from storage.models.org import Account
 from storage.models.rectification import Rectification, RectStatus
-from tests.adapters.feishu.conftest import close_feishu, fake_feishu, feishu_settings, settle
-from tests.conftest import load_org_text
 from tests.fakes.feishu_server import FakeFeishu, card_text
-from tests.rectification.conftest import MONDAY_10
+from tests.support.dates import MONDAY_10
+from tests.support.feishu import close_feishu, fake_feishu, feishu_settings
+from tests.support.orgs import load_org_text
+from tests.support.travel import settle
 
 __all__ = ["fake_feishu"]  # fixture
 

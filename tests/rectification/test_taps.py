@@ -8,8 +8,9 @@ import pytest
 
 from storage.models.machinery import AuditEntry
 from storage.models.rectification import Rectification, RectStatus
-from tests.harness import ChatHarness
-from tests.rectification.conftest import at, card_of, issue
+from tests.support.chat import ChatHarness, card_of
+from tests.support.dates import at
+from tests.support.rectification import SUPERVISORS, WLW_UNIT, issue
 
 
 async def submitted(h: ChatHarness) -> None:
@@ -27,6 +28,7 @@ async def test_only_supervisors_may_issue(kunming: ChatHarness) -> None:
 
 
 async def test_two_supervisors_verify_at_once_one_decision(kunming: ChatHarness) -> None:
+    kunming.ignore(*WLW_UNIT, "hegly")  # copies besides the people who tap
     h = kunming
     await submitted(h)
     review = card_of(await h.new_messages("zhangzr"), "整改核验")
@@ -53,9 +55,15 @@ async def test_double_ack_records_once(kunming: ChatHarness) -> None:
         h.tap("likz", card, "已接收", chat=h.dm("likz")),
     )
     assert await AuditEntry.filter(action="rectification.acknowledged").count() == 1
+    # The supervisors hear of it once each, whoever won.
+    for person in SUPERVISORS:
+        told = await h.expect(person, "整改通知 ZG2026-0001 已由")
+        assert len([m for m in told if "接收" in m.text]) == 1, told
+    h.ignore(*WLW_UNIT)  # the notice's copies and the card updates
 
 
 async def test_a_bad_extension_time_is_explained_and_changes_nothing(kunming: ChatHarness) -> None:
+    kunming.ignore(*WLW_UNIT, "zhoufzr", "hegly")  # copies besides the people who tap
     h = kunming
     await issue(h)
     card = card_of(await h.new_messages("xiaowang"), "整改通知")
@@ -78,6 +86,7 @@ async def test_a_bad_extension_time_is_explained_and_changes_nothing(kunming: Ch
 
 
 async def test_completion_needs_a_note(kunming: ChatHarness) -> None:
+    kunming.ignore(*WLW_UNIT, *SUPERVISORS)  # copies besides the people who tap
     h = kunming
     await issue(h)
     card = card_of(await h.new_messages("xiaowang"), "整改通知")
@@ -112,6 +121,7 @@ async def test_form_input_is_checked_and_survives_a_restart(kunming: ChatHarness
 
 
 async def test_rejection_after_an_extension_restarts_under_the_rule(kunming: ChatHarness) -> None:
+    kunming.ignore(*WLW_UNIT, "zhoufzr", "hegly")  # copies besides the people who tap
     h = kunming
     await issue(h)
     card = card_of(await h.new_messages("xiaowang"), "整改通知")
@@ -132,6 +142,7 @@ async def test_rejection_after_an_extension_restarts_under_the_rule(kunming: Cha
 
 
 async def test_completing_makes_a_pending_extension_moot(kunming: ChatHarness) -> None:
+    kunming.ignore(*WLW_UNIT, "zhoufzr", "hegly")  # copies besides the people who tap
     h = kunming
     await issue(h)
     card = card_of(await h.new_messages("xiaowang"), "整改通知")
@@ -192,6 +203,7 @@ async def test_a_unit_without_people_gets_no_silent_notice(kunming: ChatHarness)
 
 async def test_a_finding_becomes_a_notice_with_one_tap(kunming: ChatHarness) -> None:
     """The seam for alerts and patrol findings: a button on their card."""
+    kunming.ignore(*WLW_UNIT)  # the notice's copies; the test reads the stored notice
     from tortoise.transactions import in_transaction
 
     from bot.cards.model import Card

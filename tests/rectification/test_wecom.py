@@ -15,20 +15,12 @@ from bot.app import create_app
 from bot.core.services import Services
 from bot.handlers import load_all
 from storage.models.rectification import Rectification, RectStatus
-from tests.adapters.wecom.conftest import (
-    AGENT_ID,
-    CORP_ID,
-    ROBOT_KEY,
-    aes_key,
-    fake_wecom,
-    platform,
-    settle,
-    wecom_settings,
-)
-from tests.conftest import load_org_text
 from tests.fakes.wecom_callbacks import text_xml
 from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
-from tests.rectification.conftest import MONDAY_10
+from tests.support.dates import MONDAY_10
+from tests.support.orgs import ROBOT_KEY, load_org_text
+from tests.support.travel import settle
+from tests.support.wecom import AGENT_ID, CORP_ID, aes_key, fake_wecom, platform, wecom_settings
 
 __all__ = ["aes_key", "fake_wecom", "platform"]  # fixtures
 

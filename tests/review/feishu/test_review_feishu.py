@@ -8,73 +8,13 @@ from __future__ import annotations
 
 from bot.core.services import Services
 from storage.models.review import Post, PostStatus, ReviewStep
-from tests.conftest import load_org_text
 from tests.fakes.feishu_server import FakeFeishu
-from tests.review.helpers import deliver_all, use_policy
-
-ORG = """
-units:
-  - {key: ljq-wlw, name: 临江区文化和旅游发展委员会, kind: government}
-  - {key: ljq-wlw-xck, name: 区文旅委宣传科, kind: government, parent: ljq-wlw,
-     internal_office: true}
-people:
-  - {key: xiaowang, name: 小王, unit: ljq-wlw-xck, roles: [editor], feishu_open_id: ou_xiaowang}
-  - {key: likz, name: 李科长, unit: ljq-wlw-xck, roles: [section_chief], feishu_open_id: ou_likz}
-  - {key: laozhou, name: 老周, unit: ljq-wlw-xck, roles: [editor], feishu_open_id: ou_laozhou}
-  - {key: zhaofzr, name: 赵副主任, unit: ljq-wlw, roles: [deputy_leader],
-     feishu_open_id: ou_zhaofzr}
-  - {key: wangzr, name: 王主任, unit: ljq-wlw, roles: [principal], feishu_open_id: ou_wangzr}
-chats:
-  - {key: wlw-review, name: 文旅委审核群, purpose: review, unit: ljq-wlw,
-     members: [xiaowang, likz, laozhou, zhaofzr, wangzr], feishu_chat_id: oc_wlw_review}
-accounts:
-  - {key: wlw-wechat, name: 临江文旅, platform: wechat, owner_unit: ljq-wlw,
-     operator_unit: ljq-wlw-xck}
-"""
-
-TEXT = "第十届临江桃花节今天开幕，活动持续到4月10日。欢迎广大市民前来游玩。"
-
-
-def group_cards(fake: FakeFeishu) -> list[str]:
-    return [m.message_id for m in fake.sent("interactive", "oc_wlw_review")]
-
-
-async def say(feishu: Services, fake: FakeFeishu, url: str, text: str) -> None:
-    event = fake.message_event(sender_open_id="ou_xiaowang", text=text)
-    assert (await fake.post_to_bot(url, event))[0] == 200
-    await deliver_all(feishu)
-
-
-async def submit_on_feishu(
-    feishu: Services,
-    fake: FakeFeishu,
-    url: str,
-    text: str,
-    files: tuple[tuple[str, str, bytes], ...] = (),
-) -> None:
-    """送审 on Feishu: the form card, then the attachments in the chat (``files``: kind, name,
-    bytes; none means "无"), then 送审 on the summary."""
-    await say(feishu, fake, url, "送审")
-    form_card = fake.sent("interactive", "ou_xiaowang")[-1]
-    assert "标题" in form_card.text
-    form = {"title": "桃花节开幕", "text": text, "link": "", "accounts": "1", "kind": "原创"}
-    await fake.tap(url, form_card.message_id, "下一步", operator_open_id="ou_xiaowang", form=form)
-    await deliver_all(feishu)
-    # Cards cannot take files: the attachments are asked for in the chat.
-    assert "请发送图片或附件" in fake.sent("text", "ou_xiaowang")[-1].text
-    for kind, name, data in files:
-        event = fake.file_message_event(
-            sender_open_id="ou_xiaowang", kind=kind, name=name, data=data
-        )
-        assert (await fake.post_to_bot(url, event))[0] == 200
-        await deliver_all(feishu)
-        assert "已收到" in fake.sent("text", "ou_xiaowang")[-1].text
-    await say(feishu, fake, url, "好了" if files else "无")
-    summary = fake.sent("interactive", "ou_xiaowang")[-1]
-    assert "发布账号：临江文旅（微信）" in summary.text
-    answer = await fake.tap(url, summary.message_id, "送审", operator_open_id="ou_xiaowang")
-    assert answer["toast"]["content"] == "已提交"
-    await deliver_all(feishu)
+from tests.support.feishu import group_cards, say_as_xiaowang, submit_on_feishu
+from tests.support.orgs import REVIEW_FEISHU_ORG as ORG
+from tests.support.orgs import load_org_text
+from tests.support.policy import use_policy
+from tests.support.review import TEXT
+from tests.support.travel import deliver_all
 
 
 async def test_three_levels_on_feishu_with_return_and_resubmit(
@@ -120,7 +60,7 @@ async def test_three_levels_on_feishu_with_return_and_resubmit(
     form = {"title": "桃花节开幕", "text": new_text, "link": "", "accounts": "1", "kind": "原创"}
     await fake.tap(url, form_card.message_id, "下一步", operator_open_id="ou_xiaowang", form=form)
     await deliver_all(feishu)
-    await say(feishu, fake, url, "同上")  # the attachments: still none
+    await say_as_xiaowang(feishu, fake, url, "同上")  # the attachments: still none
     summary = fake.sent("interactive", "ou_xiaowang")[-1]
     await fake.tap(url, summary.message_id, "送审", operator_open_id="ou_xiaowang")
     await deliver_all(feishu)

@@ -7,83 +7,18 @@ comment is asked for in the chat, since template cards carry no text inputs.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
-
-from aiohttp.test_utils import TestClient
 
 from bot.core.services import Services
 from storage.models.machinery import AuditEntry
 from storage.models.review import AccountUpdate, Post, PostStatus, ReviewStep
-from tests.adapters.wecom.conftest import AGENT_ID, CORP_ID, ROBOT_KEY
-from tests.conftest import load_org_text
-from tests.fakes.wecom_callbacks import text_xml
 from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
-from tests.review.helpers import deliver_all, use_policy
-
-Client = TestClient[object, object]
-
-ORG = f"""
-units:
-  - {{key: wlw, name: 临江区文化和旅游发展委员会, kind: government}}
-  - {{key: wlw-xck, name: 区文旅委宣传科, kind: government, parent: wlw, internal_office: true}}
-people:
-  - {{key: xiaowang, name: 小王, unit: wlw-xck, roles: [editor], wecom: XiaoWang}}
-  - {{key: laozhou, name: 老周, unit: wlw-xck, roles: [editor, clerk], wecom: LaoZhou}}
-  - {{key: likz, name: 李科长, unit: wlw-xck, roles: [section_chief], wecom: LiKZ}}
-  - {{key: zhaofzr, name: 赵副主任, unit: wlw, roles: [deputy_leader], wecom: ZhaoFZR}}
-  - {{key: wangzr, name: 王主任, unit: wlw, roles: [principal], wecom: WangZR}}
-chats:
-  - key: wlw-review
-    name: 文旅委审核群
-    purpose: review
-    unit: wlw
-    members: [xiaowang, laozhou, likz, zhaofzr, wangzr]
-    wecom_webhook_key: {ROBOT_KEY}
-accounts:
-  - {{key: wlw-wechat, name: 临江文旅, platform: wechat, owner_unit: wlw, operator_unit: wlw-xck}}
-"""
-
-TEXT = "第十届临江桃花节今天开幕，活动持续到4月10日。欢迎广大市民前来游玩。"
-
-
-async def post_xml(client: Client, platform: WeComPlatform, xml: str) -> None:
-    """Deliver a message callback (text, image, file) signed and encrypted as WeCom does."""
-    signed = platform.signer.post(xml)
-    resp = await client.post(f"/wecom/callback?{signed.query}", data=signed.body)
-    assert resp.status == 200
-
-
-async def say(client: Client, platform: WeComPlatform, userid: str, text: str) -> None:
-    await post_xml(client, platform, text_xml(CORP_ID, userid, text, uuid.uuid4().hex[:12]))
-
-
-async def talk(
-    services: Services, client: Client, platform: WeComPlatform, userid: str, *texts: str
-) -> None:
-    """Send each text in turn, delivering the bot's answers after each."""
-    for text in texts:
-        await say(client, platform, userid, text)
-        await deliver_all(services)
-
-
-async def tap(
-    client: Client, platform: WeComPlatform, userid: str, card: dict[str, Any], label: str
-) -> None:
-    signed = platform.signer.post(platform.tap(userid, card, label), agent_id=AGENT_ID)
-    resp = await client.post(f"/wecom/callback?{signed.query}", data=signed.body)
-    assert resp.status == 200
-
-
-def last_card(fake: FakeWeCom, userid: str, title: str = "") -> dict[str, Any]:
-    sent = [
-        s
-        for s in fake.sent(msgtype="template_card", touser=userid)
-        if title in s["template_card"]["main_title"]["title"]
-    ]
-    assert sent, f"no card to {userid}"
-    card: dict[str, Any] = sent[-1]["template_card"]
-    return fake.cards.get((userid, card["task_id"]), card)
+from tests.support.orgs import REVIEW_WECOM_ORG as ORG
+from tests.support.orgs import ROBOT_KEY, load_org_text
+from tests.support.policy import use_policy
+from tests.support.review import TEXT
+from tests.support.travel import deliver_all
+from tests.support.wecom import Client, last_card, say, talk, tap
 
 
 def card_text(card: dict[str, Any]) -> str:

@@ -1,4 +1,5 @@
-"""Helpers for organisation-file tests: the demo file as data, a TOML writer, DB snapshots."""
+"""Organisation-file test helpers: the demo file as data, a TOML writer, DB snapshots, and
+running the ``dutybot`` command line on a clean environment."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import yaml
 from bot.org.export import export_org
 from bot.org.seed import demo_org_text
 from storage.models.machinery import AuditEntry
-from tests.proc import ROOT, Completed, run_dutybot
+from tests.support.proc import ROOT, Completed, run_dutybot
 
 
 def demo_data() -> dict[str, Any]:
