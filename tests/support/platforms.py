@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -82,6 +83,14 @@ accounts:
   - {{key: wlw-wechat, name: 临江文旅, platform: wechat, owner_unit: wlw, operator_unit: xck}}
 """
 
+NAMES = {
+    "laozhou": "老周",
+    "xiaowang": "小王",
+    "likz": "李科长",
+    "zhaofzr": "赵副主任",
+    "wangzr": "王主任",
+    "zhangzr": "张主任",
+}
 # Who is in which group (the org above), for ``card`` looking in a person's groups.
 GROUPS = {
     "wlw-review": ("xiaowang", "laozhou", "likz", "zhaofzr", "wangzr"),
@@ -100,6 +109,7 @@ class Got:
     buttons: list[str]
     where: str  # a person's key, or "group:<chat key>"
     handle: Any = field(repr=False)  # what the platform needs to tap it
+    mentions: list[str] = field(default_factory=list)  # the people @-mentioned (keys)
 
     def __str__(self) -> str:
         return self.text
@@ -262,7 +272,12 @@ class ConsoleChat(PlatformChat):
         self, person: str, got: Got, button: str, form: dict[str, str] | None = None
     ) -> str | None:
         chat = got.where if got.where.startswith("group:") else None
-        tapped = await self.h.tap(person, got.handle, button, form=form, chat=chat)
+        # The card as it looks now (a tap may have changed its buttons since it was read).
+        card = got.handle
+        for now in await self._delivered(got.where):
+            if now.handle is not None and now.handle.card_id == card.card_id:
+                card = now.handle
+        tapped = await self.h.tap(person, card, button, form=form, chat=chat)
         assert tapped.status == 200, tapped
         return tapped.toast
 
@@ -290,6 +305,7 @@ def _console_got(said: Said, where: str) -> Got:
         buttons=[b.label for b in card.buttons] if card is not None else [],
         where=where,
         handle=card,
+        mentions=[key for key, name in NAMES.items() if name in said.mentions],
     )
 
 
@@ -328,7 +344,11 @@ class WeComChat(PlatformChat):
         api = self.platform.api
         if where.startswith("group:"):
             posts = api.robot_posts(ROBOTS[where.removeprefix("group:")])
-            return [Got(json.dumps(p, ensure_ascii=False), "", [], where, None) for p in posts]
+            found = []
+            for post in posts:
+                text = json.dumps(post, ensure_ascii=False)
+                found.append(Got(text, "", [], where, None, re.findall(r"<@(\w+)>", text)))
+            return found
         found = []
         for sent in api.sent(touser=where):
             if sent.get("msgtype") == "template_card":
@@ -409,9 +429,10 @@ class FeishuChat(PlatformChat):
                 card = message.card
                 title = str(((card.get("header") or {}).get("title") or {}).get("content", ""))
                 buttons = [str(b["text"]["content"]) for b in buttons_of(card)]
-                found.append(Got(message.text, title, buttons, where, message.message_id))
             else:
-                found.append(Got(message.text, "", [], where, message.message_id))
+                title, buttons = "", []
+            mentions = re.findall(r"<at (?:user_)?id=\\?\"?ou_(\w+)", message.content)
+            found.append(Got(message.text, title, buttons, where, message.message_id, mentions))
         return found
 
     async def _recipients(self) -> set[str]:
