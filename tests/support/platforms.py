@@ -81,6 +81,14 @@ chats:
      feishu_chat_id: oc_zfb-jg, wecom_webhook_key: {SUPERVISION_ROBOT}}}
 accounts:
   - {{key: wlw-wechat, name: 临江文旅, platform: wechat, owner_unit: wlw, operator_unit: xck}}
+  - key: wlw-douyin
+    name: 临江文旅
+    platform: douyin
+    account_id: ljwl2020
+    owner_unit: wlw
+    manager: {{name: 李科长, phone: "13900000034"}}
+    operators: [{{name: 老周, phone: "13900000036"}}]
+    opened_on: 2020-09-01
 """
 
 NAMES = {
@@ -141,6 +149,24 @@ class Write:
 
 
 Answer = Pick | Write
+
+# The 开设 form for PLATFORMS_ORG's clerk (老周 of the 文旅委), opening 临江文旅 on Weibo.
+OPEN_FORM: list[Answer] = [
+    Write("subject", "同上", feishu="临江区文化和旅游发展委员会"),
+    Write("name", "临江文旅"),
+    Write("account_id", "ljwl_weibo"),
+    Write("platform", "微博", feishu="weibo"),
+    Write("platform_name", "", in_chat=False),
+    Write("reason", "文旅宣传"),
+    Write("manager_name", "李科长"),
+    Write("manager_phone", "13900000034"),
+    Write("operator_name", "老周"),
+    Write("operator_phone", "13900000036"),
+    Write("plan_lead", "赵副主任分管"),
+    Write("plan_funding", "部门预算"),
+    Write("plan_rules", "三审三校"),
+    Write("plan_contact", "老周 13900000036"),
+]
 
 
 class PlatformChat(ABC):
@@ -221,6 +247,12 @@ class PlatformChat(ABC):
                 await self.say(person, number)
                 return None
         raise AssertionError(f"{label!r} is not among the options offered: {newest.text}")
+
+    async def decide(self, person: str, got: Got, button: str, key: str, text: str) -> None:
+        """Tap ``button`` with a text the decision needs (a reason, a comment): typed into the
+        card where cards take input (console, Feishu); on WeCom, whose template cards take
+        none, the bot asks for it in the chat after the tap."""
+        await self.tap(person, got, button, {key: text})
 
     async def fill(self, person: str, title: str, answers: list[Answer]) -> None:
         """Answer the form whose cards are titled ``title``: in the chat, one question at a
@@ -323,7 +355,8 @@ class WeComChat(PlatformChat):
         self.platform = platform
         self.msgid = 9000
 
-    async def _post(self, xml: str) -> None:
+    async def post(self, xml: str) -> None:
+        """Deliver a callback (decrypted XML), signed and encrypted as WeCom does."""
         signed = self.platform.signer.post(xml, agent_id=AGENT_ID)
         resp = await self.client.post(f"/wecom/callback?{signed.query}", data=signed.body)
         assert resp.status == 200, await resp.text()
@@ -331,14 +364,18 @@ class WeComChat(PlatformChat):
 
     async def say(self, person: str, text: str) -> None:
         self.msgid += 1
-        await self._post(text_xml(CORP_ID, person, text, str(self.msgid)))
+        await self.post(text_xml(CORP_ID, person, text, str(self.msgid)))
 
     async def tap(
         self, person: str, got: Got, button: str, form: dict[str, str] | None = None
     ) -> str | None:
         # Template cards carry no inputs: what a form would hold, the bot asks in the chat.
-        await self._post(self.platform.tap(person, got.handle, button))
+        await self.post(self.platform.tap(person, got.handle, button))
         return None
+
+    async def decide(self, person: str, got: Got, button: str, key: str, text: str) -> None:
+        await self.tap(person, got, button)
+        await self.say(person, text)
 
     async def _delivered(self, where: str) -> list[Got]:
         api = self.platform.api
