@@ -221,14 +221,16 @@ class PlatformChat(ABC):
         missing = [t for t in texts if t not in everything]
         raise AssertionError(f"{where} on {self.name} never got {missing}:\n{everything}")
 
-    async def card(self, person: str, title: str) -> Got:
-        """The newest card whose title contains ``title`` in ``person``'s 1:1 chat, else in the
-        groups ``person`` is in (where the platform posts it there)."""
+    async def card(self, person: str, title: str, *, button: str | None = None) -> Got:
+        """The newest card whose title contains ``title`` (and, if given, that has ``button``)
+        in ``person``'s 1:1 chat, else in the groups ``person`` is in (where the platform
+        posts it there)."""
         places = [person] + [f"group:{g}" for g, members in GROUPS.items() if person in members]
         for _ in range(40):
             for where in places:
                 for got in reversed(await self.received(where)):
-                    if got.title and title in got.title:
+                    wanted = button is None or button in got.buttons
+                    if got.title and title in got.title and wanted:
                         return got
             await self.wait()
         titles = [g.title or g.text[:40] for w in places for g in await self.received(w)]
@@ -448,7 +450,7 @@ class FeishuChat(PlatformChat):
         take (files) is asked in the chat after."""
         on_card = [a for a in answers if not (isinstance(a, Write) and a.after_card)]
         values = {a.key: _feishu_value(a) for a in on_card}
-        form_card = await self.card(person, title)
+        form_card = await self.card(person, title, button="下一步")
         toast = await self.tap(person, form_card, "下一步", values)
         assert toast is None or "需要修改" not in toast, (toast, await self.texts(person))
         for answer in answers:
