@@ -117,7 +117,7 @@ async def test_cancel_mid_form_leaves_nothing(harness: ChatHarness) -> None:
     await start_open(harness)
     await answer_all(harness, "xiaoxu", ["同上", "临江教育"])
     bye = await harness.say("xiaoxu", "取消")
-    assert bye
+    assert [m.text for m in bye] == ["已取消「开设备案」，填写的内容没有提交。需要时可重新开始。"]
     assert await Conversation.all().count() == 0
     assert await Filing.all().count() == 0
     again = await harness.say("xiaoxu", "临江教育")  # no form any more: not taken as an answer
