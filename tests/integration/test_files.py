@@ -11,7 +11,7 @@ from bot.core.emit import Emitter
 from bot.core.outgoing import Message
 from storage.models.machinery import StoredFile
 from storage.models.org import Person
-from tests.harness import ChatHarness
+from tests.support.chat import ChatHarness
 
 
 async def test_file_reaches_the_console_and_downloads(harness: ChatHarness) -> None:
