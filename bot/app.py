@@ -30,6 +30,11 @@ async def never_500_on_bad_input(request: web.Request, handler: Handler) -> web.
         return await handler(request)
     except web.HTTPException:
         raise
+    except ConnectionResetError:
+        # The client went away mid-request (aiohttp's ClientConnectionResetError is one too):
+        # nobody is left to answer and nothing is wrong on our side.
+        log.debug("client went away during %s %s", request.method, request.path)
+        return web.Response(status=400)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return web.json_response({"ok": False, "error": "服务器内部错误，已记录"}, status=500)

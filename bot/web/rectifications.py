@@ -3,7 +3,6 @@ docs/user-guide/rectification.md), authenticated by their source token (``bot.we
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,6 +11,7 @@ from aiohttp import web
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from bot.core import untrusted
 from bot.core.emit import Emitter
 from bot.deadlines import lifecycle
 from bot.flows.rectification.model import SUBJECT, RectificationError, number
@@ -76,9 +76,9 @@ async def post_rectification(request: web.Request) -> web.Response:
     if source is None:
         return error(401, "令牌无效或缺失：请在 Authorization 头中提供 “Bearer 令牌”。")
     try:
-        data = json.loads(await request.text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return error(400, "请求内容不是有效的 JSON。")
+        data = untrusted.loads(await request.read())
+    except untrusted.BadJson as exc:
+        return error(400, f"{exc.reason}。")
     if not isinstance(data, dict):
         return error(400, "请求内容应为 JSON 对象。")
     now = services.clock.now()
