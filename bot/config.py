@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     public_url: str | None = None
     # None = on only in `dutybot demo`; an explicit value wins everywhere.
     console: bool | None = None
+    # The console has no login: anyone who reaches it can act as anyone. It is refused on a
+    # non-loopback address unless this is set (a deliberate, loudly warned choice).
+    console_allow_remote: bool = False
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
 
