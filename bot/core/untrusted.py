@@ -27,6 +27,21 @@ MAX_DEPTH = 64
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+# Row ids and sequence numbers are 64-bit in the database.
+MAX_ROW_ID = 2**63 - 1
+
+
+def row_id(text: str) -> int | None:
+    """The number a person typed as an id ("12", "１２"), or None when it is not made of
+    decimal digits ("²" passes ``isdigit`` but ``int`` refuses it) or no row can have it
+    (a number beyond 64 bits makes the database driver raise instead of finding nothing)."""
+    text = text.strip()
+    if not text.isdecimal() or len(text) > 19:
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ROW_ID else None
+
+
 class BadJson(ValueError):
     """Not JSON we accept; ``reason`` is Chinese and safe to show the sender."""
 
