@@ -20,6 +20,9 @@ from storage.models.machinery import InboundEvent, OutboxMessage
 
 log = logging.getLogger(__name__)
 
+# Bodies read whole (JSON, platform callbacks); console uploads stream past it up to 20 MB.
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -28,6 +31,11 @@ async def never_500_on_bad_input(request: web.Request, handler: Handler) -> web.
     """Log unexpected failures with the path; the caller gets a plain Chinese error."""
     try:
         return await handler(request)
+    except web.HTTPRequestEntityTooLarge:
+        limit = MAX_BODY_BYTES // 1024 // 1024
+        return web.json_response(
+            {"ok": False, "error": f"请求内容太大（最大 {limit} MB）"}, status=413
+        )
     except web.HTTPException:
         raise
     except ConnectionResetError:
@@ -86,7 +94,7 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
 
 def create_app(services: Services, router: Router, *, console: bool) -> web.Application:
     """Build the web application around already-opened services."""
-    app = web.Application(middlewares=[never_500_on_bad_input], client_max_size=2 * 1024 * 1024)
+    app = web.Application(middlewares=[never_500_on_bad_input], client_max_size=MAX_BODY_BYTES)
     app[SERVICES_KEY] = services
     app[ROUTER_KEY] = router
     app.router.add_get("/healthz", healthz)

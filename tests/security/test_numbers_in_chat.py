@@ -44,6 +44,7 @@ async def test_odd_numbers_as_form_answers_are_answered(harness: ChatHarness, an
     await harness.say("laozhou", "备案")
     replies = await harness.say("laozhou", answer)
     said = "\n".join(r.to_text() for r in replies)
-    assert replies and "出错了" not in said, said
+    assert replies
+    assert "出错了" not in said, said
     assert not await InboundEvent.filter(status=InboundStatus.FAILED).exists()
     await harness.say("laozhou", "取消")

@@ -316,9 +316,14 @@ async def upload_file(request: web.Request) -> web.Response:
         if part.name == "file":
             # aiohttp clients percent-encode non-ASCII names; browsers send them raw.
             name = untrusted.clean_text(Path(unquote(part.filename or "")).name)
-            data = await part.read(decode=False)
-            if len(data) > MAX_BYTES:
-                return _error(413, f"文件太大了（最大 {MAX_BYTES // 1024 // 1024} MB）")
+            # Read by chunks: part.read() stops at the app's 2 MB body limit (meant for JSON),
+            # and a file over the documented 20 MB is refused without reading it all.
+            buffer = bytearray()
+            while chunk := await part.read_chunk(256 * 1024):
+                buffer.extend(chunk)
+                if len(buffer) > MAX_BYTES:
+                    return _error(413, f"文件太大了（最大 {MAX_BYTES // 1024 // 1024} MB）")
+            data = bytes(buffer)
         elif part.name:
             fields[part.name] = untrusted.clean_text((await part.text())[:200])
     handle, chat = fields.get("as", ""), fields.get("chat", "")
