@@ -22,6 +22,8 @@ from tests.fakes.feishu_server import FakeFeishu
 from tests.harness import ChatHarness
 from tests.org.helpers import clean_env, run_clean
 
+pytestmark = pytest.mark.slow  # runs the real dutybot command
+
 
 @pytest.mark.parametrize("command", [["serve"], ["demo"]])
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10"])

@@ -15,6 +15,8 @@ from storage.models.org import Account
 from tests.cli.test_accounts_import import write_csv
 from tests.org.helpers import dutybot
 
+pytestmark = pytest.mark.slow  # runs the real dutybot command
+
 NOTE = '=HYPERLINK("http://evil.example","点我")'
 REGISTRY = [
     ["责任主体", "新媒体名称", "账号", "所属平台", "网址/链接", "备注"],

@@ -13,6 +13,8 @@ from bot.org.seed import seed_demo
 from tests.cli.test_accounts_import import write_csv
 from tests.org.helpers import run_clean
 
+pytestmark = pytest.mark.slow  # runs the real dutybot command
+
 PHONE = "13912345678"
 ID_NUMBER = "11010119900307123X"
 REGISTRY = [

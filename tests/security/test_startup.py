@@ -10,6 +10,8 @@ import pytest
 from tests.adapters.wecom.test_e2e import free_port
 from tests.org.helpers import run_clean
 
+pytestmark = pytest.mark.slow  # runs the real dutybot command
+
 
 @pytest.mark.parametrize("command", ["serve", "worker"])
 async def test_unreachable_database_is_reported_as_such(
