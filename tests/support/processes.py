@@ -169,7 +169,7 @@ async def running_stack(
             deadline = time.monotonic() + 40
             while True:
                 try:
-                    async with session.get(f"{base}/healthz") as resp:
+                    async with session.get(f"{base}/healthz?scope=web") as resp:
                         if resp.status == 200:
                             break
                 except aiohttp.ClientError:
@@ -241,7 +241,7 @@ async def until_healthy(base: str, serve: StreamedProcess, within: float = 60) -
             if serve.proc.returncode is not None:
                 raise AssertionError(f"dutybot serve exited early:\n{serve.output}")
             with contextlib.suppress(aiohttp.ClientError):
-                async with session.get(base + "/healthz") as resp:
+                async with session.get(base + "/healthz?scope=web") as resp:
                     if resp.status == 200:
                         return
             if asyncio.get_running_loop().time() > deadline:
