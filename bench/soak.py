@@ -120,8 +120,10 @@ class Sent:
 class Sample:
     at: float  # seconds since the start of the load
     outbox_depth: int
+    inbound_backlog: int  # deliveries acknowledged but not yet handled by a worker
     fired_steps: int
     rss_kib: dict[str, int]
+    cpu_seconds: dict[str, float]
 
 
 @dataclass
@@ -139,13 +141,24 @@ class Report:
     outbox_failed: int
     memory_growth: dict[str, float]  # process -> fraction, warm-up end to end
     rss_mib: dict[str, list[float]]  # process -> per interval
+    cpu_percent: dict[str, list[float]]  # process -> per interval (100 = one core)
     outbox_depth: list[int]  # max per interval
+    inbound_backlog: list[int]  # max per interval
     lag_p99_ms: list[float]  # per interval, steps that fired in it
     lag_max_ms: float
     steps_fired: int
     steps_expected: int
     interval_seconds: float
     log_errors: list[str] = field(default_factory=list)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (to see which one is saturated)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid: int) -> int:
@@ -264,16 +277,17 @@ def pair_latencies(
     return latencies, missing, doubled
 
 
-async def db_sample(db_url: str) -> tuple[int, int]:
-    from storage.enums import OutboxStatus
+async def db_sample() -> tuple[int, int, int]:
+    from storage.enums import InboundStatus, OutboxStatus
     from storage.models.deadlines import DeadlineStep, StepStatus
-    from storage.models.machinery import OutboxMessage
+    from storage.models.machinery import InboundEvent, OutboxMessage
 
     depth = await OutboxMessage.filter(
         status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING]
     ).count()
+    backlog = await InboundEvent.filter(status=InboundStatus.RECEIVED).count()
     fired = await DeadlineStep.filter(status=StepStatus.FIRED).count()
-    return depth, fired
+    return depth, backlog, fired
 
 
 async def run(args: argparse.Namespace) -> Report:
@@ -353,10 +367,12 @@ async def run(args: argparse.Namespace) -> Report:
 
         async def sampler() -> None:
             while not stop.is_set():
-                depth, fired = await db_sample(db_url)
-                samples.append(Sample(time.time() - started, depth, fired,
-                                      {n: rss_kib(p.pid) for n, p in procs.items()}))  # fmt: skip
-                print(f"[{samples[-1].at:6.0f}s] sent {len(load.sent)}  outbox depth {depth}  "
+                depth, backlog, fired = await db_sample()
+                rss = {n: rss_kib(p.pid) for n, p in procs.items()}
+                cpu = {n: cpu_seconds(p.pid) for n, p in procs.items()}
+                samples.append(Sample(time.time() - started, depth, backlog, fired, rss, cpu))
+                print(f"[{samples[-1].at:6.0f}s] sent {len(load.sent)}  inbound backlog {backlog}  "
+                      f"outbox depth {depth}  "
                       f"steps fired {fired}  rss MiB "
                       + " ".join(f"{n}={k / 1024:.0f}" for n, k in samples[-1].rss_kib.items()),
                       flush=True)  # fmt: skip
@@ -369,11 +385,11 @@ async def run(args: argparse.Namespace) -> Report:
         async with aiohttp.ClientSession(connector=connector) as session:
             await load.run(session, args.seconds, args.rate)
         # Let the last replies arrive and the last countdowns (one minute) run out.
-        drain_until = time.time() + 75
+        drain_until = time.time() + args.drain
         while time.time() < drain_until:
-            depth, fired = await db_sample(db_url)
+            depth, backlog, fired = await db_sample()
             notices = sum(1 for s in load.sent if s.kind == "notice" and s.status == 201)
-            if depth == 0 and fired >= 3 * notices:
+            if depth == 0 and backlog == 0 and fired >= 3 * notices:
                 break
             await asyncio.sleep(1)
         stop.set()
@@ -454,16 +470,34 @@ async def summarise(args: argparse.Namespace, load: Load, samples: list[Sample],
             ]
             for name in (samples[0].rss_kib if samples else {})
         },
+        cpu_percent={
+            name: [_cpu(samples, name, interval, b) for b in range(buckets)]
+            for name in (samples[0].cpu_seconds if samples else {})
+        },
         outbox_depth=[
             max((s.outbox_depth for s in samples if int(s.at // interval) == b), default=0)
             for b in range(buckets)
         ],
-        lag_p99_ms=[round(percentile(lag_by[b], 0.99) * 1000) for b in range(buckets)],
+        inbound_backlog=[
+            max((s.inbound_backlog for s in samples if int(s.at // interval) == b), default=0)
+            for b in range(buckets)
+        ],
+        lag_p99_ms=[
+            round(percentile(lag_by[b], 0.99) * 1000) if lag_by[b] else 0 for b in range(buckets)
+        ],
         lag_max_ms=max(all_lags, default=float("nan")) * 1000,
         steps_fired=len(steps),
         steps_expected=3 * notices,
         interval_seconds=interval,
     )
+
+
+def _cpu(samples: list[Sample], name: str, interval: float, bucket: int) -> float:
+    inside = [s for s in samples if int(s.at // interval) == bucket]
+    if len(inside) < 2 or inside[-1].at <= inside[0].at:
+        return 0.0
+    used = inside[-1].cpu_seconds[name] - inside[0].cpu_seconds[name]
+    return round(100 * used / (inside[-1].at - inside[0].at))
 
 
 def show(report: Report) -> str:
@@ -478,11 +512,15 @@ def show(report: Report) -> str:
         f"memory growth after warm-up: {growth}",
         f"deadline steps fired {report.steps_fired} of {report.steps_expected}; "
         f"lag max {report.lag_max_ms:.0f} ms",
+        f"per {report.interval_seconds:g} s: inbound backlog max {report.inbound_backlog}",
         f"per {report.interval_seconds:g} s: outbox depth max {report.outbox_depth}",
         f"per {report.interval_seconds:g} s: deadline lag p99 ms {report.lag_p99_ms}",
     ]
     lines += [
         f"per {report.interval_seconds:g} s: {n} RSS MiB {v}" for n, v in report.rss_mib.items()
+    ]
+    lines += [
+        f"per {report.interval_seconds:g} s: {n} CPU % {v}" for n, v in report.cpu_percent.items()
     ]
     if report.log_errors:
         lines.append("ERROR lines in the logs:\n  " + "\n  ".join(report.log_errors))
@@ -495,6 +533,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
     parser.add_argument("--people", type=int, default=500, help="writers on each platform")
     parser.add_argument("--short", action="store_true", help="60 s at 50/s, 100 people")
+    parser.add_argument(
+        "--drain", type=float, default=300.0, help="after the load, wait at most this long"
+    )
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/dutybot_soak")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
     parser.add_argument("--json", type=Path, help="also write the report as JSON here")
