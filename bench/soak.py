@@ -142,6 +142,8 @@ class Report:
     memory_growth: dict[str, float]  # process -> fraction, warm-up end to end
     rss_mib: dict[str, list[float]]  # process -> per interval
     cpu_percent: dict[str, list[float]]  # process -> per interval (100 = one core)
+    cpu_seconds: dict[str, float]  # process -> CPU time used from the start of the load
+    deliveries: int  # callbacks answered 200 (replies expected)
     outbox_depth: list[int]  # max per interval
     inbound_backlog: list[int]  # max per interval
     lag_p99_ms: list[float]  # per interval, steps that fired in it
@@ -295,7 +297,7 @@ async def run(args: argparse.Namespace) -> Report:
 
     work = Path(tempfile.mkdtemp(prefix="dutybot-soak-"))
     db_url = args.pg_url
-    await reset_postgres(db_url)
+    await reset_postgres(db_url.split("?", 1)[0])  # the query may carry pool options
     wecom = TimedWeCom(corp_id=CORP_ID, agent_id=AGENT_ID)
     feishu = FakeFeishu()
     wecom_url = await wecom.start()
@@ -474,6 +476,11 @@ async def summarise(args: argparse.Namespace, load: Load, samples: list[Sample],
             name: [_cpu(samples, name, interval, b) for b in range(buckets)]
             for name in (samples[0].cpu_seconds if samples else {})
         },
+        cpu_seconds={
+            name: round(samples[-1].cpu_seconds[name] - samples[0].cpu_seconds[name], 1)
+            for name in (samples[0].cpu_seconds if samples else {})
+        },
+        deliveries=sum(1 for s in load.sent if s.kind in ("wecom", "feishu") and s.status == 200),
         outbox_depth=[
             max((s.outbox_depth for s in samples if int(s.at // interval) == b), default=0)
             for b in range(buckets)
@@ -493,11 +500,18 @@ async def summarise(args: argparse.Namespace, load: Load, samples: list[Sample],
 
 
 def _cpu(samples: list[Sample], name: str, interval: float, bucket: int) -> float:
-    inside = [s for s in samples if int(s.at // interval) == bucket]
-    if len(inside) < 2 or inside[-1].at <= inside[0].at:
-        return 0.0
-    used = inside[-1].cpu_seconds[name] - inside[0].cpu_seconds[name]
-    return round(100 * used / (inside[-1].at - inside[0].at))
+    """CPU use of a process in an interval, from consecutive samples (100 = one core)."""
+    used = spent = 0.0
+    for before, after in itertools.pairwise(samples):
+        if int(after.at // interval) == bucket:
+            used += after.cpu_seconds[name] - before.cpu_seconds[name]
+            spent += after.at - before.at
+    return round(100 * used / spent) if spent else 0.0
+
+
+def _per_delivery(report: Report) -> float:
+    workers = sum(c for n, c in report.cpu_seconds.items() if n.startswith("worker"))
+    return 1000 * workers / report.deliveries if report.deliveries else float("nan")
 
 
 def show(report: Report) -> str:
@@ -510,6 +524,9 @@ def show(report: Report) -> str:
         f"callback → reply delivered: p50 {report.reply_p50_ms:.0f} ms, "
         f"p99 {report.reply_p99_ms:.0f} ms, max {report.reply_max_ms:.0f} ms",
         f"memory growth after warm-up: {growth}",
+        "CPU seconds used: "
+        + ", ".join(f"{n} {c:.0f}" for n, c in report.cpu_seconds.items())
+        + f" (workers: {_per_delivery(report):.0f} ms per answered callback)",
         f"deadline steps fired {report.steps_fired} of {report.steps_expected}; "
         f"lag max {report.lag_max_ms:.0f} ms",
         f"per {report.interval_seconds:g} s: inbound backlog max {report.inbound_backlog}",
