@@ -12,6 +12,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from bot.core.work import FlowError
 from storage.models.duty import DutyShift, DutySwap, DutyTeam, ShiftSlot
+from storage.models.duty_alerts import Alert, PatrolRound
 
 # Audit entries, deadlines and stored cards name duty subjects by these types.
 TEAM_SUBJECT = "duty_team"
@@ -76,3 +77,36 @@ async def team_by_key(conn: BaseDBAsyncClient, key: str) -> DutyTeam | None:
 
 def started(shift: DutyShift, now: datetime) -> bool:
     return shift.starts_at <= now
+
+
+# --- alerts, patrols, activity ---------------------------------------------------------------
+
+# Audit entries, deadlines and stored cards name an alert and a patrol round by these types.
+ALERT_SUBJECT = "duty_alert"
+PATROL_SUBJECT = "duty_patrol"
+# The step handler of an alert's acknowledgement countdown (stored in deadline rows: never
+# rename) and the preset schedule it runs (lead → unit head → supervisors, re-notifying).
+ALERT_STEP_HANDLER = "duty.alert"
+ALERT_DEADLINE_KIND = "duty.alert"
+ALERT_SCHEDULE = "alert"
+# Card action prefixes of alerts and patrols (alert.ack, patrol.ok …): never rename.
+ALERT_ACTIONS = "alert"
+PATROL_ACTIONS = "patrol"
+# Stored card kinds.
+ALERT_CARD = "duty.alert"
+PATROL_CARD = "duty.patrol"
+
+
+def alert_ack_rule(severity: str) -> str:
+    """The preset rule for acknowledging an alert of a severity (``alert.ack`` for 一般)."""
+    return "alert.ack" if severity == "ordinary" else f"alert.ack.{severity}"
+
+
+async def lock_alert(conn: BaseDBAsyncClient, alert_id: int) -> Alert | None:
+    """The alert, locked for this transaction (two acknowledgements record one)."""
+    return await Alert.filter(id=alert_id).using_db(conn).select_for_update().first()
+
+
+async def lock_patrol(conn: BaseDBAsyncClient, round_id: int) -> PatrolRound | None:
+    """The patrol round, locked (two taps on one item record one result)."""
+    return await PatrolRound.filter(id=round_id).using_db(conn).select_for_update().first()

@@ -10,10 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.cards.model import Button, ButtonStyle, Card, CardField, FormInput, InputKind, Tone
+from bot.flows.duty.model import ALERT_ACTIONS as ACTIONS
 from storage.models.duty_alerts import Alert, AlertSeverity, AlertSource, AlertStatus
-
-# Card actions (alert.ack …): stored cards carry them, never rename.
-ACTIONS = "alert"
 
 # Escalation levels as people read them (Alert.level).
 LEVEL_LABELS = {0: "值班员", 1: "值班长", 2: "单位主要负责人", 3: "主管单位"}

@@ -1,0 +1,41 @@
+"""报告, 告警, 巡查, 更新 and the taps on alert and patrol cards (the duty flow's alerts,
+patrols and activity monitor)."""
+
+from __future__ import annotations
+
+from bot.core.context import HandlerContext
+from bot.core.work import Outcome
+from bot.flows.duty.model import ALERT_ACTIONS
+from bot.flows.duty.start import alerts as start
+from bot.flows.duty.steps import alerts as _steps  # noqa: F401  registers the step handler
+from bot.flows.duty.transitions import alerts as transitions
+from bot.handlers.registry import router
+from bot.handlers.taps import Tap, form_value, payload_id, run_tap
+
+router.command(
+    "报告",
+    "报告告警：报告 一般/严重/舆情 情况 [链接]（舆情立即报告主管单位）",
+    roles=None,
+    order=62,
+)(start.report)
+
+
+async def _ack(ctx: HandlerContext) -> Outcome:
+    return await transitions.acknowledge(ctx, payload_id(ctx), ctx.actor)
+
+
+async def _resolve(ctx: HandlerContext) -> Outcome:
+    return await transitions.resolve(ctx, payload_id(ctx), ctx.actor, form_value(ctx, "note"))
+
+
+async def _rectify(ctx: HandlerContext) -> Outcome:
+    return await transitions.rectify(ctx, payload_id(ctx), ctx.actor)
+
+
+# Card action suffix (alert.ack …; stored cards carry these) → the transition it asks for.
+ALERT_TAPS: dict[str, Tap] = {"ack": _ack, "resolve": _resolve, "rectify": _rectify}
+
+
+@router.action(ALERT_ACTIONS)
+async def on_alert_tap(ctx: HandlerContext) -> None:
+    await run_tap(ctx, ALERT_TAPS)
