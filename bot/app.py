@@ -14,6 +14,7 @@ from bot.core.routing import Router
 from bot.core.services import Services
 from bot.web.files import setup_files
 from bot.web.keys import ROUTER_KEY, SERVICES_KEY
+from bot.web.alerts import setup_alert_api
 from bot.web.rectifications import setup_rectification_api
 from storage.enums import InboundStatus, OutboxStatus
 from storage.models.machinery import InboundEvent, OutboxMessage
@@ -88,6 +89,7 @@ def create_app(services: Services, router: Router, *, console: bool) -> web.Appl
     app.router.add_get("/metrics", metrics_endpoint)
     setup_files(app)
     setup_rectification_api(app)
+    setup_alert_api(app)
     if console:
         from bot.adapters.console.web import setup_console
 
