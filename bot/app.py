@@ -12,9 +12,9 @@ from tortoise import connections
 from bot import metrics
 from bot.core.routing import Router
 from bot.core.services import Services
+from bot.web.alerts import setup_alert_api
 from bot.web.files import setup_files
 from bot.web.keys import ROUTER_KEY, SERVICES_KEY
-from bot.web.alerts import setup_alert_api
 from bot.web.rectifications import setup_rectification_api
 from storage.enums import InboundStatus, OutboxStatus
 from storage.models.machinery import InboundEvent, OutboxMessage
