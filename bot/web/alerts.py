@@ -23,7 +23,7 @@ from bot.core.work import Work
 from bot.flows.duty.cards.alerts import number
 from bot.flows.duty.model import DutyError
 from bot.flows.duty.people import teams_watching
-from bot.flows.duty.start.alerts import AlertRequest, raise_alert
+from bot.flows.duty.transitions.alerts import AlertRequest, raise_alert
 from bot.web.keys import SERVICES_KEY
 from bot.web.sources import BadRequest, authenticate, error, text_field
 from storage import audit

@@ -72,6 +72,7 @@ class Migration(migrations.Migration):
                 ('checklist', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('account_ids', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('card_id', fields.CharField(null=True, max_length=64)),
+                ('closed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'duty_patrol_round', 'app': 'models', 'pk_attr': 'id', 'table_description': "A shift's patrol: the preset's checklist for every account in the team's scope."},

@@ -140,6 +140,9 @@ class PatrolRound(Model):
     checklist: Any = fields.JSONField(default=list)
     account_ids: Any = fields.JSONField(default=list)
     card_id = fields.CharField(max_length=64, null=True)
+    # Set when every item is recorded, or when the shift ended with items left (those go
+    # into the handover).
+    closed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
 
     class Meta:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from bot.core.context import HandlerContext
 from bot.core.work import Outcome
-from bot.flows.duty.model import ALERT_ACTIONS
+from bot.flows.duty.model import ALERT_ACTIONS, PATROL_ACTIONS
+from bot.flows.duty.people import OFFICERS
 from bot.flows.duty.start import alerts as start
+from bot.flows.duty.start import patrol as patrol_start
 from bot.flows.duty.steps import alerts as _steps  # noqa: F401  registers the step handler
 from bot.flows.duty.transitions import alerts as transitions
+from bot.flows.duty.transitions import patrol
 from bot.handlers.registry import router
 from bot.handlers.taps import Tap, form_value, payload_id, run_tap
+from storage.models.duty_alerts import PatrolResult
 
 router.command(
     "报告",
@@ -39,3 +43,50 @@ ALERT_TAPS: dict[str, Tap] = {"ack": _ack, "resolve": _resolve, "rectify": _rect
 @router.action(ALERT_ACTIONS)
 async def on_alert_tap(ctx: HandlerContext) -> None:
     await run_tap(ctx, ALERT_TAPS)
+
+
+router.command(
+    "巡查",
+    "本班的读网巡查清单：逐项记录正常或异常（异常生成告警）",
+    roles=OFFICERS,
+    order=63,
+)(patrol_start.patrol_command)
+
+
+def _patrol_ids(ctx: HandlerContext) -> tuple[int, int, int]:
+    item = ctx.card_action.payload.get("item", "")
+    return (
+        payload_id(ctx, "round"),
+        payload_id(ctx, "account"),
+        int(item) if item.isascii() and item.isdigit() else -1,
+    )
+
+
+async def _patrol_ok(ctx: HandlerContext) -> Outcome:
+    round_id, account_id, item = _patrol_ids(ctx)
+    return await patrol.record(ctx, round_id, account_id, item, ctx.actor, PatrolResult.OK, "")
+
+
+async def _patrol_abnormal(ctx: HandlerContext) -> Outcome:
+    round_id, account_id, item = _patrol_ids(ctx)
+    note = form_value(ctx, "note")
+    return await patrol.record(
+        ctx, round_id, account_id, item, ctx.actor, PatrolResult.ABNORMAL, note
+    )
+
+
+async def _patrol_all_ok(ctx: HandlerContext) -> Outcome:
+    round_id, account_id, _ = _patrol_ids(ctx)
+    return await patrol.all_ok(ctx, round_id, account_id, ctx.actor)
+
+
+PATROL_TAPS: dict[str, Tap] = {
+    "ok": _patrol_ok,
+    "abnormal": _patrol_abnormal,
+    "all_ok": _patrol_all_ok,
+}
+
+
+@router.action(PATROL_ACTIONS)
+async def on_patrol_tap(ctx: HandlerContext) -> None:
+    await run_tap(ctx, PATROL_TAPS)
