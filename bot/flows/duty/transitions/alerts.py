@@ -1,8 +1,9 @@
 """Every transition of an alert, one function each: raise_alert (every source: 报告, the
 API, patrols, the activity monitor), acknowledge (确认告警), resolve (已处理), rectify
-(转整改), and the countdown's escalate and renotify. Each locks the alert, checks its
-state and either returns an ``Outcome`` or raises ``DutyError``. A tap that comes too late (the alert moved on) re-renders the
-card and says so.
+(转整改), and the countdown's escalate and renotify.
+
+Each locks the alert, checks its state and either returns an ``Outcome`` or raises
+``DutyError``. A tap that comes too late (the alert moved on) re-renders the card and says so.
 """
 
 from __future__ import annotations
