@@ -21,7 +21,9 @@ from bot.constants import (
 from bot.core import conversation
 from bot.core.services import Services
 from bot.deadlines.jobs import fire_deadline_step, reconcile_deadlines
+from bot.flows.duty.activity import check_activity
 from bot.flows.duty.planner import plan_all
+from bot.flows.duty.start.patrol import open_patrols
 from bot.flows.rectification.quarterly import scheduled_review
 from bot.handlers import load_all
 from storage.enums import InboundStatus
@@ -101,6 +103,14 @@ async def plan_duty(ctx: dict[str, Any]) -> int:
     return sum(1 for r in results.values() if r.changed)
 
 
+async def duty_watch(ctx: dict[str, Any]) -> int:
+    """Every minute: open each running shift's patrol round and close ended ones, and run the
+    activity monitor (each warning and alert exactly once: flags are unique rows)."""
+    services = _services(ctx)
+    opened = await open_patrols(services)
+    return opened + await check_activity(services)
+
+
 FUNCTIONS: list[Any] = [deliver_outbox, process_inbound_batch, fire_deadline_step]
 CRON_JOBS: list[Any] = [
     cron(sweep_outbox, second=set(SWEEP_SECONDS), unique=True, run_at_startup=True),
@@ -111,6 +121,7 @@ CRON_JOBS: list[Any] = [
     cron(review_quarter, minute=set(range(2, 60, 10)), second={15}, unique=True),
     # Hourly: the roster reaches PLAN_AHEAD_DAYS ahead, and a calendar change is picked up.
     cron(plan_duty, minute={7}, second={45}, unique=True, run_at_startup=True),
+    cron(duty_watch, second={20}, unique=True, run_at_startup=True),
 ]
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from bot.core.context import HandlerContext
 from bot.core.work import Outcome
+from bot.flows.duty import activity
 from bot.flows.duty.model import ALERT_ACTIONS, PATROL_ACTIONS
 from bot.flows.duty.people import OFFICERS
+from bot.flows.duty.records import alerts as alert_records
 from bot.flows.duty.start import alerts as start
 from bot.flows.duty.start import patrol as patrol_start
 from bot.flows.duty.steps import alerts as _steps  # noqa: F401  registers the step handler
@@ -14,6 +16,7 @@ from bot.flows.duty.transitions import alerts as transitions
 from bot.flows.duty.transitions import patrol
 from bot.handlers.registry import router
 from bot.handlers.taps import Tap, form_value, payload_id, run_tap
+from storage.enums import Role
 from storage.models.duty_alerts import PatrolResult
 
 router.command(
@@ -90,3 +93,19 @@ PATROL_TAPS: dict[str, Tap] = {
 @router.action(PATROL_ACTIONS)
 async def on_patrol_tap(ctx: HandlerContext) -> None:
     await run_tap(ctx, PATROL_TAPS)
+
+
+router.command(
+    "告警",
+    "查看本值班组未处理的告警",
+    roles=OFFICERS | {Role.PRINCIPAL, Role.SUPERVISOR_STAFF},
+    order=64,
+)(alert_records.show_alerts)
+
+
+router.command(
+    "更新",
+    "账号更新情况；“更新 账号名”记录一次更新（未经审核流程发布的）",
+    roles=OFFICERS | {Role.CLERK, Role.EDITOR, Role.SECTION_CHIEF, Role.SUPERVISOR_STAFF},
+    order=65,
+)(activity.update_command)
