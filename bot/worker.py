@@ -22,6 +22,7 @@ from bot.core import conversation
 from bot.core.services import Services
 from bot.deadlines.jobs import fire_deadline_step, reconcile_deadlines
 from bot.flows.duty.planner import plan_all
+from bot.flows.duty.start.handover import plan_all as plan_handovers_all
 from bot.flows.rectification.quarterly import scheduled_review
 from bot.handlers import load_all
 from storage.enums import InboundStatus
@@ -101,6 +102,11 @@ async def plan_duty(ctx: dict[str, Any]) -> int:
     return sum(1 for r in results.values() if r.changed)
 
 
+async def plan_handovers(ctx: dict[str, Any]) -> int:
+    """Plan each shift change's handover and its countdown ahead (idempotent)."""
+    return await plan_handovers_all(_services(ctx))
+
+
 FUNCTIONS: list[Any] = [deliver_outbox, process_inbound_batch, fire_deadline_step]
 CRON_JOBS: list[Any] = [
     cron(sweep_outbox, second=set(SWEEP_SECONDS), unique=True, run_at_startup=True),
@@ -111,6 +117,9 @@ CRON_JOBS: list[Any] = [
     cron(review_quarter, minute=set(range(2, 60, 10)), second={15}, unique=True),
     # Hourly: the roster reaches PLAN_AHEAD_DAYS ahead, and a calendar change is picked up.
     cron(plan_duty, minute={7}, second={45}, unique=True, run_at_startup=True),
+    # Every five minutes: a handover is planned two days ahead, so a new or changed shift
+    # gets its reminder and countdown long before it starts.
+    cron(plan_handovers, minute=set(range(1, 60, 5)), second={50}, unique=True),
 ]
 
 
