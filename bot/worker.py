@@ -23,6 +23,7 @@ from bot.core.services import Services
 from bot.deadlines.jobs import fire_deadline_step, reconcile_deadlines
 from bot.flows.duty.activity import check_activity
 from bot.flows.duty.planner import plan_all
+from bot.flows.duty.start.handover import plan_all as plan_handovers_all
 from bot.flows.duty.start.patrol import open_patrols
 from bot.flows.rectification.quarterly import scheduled_review
 from bot.handlers import load_all
@@ -103,6 +104,11 @@ async def plan_duty(ctx: dict[str, Any]) -> int:
     return sum(1 for r in results.values() if r.changed)
 
 
+async def plan_handovers(ctx: dict[str, Any]) -> int:
+    """Plan each shift change's handover and its countdown ahead (idempotent)."""
+    return await plan_handovers_all(_services(ctx))
+
+
 async def duty_watch(ctx: dict[str, Any]) -> int:
     """Every minute: open each running shift's patrol round and close ended ones, and run the
     activity monitor (each warning and alert exactly once: flags are unique rows)."""
@@ -121,6 +127,10 @@ CRON_JOBS: list[Any] = [
     cron(review_quarter, minute=set(range(2, 60, 10)), second={15}, unique=True),
     # Hourly: the roster reaches PLAN_AHEAD_DAYS ahead, and a calendar change is picked up.
     cron(plan_duty, minute={7}, second={45}, unique=True, run_at_startup=True),
+    # Every five minutes: a handover is planned two days ahead, so a new or changed shift
+    # gets its reminder and countdown long before it starts.
+    cron(plan_handovers, minute=set(range(1, 60, 5)), second={50}, unique=True),
+    # Every minute: patrol rounds of running shifts, and the activity monitor.
     cron(duty_watch, second={20}, unique=True, run_at_startup=True),
 ]
 

@@ -20,6 +20,7 @@ MODEL_MODULES: list[str] = [
     "storage.models.review",
     "storage.models.rectification",
     "storage.models.duty",
+    "storage.models.duty_handover",
     "storage.models.duty_alerts",
 ]
 

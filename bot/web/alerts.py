@@ -20,8 +20,8 @@ from tortoise.transactions import in_transaction
 
 from bot.core.emit import Emitter
 from bot.core.work import Work
-from bot.flows.duty.cards.alerts import number
 from bot.flows.duty.model import DutyError
+from bot.flows.duty.model import alert_number as number
 from bot.flows.duty.people import teams_watching
 from bot.flows.duty.transitions.alerts import AlertRequest, raise_alert
 from bot.web.keys import SERVICES_KEY

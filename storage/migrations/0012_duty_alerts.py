@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0010_duty')]
+    dependencies = [('models', '0011_duty_handover')]
 
     initial = False
 

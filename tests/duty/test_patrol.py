@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from bot.core.services import Services
-from bot.flows.duty.records.alerts import open_items
+from bot.flows.duty.records.handover import open_items
 from bot.flows.duty.start.patrol import open_patrols
 from storage.enums import AccountStatus
+from storage.models.duty import DutyTeam
 from storage.models.duty_alerts import Alert, AlertSource, PatrolCheck, PatrolRound
 from storage.models.machinery import AuditEntry
 from storage.models.org import Account, Unit
@@ -90,9 +92,11 @@ async def test_a_shift_patrol_with_an_abnormal_item(duty: ChatHarness) -> None:
     assert "已巡查 0/" in night.to_text()
     assert await AuditEntry.filter(action="duty.patrol_unfinished").count() == 1
     patrol = await PatrolRound.filter(closed_at__isnull=False).get()
-    items = await open_items(None, patrol.team_id, h.clock.now())
-    texts = [i.text for i in items]
-    assert any("GJ-0001" in t and "待确认" in t for t in texts), texts
+    team = await DutyTeam.get(id=patrol.team_id)
+    async with in_transaction() as conn:
+        items = await open_items(conn, team, patrol.starts_at, h.clock.now(), h.services.tz)
+    texts = [f"{i.label} {i.text}" for i in items]
+    assert any("告警 GJ-0001" in t and "待确认" in t for t in texts), texts
     assert any("读网巡查未完成" in t and f"1/{total}" in t for t in texts), texts
 
 

@@ -31,8 +31,8 @@ from bot.core.emit import Emitter
 from bot.core.outgoing import Message
 from bot.core.services import Services
 from bot.core.work import Work
-from bot.flows.duty.cards.alerts import number
 from bot.flows.duty.model import ALERT_SUBJECT
+from bot.flows.duty.model import alert_number as number
 from bot.flows.duty.people import scope_units, teams_of
 from bot.flows.duty.transitions.alerts import AlertRequest, raise_alert
 from bot.flows.rectification.people import WORKER_ROLES

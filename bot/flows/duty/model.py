@@ -5,7 +5,7 @@ The sections after the roster's are added by the other duty areas (``# --- <area
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -13,6 +13,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from bot.core.work import FlowError
 from storage.models.duty import DutyShift, DutySwap, DutyTeam, ShiftSlot
 from storage.models.duty_alerts import Alert, PatrolRound
+from storage.models.duty_handover import DutyHandover
 
 # Audit entries, deadlines and stored cards name duty subjects by these types.
 TEAM_SUBJECT = "duty_team"
@@ -79,6 +80,33 @@ def started(shift: DutyShift, now: datetime) -> bool:
     return shift.starts_at <= now
 
 
+# --- handover ---
+
+# Audit entries, deadlines and stored cards name a handover by this subject type.
+HANDOVER_SUBJECT = "duty_handover"
+# The prefix of handover card actions (handover.submit, handover.ack): never rename.
+HANDOVER_ACTIONS = "handover"
+# The step handler and kind of a handover's deadline (stored in deadline rows: never rename).
+HANDOVER_STEP_HANDLER = "duty.handover"
+HANDOVER_DEADLINE_KIND = "duty.handover"
+# Stored card kinds: the outgoing officer's, the incoming officer's, the escalation's.
+HANDOVER_OUT_CARD = "duty.handover.out"
+HANDOVER_IN_CARD = "duty.handover.in"
+HANDOVER_ESCALATION_CARD = "duty.handover.escalation"
+# How far ahead handovers (and their countdowns) are planned: longer than any pre-shift
+# reminder, short enough that a roster change rarely meets a planned one.
+HANDOVER_PLAN_AHEAD = timedelta(days=2)
+# 交接记录 shows this many days unless asked for more.
+HANDOVER_LOG_DAYS = 3
+# The longest note 记录 takes (a note is a line on a card, not a report).
+NOTE_MAX = 500
+
+
+async def lock_handover(conn: BaseDBAsyncClient, handover_id: int) -> DutyHandover | None:
+    """The handover, locked for this transaction (a tap and a step at once record one)."""
+    return await DutyHandover.filter(id=handover_id).using_db(conn).select_for_update().first()
+
+
 # --- alerts, patrols, activity ---------------------------------------------------------------
 
 # Audit entries, deadlines and stored cards name an alert and a patrol round by these types.
@@ -95,6 +123,11 @@ PATROL_ACTIONS = "patrol"
 # Stored card kinds.
 ALERT_CARD = "duty.alert"
 PATROL_CARD = "duty.patrol"
+
+
+def alert_number(alert: Alert) -> str:
+    """GJ-0012: how people name an alert in the chat."""
+    return f"GJ-{alert.id:04d}"
 
 
 def alert_ack_rule(severity: str) -> str:

@@ -8,13 +8,14 @@ acknowledges the handover); the other areas add sections at the end (``# --- <ar
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from bot.core.directory import Member, load_member, members_with_role, nearest_with_role
 from storage.enums import Role
 from storage.models.duty import DutyRotation, DutyScope, DutyShift, DutyTeam
+from storage.models.duty_handover import DutyHandover, HandoverStatus
 from storage.models.org import Unit
 
 # Who may see the roster of a team they are not rostered in.
@@ -35,14 +36,15 @@ async def on_duty(conn: BaseDBAsyncClient, team: DutyTeam, at: datetime) -> Duty
 
 
 async def responsible(conn: BaseDBAsyncClient, team: DutyTeam, at: datetime) -> Member | None:
-    """Who holds responsibility for ``team`` at ``at``: the rostered officer.
+    """Who holds responsibility for ``team`` at ``at``.
 
-    The handover area refines this (the outgoing officer stays responsible until the incoming
-    one acknowledges). With no shift, the duty lead holds it, so an alert is never unowned.
+    The rostered officer, except across a handover: from the change until the incoming
+    officer acknowledges, the outgoing officer stays responsible (``holder_id``). With no
+    shift, the duty lead holds it, so an alert is never unowned.
     """
-    shift = await on_duty(conn, team, at)
-    if shift is not None:
-        member = await load_member(shift.person_id, conn)
+    holder = await holder_id(conn, team, at)
+    if holder is not None:
+        member = await load_member(holder, conn)
         if member is not None and member.person.active:
             return member
     return await lead(conn, team)
@@ -170,3 +172,39 @@ async def teams_watching(conn: BaseDBAsyncClient, unit_id: int) -> list[DutyTeam
         .using_db(conn)
         .order_by("id")
     )
+
+
+# --- handover ---
+
+# How many unacknowledged handovers in a row ``holder_id`` follows back (a team whose
+# handovers nobody acknowledged for days still answers, with the roster's person).
+_HOLDER_DEPTH = 20
+
+
+async def holder_id(
+    conn: BaseDBAsyncClient, team: DutyTeam, at: datetime, depth: int = 0
+) -> int | None:
+    """The person holding responsibility at ``at`` (None where the roster has a gap).
+
+    The shift running at ``at`` is its officer's once its handover was acknowledged (at or
+    before ``at``), or when it has no handover (not planned, cancelled, or the same officer
+    stays on). Before that, the outgoing officer of the handover holds it; if the card was
+    never prepared, whoever held it at the end of the previous shift still does.
+    """
+    shift = await on_duty(conn, team, at)
+    if shift is None:
+        return None
+    handover = (
+        await DutyHandover.filter(team_id=team.id, change_at=shift.starts_at).using_db(conn).first()
+    )
+    if handover is None or HandoverStatus(handover.status) is HandoverStatus.CANCELLED:
+        return shift.person_id
+    acknowledged = handover.acknowledged_at
+    if acknowledged is not None and acknowledged <= at:
+        return handover.incoming_id or shift.person_id
+    if handover.outgoing_id is not None:
+        return handover.outgoing_id
+    if depth >= _HOLDER_DEPTH:
+        return shift.person_id
+    before = await holder_id(conn, team, shift.starts_at - timedelta(microseconds=1), depth + 1)
+    return before if before is not None else shift.person_id

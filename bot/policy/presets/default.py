@@ -169,6 +169,12 @@ PRESET: Data = {
         "handover.ack": duration(
             "交接班确认时限", 15, when="交班后", what="确认接班，否则通知值班长", cite=D()
         ),
+        "handover.remind": duration(
+            "接班提醒提前量", 30, when="接班前", what="提醒接班人", cite=D()
+        ),
+        "handover.prepare": duration(
+            "交班清单提前量", 15, when="交班前", what="把预填的交班清单发给交班人", cite=D()
+        ),
         "alert.ack": ALERT_ACK,
         "alert.ack.serious": duration(
             "严重告警确认时限", 3, when="严重告警发出后", what="确认，否则通知值班长", cite=D()
@@ -228,7 +234,13 @@ PRESET: Data = {
         "handover": {
             "label": "交接班提醒",
             "citation": D(),
-            "steps": [_step("escalate", "通知值班长", after_due_minutes=0)],
+            # Before the change the steps come from handover.remind / handover.prepare;
+            # these follow the acknowledgement deadline (handover.ack) until acknowledged.
+            "steps": [
+                _step("lead", "通知值班长", after_due_minutes=0),
+                _step("head", "通知单位负责人", after_due_minutes=15),
+                _step("renotify", "再次提醒", after_due_minutes=30, every_minutes=15),
+            ],
         },
         "alert": {
             "label": "告警提醒",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.cards.model import Button, ButtonStyle, Card, CardField, FormInput, InputKind, Tone
 from bot.flows.duty.model import ALERT_ACTIONS as ACTIONS
+from bot.flows.duty.model import alert_number as number
 from storage.models.duty_alerts import Alert, AlertSeverity, AlertSource, AlertStatus
 
 # Escalation levels as people read them (Alert.level).
@@ -21,11 +22,6 @@ _TONES = {
     AlertSeverity.SERIOUS: Tone.RED,
     AlertSeverity.OPINION: Tone.RED,
 }
-
-
-def number(alert: Alert) -> str:
-    """GJ-0012: how people name an alert in the chat."""
-    return f"GJ-{alert.id:04d}"
 
 
 @dataclass(frozen=True)

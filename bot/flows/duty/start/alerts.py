@@ -14,11 +14,11 @@ from bot.core import forms as form_engine
 from bot.core.context import HandlerContext
 from bot.core.forms import Answers, FormSpec
 from bot.core.outgoing import FileRef
-from bot.flows.duty.cards.alerts import number
 from bot.flows.duty.forms import alerts as forms
 from bot.flows.duty.model import (
     DutyError,
 )
+from bot.flows.duty.model import alert_number as number
 from bot.flows.duty.people import teams_of, teams_watching
 from bot.flows.duty.transitions.alerts import AlertRequest, raise_alert
 from storage.models.duty import DutyTeam

@@ -16,7 +16,7 @@ from bot.core.directory import Member, load_member
 from bot.core.outgoing import FileRef, Message
 from bot.core.work import Outcome, Work
 from bot.deadlines import lifecycle
-from bot.flows.duty.cards.alerts import LEVEL_LABELS, AlertView, alert_card, number
+from bot.flows.duty.cards.alerts import LEVEL_LABELS, AlertView, alert_card
 from bot.flows.duty.model import (
     ALERT_CARD,
     ALERT_DEADLINE_KIND,
@@ -27,6 +27,7 @@ from bot.flows.duty.model import (
     alert_ack_rule,
     lock_alert,
 )
+from bot.flows.duty.model import alert_number as number
 from bot.flows.duty.people import duty_chain, responsible
 from bot.flows.rectification.model import RectificationError
 from bot.flows.rectification.model import number as rect_number
