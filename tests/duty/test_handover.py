@@ -37,8 +37,10 @@ async def test_reminded_prefilled_escalated_then_acknowledged(harness: ChatHarne
     # She submits with a note; 老刘 gets the card to acknowledge, the group sees it with @.
     h.clock.set(at(20, 20))
     tapped = await h.tap("xiaochen", card, "提交交接", form={"note": "留言已转李科长"})
-    assert tapped.toast is not None and "仍由您承担" in tapped.toast
-    assert tapped.card is not None and not tapped.card.buttons
+    assert tapped.toast is not None
+    assert "仍由您承担" in tapped.toast
+    assert tapped.card is not None
+    assert not tapped.card.buttons
     incoming = card_of(await h.new_messages("laoliu"), "接班确认")
     assert "留言已转李科长" in incoming.to_text()
     assert "ZG2026-0001" in incoming.to_text()
@@ -47,7 +49,8 @@ async def test_reminded_prefilled_escalated_then_acknowledged(harness: ChatHarne
 
     # 小马 taps 确认接班 in the group: refused, saying who may act, and audited.
     denied = await h.tap("xiaoma", posted[-1], "确认接班", chat=GROUP)
-    assert denied.toast is not None and "只有接班人老刘可以确认接班" in denied.toast
+    assert denied.toast is not None
+    assert "只有接班人老刘可以确认接班" in denied.toast
     assert await AuditEntry.filter(action="duty.handover_refused").count() == 1
     handover = await DutyHandover.get(team_id=team.id, change_at=at(20, 30))
     assert handover.status == HandoverStatus.SUBMITTED
@@ -68,11 +71,14 @@ async def test_reminded_prefilled_escalated_then_acknowledged(harness: ChatHarne
     # 20:47: 老刘 acknowledges. Every card shows the outcome and no buttons.
     h.clock.set(at(20, 47))
     done = await h.tap("laoliu", incoming, "确认接班")
-    assert done.toast is not None and "已确认接班" in done.toast
-    assert done.card is not None and not done.card.buttons
+    assert done.toast is not None
+    assert "已确认接班" in done.toast
+    assert done.card is not None
+    assert not done.card.buttons
     assert "老刘已于" in done.card.status
     lead_now = await h.latest_card("fengzz", title="交接班未完成")
-    assert not lead_now.buttons and "确认接班" in lead_now.status
+    assert not lead_now.buttons
+    assert "确认接班" in lead_now.status
     assert any("值班责任已移交" in m.text for m in await h.new_messages("xiaochen"))
     assert any("交接班已完成" in m.text for m in await h.new_messages("fengzz"))
     assert (await responsible_key(team, at(20, 48))) == "laoliu"
@@ -92,7 +98,8 @@ async def test_reminded_prefilled_escalated_then_acknowledged(harness: ChatHarne
     # 交接记录: who held responsibility when.
     log = (await h.say("fengzz", "交接记录"))[-1].text
     assert "小陈 → 老刘" in log
-    assert "小陈负责至" in log and "20:47" in log
+    assert "小陈负责至" in log
+    assert "20:47" in log
     assert "现在负责：老刘" in log
 
 
