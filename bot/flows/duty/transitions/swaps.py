@@ -67,11 +67,14 @@ async def facts_of(w: Work, swap: DutySwap, shift: DutyShift | None = None) -> S
 
 
 async def _close_cards(w: Work, swap: DutySwap, status: str, tone: Tone) -> None:
-    """Every open card of the swap shows its outcome and no buttons."""
-    records = await CardRecord.filter(
-        subject_type=SWAP_SUBJECT, subject_id=str(swap.id), status=CardStatus.OPEN
-    ).using_db(w.conn)
+    """Every card of the swap shows its outcome and no buttons (a request card closed at the
+    accept, "待值班长同意", moves on to the final outcome too)."""
+    records = await CardRecord.filter(subject_type=SWAP_SUBJECT, subject_id=str(swap.id)).using_db(
+        w.conn
+    )
     for record in records:
+        if record.status == CardStatus.CLOSED and record.content.get("status") == status:
+            continue
         await w.emit.close_card(record.id, status, tone)
 
 
