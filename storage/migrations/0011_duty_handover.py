@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('handover_id', fields.IntField(null=True)),
             ],
-            options={'table': 'duty_note', 'app': 'models', 'indexes': [Index(fields=['team_id', 'created_at'])], 'pk_attr': 'id', 'table_description': 'A note an officer took during a shift (记录 …); it goes into the next handover.'},
+            options={'table': 'duty_note', 'app': 'models', 'indexes': [Index(fields=['team_id', 'created_at'])], 'pk_attr': 'id', 'table_description': 'A note an officer took during a shift (记录 …), handed over with the next handover.'},
             bases=['Model'],
         ),
     ]

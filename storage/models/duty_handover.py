@@ -79,7 +79,7 @@ class DutyHandover(Model):
 
 
 class DutyNote(Model):
-    """A note an officer took during a shift (记录 …); it goes into the next handover."""
+    """A note an officer took during a shift (记录 …), handed over with the next handover."""
 
     id = fields.IntField(primary_key=True)
     team_id = fields.IntField()
