@@ -7,9 +7,14 @@ from __future__ import annotations
 import pytest
 
 from bot.core.services import Services
+from bot.flows.duty.start.patrol import open_patrols
 from storage.models.duty_alerts import Alert, AlertStatus
 from storage.models.machinery import AuditEntry
+from storage.models.org import Person
+from storage.models.rectification import Rectification
 from tests.duty.alerts_support import GROUP, MONDAY_10, advance
+from tests.duty.handover_support import at as handover_at
+from tests.duty.handover_support import demo_team, travel
 from tests.duty.support import make_team, person_key, shift_at
 from tests.harness import ChatHarness
 from tests.rectification.conftest import card_of
@@ -104,3 +109,67 @@ async def test_a_bare_report_asks_question_by_question(duty: ChatHarness) -> Non
     tapped = await h.tap("xiaoma", summary, "报告")
     assert any("GJ-0001" in m.text for m in tapped.replies)
     assert (await Alert.get(id=1)).title.startswith("区教委公众号")
+
+
+async def test_unacknowledged_alert_climbs_the_chain_and_becomes_a_notice(
+    duty: ChatHarness,
+) -> None:
+    """A patrol finding nobody acknowledges: duty lead at 5 min (一般), re-notified every 5 min,
+    the supervisors at 30 min; supervisor staff acknowledge and turn it into a notice."""
+    h = duty
+    await open_patrols(h.services)
+    await h.drain()
+    patrol = card_of(await h.new_messages("xiaochen"), "读网巡查")
+    tapped = await h.tap("xiaochen", patrol, "本项异常", form={"note": "首页打不开，返回 502"})
+    card = card_of(tapped.replies, "一般告警")
+    await advance(h, 5)
+    assert any("已升级至值班长" in m.text for m in await h.new_messages("fengzz"))
+    await advance(h, 5)
+    assert any("再次提醒" in m.text for m in await h.new_messages("fengzz"))
+    assert any("再次提醒" in m.text for m in await h.new_messages("xiaochen"))
+    # The supervisor cannot act before the alert reached them.
+    early = await h.tap("zhangzr", card, "确认告警")
+    assert early.toast is not None
+    assert "未生效" in early.toast
+    await advance(h, 20)
+    reached = await h.new_messages("zhangzr")
+    assert any("已升级至主管单位" in m.text for m in reached)
+    alert = await Alert.get(id=1)
+    assert alert.level == 3
+    supervisor_card = card_of(reached, "一般告警")
+    tapped = await h.tap("zhangzr", supervisor_card, "确认告警")
+    assert tapped.toast is not None
+    assert "已确认" in tapped.toast
+    # Only supervisor staff may turn it into a notice.
+    current = await h.latest_card("xiaochen", title="一般告警")
+    refused = await h.tap("xiaochen", current, "转整改")
+    assert refused.toast is not None
+    assert "主管单位工作人员" in refused.toast
+    current = await h.latest_card("zhangzr", title="一般告警")
+    tapped = await h.tap("zhangzr", current, "转整改")
+    assert tapped.toast is not None
+    assert "已转为整改通知 ZG2026-0001" in tapped.toast
+    alert = await Alert.get(id=1)
+    assert alert.status == AlertStatus.RECTIFYING
+    rect = await Rectification.get(id=alert.rectification_id)
+    assert "首页打不开" in rect.problem
+    assert rect.source == "alert:1"
+    closed = await h.latest_card("xiaochen", title="一般告警")
+    assert closed.buttons == ()
+    assert "已转整改" in closed.status
+    assert await AuditEntry.filter(action="duty.alert_rectified").count() == 1
+
+
+async def test_an_alert_during_an_unacknowledged_handover_goes_to_the_outgoing_officer(
+    harness: ChatHarness,
+) -> None:
+    h = harness
+    await demo_team(h)
+    # 20:35: 老刘's night shift has begun, but he has not acknowledged the handover.
+    await travel(h, handover_at(20, 35))
+    said = await h.say("xiaoma", "报告 一般 区教委公众号推文配图与内容不符")
+    assert any("已通知小陈确认" in m.text for m in said)
+    assert any(
+        m.card is not None and "一般告警" in m.card.title for m in await h.new_messages("xiaochen")
+    )
+    assert (await Alert.get(id=1)).responsible_id == (await Person.get(key="xiaochen")).id
