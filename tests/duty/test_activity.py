@@ -77,7 +77,7 @@ async def test_weekly_minimum_and_silence(jiaxian: ChatHarness) -> None:
     # Silence: last update 6 November; 14 days → due 21 November 00:00; warned three days
     # before (and the week of 9 November ended with none: a second weekly alert).
     assert await check(h, 2026, 11, 18, 1) == 2
-    kinds = set(await ActivityFlag.all().values_list("kind", flat=True))
+    kinds = set(await ActivityFlag.exclude(kind="seen").values_list("kind", flat=True))
     assert kinds == {"warn_weekly", "weekly", "warn_silence"}
     assert await check(h, 2026, 11, 21, 0, 30) >= 1
     silence = next(a for a in await Alert.all() if a.data.get("kind") == "silence")
@@ -85,3 +85,25 @@ async def test_weekly_minimum_and_silence(jiaxian: ChatHarness) -> None:
     assert await AuditEntry.filter(action="duty.activity_breached").count() == len(
         await Alert.filter(source=AlertSource.ACTIVITY)
     )
+
+
+async def test_accounts_never_updated_count_from_when_the_monitor_first_saw_them(
+    harness: ChatHarness, services: Services
+) -> None:
+    """The demo's accounts have no update records: no flood of alerts on the first check; the
+    silence counts from that check (default preset: 14 days)."""
+    h = harness
+    h.clock.set(at(2026, 11, 23, 10, 0))
+    await make_team(services, scope=("ljq-wlw",), start=date(2026, 11, 23), days=20)
+    assert await check(h, 2026, 11, 23, 10) == 0
+    # The week of 23 November began before the first check: not judged, not warned.
+    assert await check(h, 2026, 11, 27, 1) == 0
+    assert not await Alert.all().exists()
+    # Monday 7 December: the week of 30 November had no update (an alert each), and the
+    # silence limit (14 days after 23 November) is one day away (a warning each).
+    assert await check(h, 2026, 12, 7, 23) == 6
+    kinds = [a.data.get("kind") for a in await Alert.all()]
+    assert kinds == ["weekly"] * 3  # 临江文旅 on WeChat, Douyin and Weibo
+    assert await check(h, 2026, 12, 8, 0, 30) == 3
+    silent = [a for a in await Alert.all() if a.data.get("kind") == "silence"]
+    assert len(silent) == 3

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.functions import Count, Max
+from tortoise.functions import Count, Max, Min
 from tortoise.transactions import in_transaction
 
 from bot.core.context import HandlerContext
@@ -50,6 +50,8 @@ WARN_SILENCE = "warn_silence"
 SILENCE = "silence"
 WARN_WEEKLY = "warn_weekly"
 WEEKLY = "weekly"
+# The first check that saw an account (its baseline when it never updated).
+SEEN = "seen"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Activity:
 
     account: Account
     last_update: datetime | None
+    first_update: datetime | None
     this_week: int
     last_week: int
 
@@ -80,7 +83,12 @@ def week_start(now: datetime, tz_now: datetime) -> datetime:
 def findings(
     services: Services, now: datetime, activity: Activity, *, baseline: datetime, monday: datetime
 ) -> list[Finding]:
-    """Which warnings and breaches hold at ``now`` (reads only the policy and the calendar)."""
+    """Which warnings and breaches hold at ``now`` (reads only the policy and the calendar).
+
+    ``baseline`` is when the monitor first saw the account: an account that never updated is
+    silent from then (the bot cannot know what happened before it was told of the account),
+    and a week is judged only if the account's record reaches back to its start.
+    """
     policy = services.timekeeping.policy
 
     def when(at: datetime) -> str:
@@ -91,6 +99,7 @@ def findings(
     found: list[Finding] = []
     label = activity.account.label
     since = activity.last_update or baseline
+    known_since = min(baseline, activity.first_update or baseline)
     if SILENCE_RULE in policy.deadlines:
         due = services.timekeeping.due(SILENCE_RULE, since).due_at
         period = since.isoformat()
@@ -109,7 +118,7 @@ def findings(
             )
     if minimum > 0:
         previous = monday - timedelta(days=7)
-        if baseline <= previous and activity.last_week < minimum:
+        if known_since <= previous and activity.last_week < minimum:
             found.append(
                 Finding(
                     WEEKLY,
@@ -118,7 +127,7 @@ def findings(
                 )
             )
         week_end = monday + timedelta(days=7)
-        if now >= week_end - warn and activity.this_week < minimum:
+        if known_since <= monday and now >= week_end - warn and activity.this_week < minimum:
             found.append(
                 Finding(
                     WARN_WEEKLY,
@@ -135,13 +144,15 @@ async def activity_of(
 ) -> list[Activity]:
     """Last update and weekly counts of the accounts, in three grouped queries."""
     ids = [a.id for a in accounts]
-    last = dict(
+    spans = (
         await AccountUpdate.filter(account_id__in=ids)
         .using_db(conn)
         .group_by("account_id")
-        .annotate(last=Max("published_at"))
-        .values_list("account_id", "last")
+        .annotate(first=Min("published_at"), last=Max("published_at"))
+        .values_list("account_id", "first", "last")
     )
+    first = {int(str(a)): f for a, f, _ in spans}
+    last = {int(str(a)): m for a, _, m in spans}
 
     async def counts(start: datetime, end: datetime) -> dict[int, int]:
         rows = (
@@ -161,6 +172,7 @@ async def activity_of(
         Activity(
             account=a,
             last_update=_aware(last.get(a.id)),
+            first_update=_aware(first.get(a.id)),
             this_week=this_week.get(a.id, 0),
             last_week=last_week.get(a.id, 0),
         )
@@ -197,16 +209,34 @@ async def check_activity(services: Services) -> int:
         )
         if not accounts:
             continue
+        seen = await _first_seen(accounts, now)
         for activity in await activity_of(None, accounts, monday):
-            raised += await _flag_account(services, team, activity, now, monday)
+            baseline = seen[activity.account.id]
+            raised += await _flag_account(services, team, activity, now, monday, baseline)
     return raised
 
 
+async def _first_seen(accounts: list[Account], now: datetime) -> dict[int, datetime]:
+    """When the monitor first saw each account (recorded once, by the clock of that check)."""
+    await ActivityFlag.bulk_create(
+        [ActivityFlag(account_id=a.id, kind=SEEN, period="", at=now) for a in accounts],
+        ignore_conflicts=True,
+    )
+    rows = await ActivityFlag.filter(
+        kind=SEEN, account_id__in=[a.id for a in accounts]
+    ).values_list("account_id", "at")
+    return {int(str(a)): at for a, at in rows}
+
+
 async def _flag_account(
-    services: Services, team: DutyTeam, activity: Activity, now: datetime, monday: datetime
+    services: Services,
+    team: DutyTeam,
+    activity: Activity,
+    now: datetime,
+    monday: datetime,
+    baseline: datetime,
 ) -> int:
     account = activity.account
-    baseline = _baseline(account, services)
     done = 0
     for finding in findings(services, now, activity, baseline=baseline, monday=monday):
         exists = await ActivityFlag.filter(
@@ -243,14 +273,6 @@ async def _flag_account(
         if emit.outbox_ids and services.outbox_kick is not None:
             await services.outbox_kick(emit.outbox_ids)
     return done
-
-
-def _baseline(account: Account, services: Services) -> datetime:
-    """When the account's silence started counting if it never updated: when it opened (or
-    was registered)."""
-    if account.opened_on is not None:
-        return datetime.combine(account.opened_on, time(0), tzinfo=services.tz)
-    return account.created_at
 
 
 async def _speak(

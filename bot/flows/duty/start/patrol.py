@@ -55,7 +55,12 @@ async def open_round(w: Work, team: DutyTeam, shift: DutyShift) -> tuple[PatrolR
         checklist=list(w.policy.duty.checklist.items),
         account_ids=[int(str(a)) for a in accounts],
         created_at=w.now,
+        # A team with nothing to patrol gets a closed round (not retried every minute) and
+        # no card.
+        closed_at=None if accounts else w.now,
     )
+    if not accounts:
+        return patrol, True
     card = await w.emit.new_card(
         patrol_card(await view_of(w, patrol)),
         kind=PATROL_CARD,
