@@ -238,7 +238,8 @@ async def run(args: argparse.Namespace, db_url: str, redis_url: str, home: Path)
     load_all()
     try:
         team_ids = await seed(services, args.teams, clock.now())
-        lead = max(30.0, args.alerts * 0.05)
+        # Raising must be done before the first limit falls due (≈ 15–30 alerts a second).
+        lead = args.lead if args.lead is not None else max(60.0, args.alerts * 0.1)
         raise_seconds = await raise_all(services, team_ids, args.alerts, args.minutes, lead)
         if raise_seconds > lead:
             raise SystemExit(f"raising took {raise_seconds:.0f} s > lead {lead:.0f} s")
@@ -309,6 +310,7 @@ async def main() -> None:
     parser.add_argument("--alerts", type=int, default=10_000)
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--samples", type=int, default=500, help="roster/pre-fill queries timed")
+    parser.add_argument("--lead", type=float, default=None, help="seconds to raise them all")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/bench_duty")
     parser.add_argument("--redis-url", default=None, help="default: a private redis-server")
     parser.add_argument("--out", type=Path, default=None, help="append JSON lines here")
