@@ -21,6 +21,7 @@ from bot.constants import (
 from bot.core import conversation
 from bot.core.services import Services
 from bot.deadlines.jobs import fire_deadline_step, reconcile_deadlines
+from bot.flows.duty.planner import plan_all
 from bot.flows.rectification.quarterly import scheduled_review
 from bot.handlers import load_all
 from storage.enums import InboundStatus
@@ -93,6 +94,13 @@ async def review_quarter(ctx: dict[str, Any]) -> str | None:
     return await scheduled_review(_services(ctx))
 
 
+async def plan_duty(ctx: dict[str, Any]) -> int:
+    """Plan every duty team's shifts ahead (idempotent: an unchanged roster writes nothing)."""
+    services = _services(ctx)
+    results = await plan_all(services.timekeeping.calendar(), services.clock.now())
+    return sum(1 for r in results.values() if r.changed)
+
+
 FUNCTIONS: list[Any] = [deliver_outbox, process_inbound_batch, fire_deadline_step]
 CRON_JOBS: list[Any] = [
     cron(sweep_outbox, second=set(SWEEP_SECONDS), unique=True, run_at_startup=True),
@@ -101,6 +109,8 @@ CRON_JOBS: list[Any] = [
     cron(reconcile_deadlines, second=set(SWEEP_SECONDS), unique=True, run_at_startup=True),
     # Every ten minutes: cheap when the last quarter is reviewed, and catches up after downtime.
     cron(review_quarter, minute=set(range(2, 60, 10)), second={15}, unique=True),
+    # Hourly: the roster reaches PLAN_AHEAD_DAYS ahead, and a calendar change is picked up.
+    cron(plan_duty, minute={7}, second={45}, unique=True, run_at_startup=True),
 ]
 
 

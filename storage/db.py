@@ -19,6 +19,7 @@ MODEL_MODULES: list[str] = [
     "storage.models.filing",
     "storage.models.review",
     "storage.models.rectification",
+    "storage.models.duty",
     "storage.models.duty_leaving",
 ]
 

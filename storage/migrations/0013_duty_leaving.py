@@ -5,7 +5,7 @@ from tortoise.fields.base import OnDelete
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0009_rect_quarter')]
+    dependencies = [('models', '0010_duty')]
 
     initial = False
 

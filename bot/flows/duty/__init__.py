@@ -1,0 +1,50 @@
+"""Reading duty (读网值班): 24/7 duty teams watching the government new-media accounts of their
+scope. Four areas share this flow: the roster and swaps, the handover (交接班), patrols, alerts
+and the activity monitor, and personnel leaving. Each area has a module in the packages that
+several areas need (``forms``, ``start``, ``transitions``, ``cards``, ``steps``, ``records``)
+and its section here.
+
+Shared modules:
+
+- ``model``: ``DutyError``, locks, constants (subjects, action prefixes, card kinds), labels
+- ``people``: ``on_duty``, ``responsible``, the duty lead, ``duty_chain`` (lead → unit head →
+  supervisor), the teams of a person, the units of a team's scope
+- ``planner``: materialises shifts ahead from the rotations (worker cron, ``org load``)
+
+## Roster (排班) and swaps (换班)
+
+A team's rotation (``DutyRotation``, never edited: a change is a new row from a date on) is
+planned into ``DutyShift`` rows, one per shift (24 h, or day and night with the team's change
+times). Shifts on non-working days are marked holiday shifts and go round the optional holiday
+rotation. A shift that has started never changes.
+
+A shift's person changes only by these transitions (``transitions/roster.py``,
+``transitions/swaps.py``), each under the shift's row lock::
+
+    ROTATION 轮值 ── 值班长 "12月5日白班由老刘值" override ──► OVERRIDE 值班长调整
+        │
+        └── swap done ──► SWAP 换班
+
+A swap request (``DutySwap.status``)::
+
+    换班 12月5日白班 老刘 (request)
+        │
+        ▼
+    OPEN 待同事接受 ── every named colleague 拒绝 decline ──► DECLINED
+        │  ╲── requester 撤回 cancel ──► CANCELLED
+        │ 接受 accept (the first colleague wins)
+        ├───────────── team without approval ─────────────┐
+        ▼                                                  │
+    ACCEPTED 待值班长审批 ── 不同意 refuse ──► REFUSED      │
+        │ 同意 approve                                     │
+        ▼                                                  ▼
+    DONE 已换班 (the shift's person changes in the same transaction)
+
+    OPEN or ACCEPTED when the shift starts ── expire (deadline step) ──► EXPIRED
+
+Modules of the area: ``forms/roster.py`` (parsing "12月5日白班由老刘值" and shift names),
+``start/roster.py`` (``值班``, ``值班表``, ``换班``), ``transitions/roster.py`` (override),
+``transitions/swaps.py`` (request, accept, decline, approve, refuse, cancel, expire),
+``cards/roster.py`` (the week table, the swap cards), ``records/roster.py`` (the week's
+shifts, my next shift), ``roster_image.py`` (the week as a PNG), ``steps/swaps.py``.
+"""

@@ -1,0 +1,78 @@
+"""Duty as a subject: the flow's error, locks, constants and how shifts are named.
+
+The sections after the roster's are added by the other duty areas (``# --- <area> ---``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from bot.core.work import FlowError
+from storage.models.duty import DutyShift, DutySwap, DutyTeam, ShiftSlot
+
+# Audit entries, deadlines and stored cards name duty subjects by these types.
+TEAM_SUBJECT = "duty_team"
+SHIFT_SUBJECT = "duty_shift"
+SWAP_SUBJECT = "duty_swap"
+
+# The prefix of the roster's and swaps' card actions (duty.accept, duty.approve, …): stored
+# cards carry them, never rename. The other areas have their own prefixes (handover, alert,
+# patrol, leaving).
+ACTIONS = "duty"
+
+# The step handler of a swap's expiry deadline (stored in deadline rows: never rename).
+SWAP_STEP_HANDLER = "duty.swap"
+SWAP_DEADLINE_KIND = "duty.swap"
+
+# Stored card kinds.
+SWAP_REQUEST_CARD = "duty.swap.request"
+SWAP_APPROVAL_CARD = "duty.swap.approval"
+
+# How far ahead the planner materialises shifts (the roster shows a week; a swap or an
+# override may name a shift up to this far out).
+PLAN_AHEAD_DAYS = 35
+
+WEEKDAYS = "一二三四五六日"
+
+
+class DutyError(FlowError):
+    """A duty action that cannot happen; the message (Chinese) says why and what to do."""
+
+
+def parse_hhmm(text: str) -> time:
+    """ "08:30" → 08:30; raises ValueError on anything else."""
+    hours, _, minutes = text.strip().partition(":")
+    return time(int(hours), int(minutes))
+
+
+def shift_label(shift: DutyShift, tz: ZoneInfo) -> str:
+    """How people name a shift: 12月5日（周六）白班 08:30–20:30."""
+    start = shift.starts_at.astimezone(tz)
+    end = shift.ends_at.astimezone(tz)
+    return f"{day_label(shift.duty_date)}{ShiftSlot(shift.slot).label} {start:%H:%M}–{end:%H:%M}"
+
+
+def day_label(day: date) -> str:
+    """12月5日（周六）."""
+    return f"{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）"
+
+
+async def lock_swap(conn: BaseDBAsyncClient, swap_id: int) -> DutySwap | None:
+    """The swap, locked for this transaction (two accepts at once record one outcome)."""
+    return await DutySwap.filter(id=swap_id).using_db(conn).select_for_update().first()
+
+
+async def lock_shift(conn: BaseDBAsyncClient, shift_id: int) -> DutyShift | None:
+    """The shift, locked for this transaction (an override and a swap never cross)."""
+    return await DutyShift.filter(id=shift_id).using_db(conn).select_for_update().first()
+
+
+async def team_by_key(conn: BaseDBAsyncClient, key: str) -> DutyTeam | None:
+    return await DutyTeam.filter(key=key, active=True).using_db(conn).first()
+
+
+def started(shift: DutyShift, now: datetime) -> bool:
+    return shift.starts_at <= now
