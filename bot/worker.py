@@ -22,6 +22,7 @@ from bot.core import conversation
 from bot.core.services import Services
 from bot.deadlines.jobs import fire_deadline_step, reconcile_deadlines
 from bot.flows.duty.planner import plan_all
+from bot.flows.duty.start.leaving import open_pending
 from bot.flows.rectification.quarterly import scheduled_review
 from bot.handlers import load_all
 from storage.enums import InboundStatus
@@ -101,6 +102,11 @@ async def plan_duty(ctx: dict[str, Any]) -> int:
     return sum(1 for r in results.values() if r.changed)
 
 
+async def open_leaving(ctx: dict[str, Any]) -> int:
+    """Open the leaving checklists ``org load`` recorded (idempotent: a row lock and status)."""
+    return await open_pending(_services(ctx))
+
+
 FUNCTIONS: list[Any] = [deliver_outbox, process_inbound_batch, fire_deadline_step]
 CRON_JOBS: list[Any] = [
     cron(sweep_outbox, second=set(SWEEP_SECONDS), unique=True, run_at_startup=True),
@@ -111,6 +117,8 @@ CRON_JOBS: list[Any] = [
     cron(review_quarter, minute=set(range(2, 60, 10)), second={15}, unique=True),
     # Hourly: the roster reaches PLAN_AHEAD_DAYS ahead, and a calendar change is picked up.
     cron(plan_duty, minute={7}, second={45}, unique=True, run_at_startup=True),
+    # Every sweep: a person who left gets their checklist within seconds of ``org load``.
+    cron(open_leaving, second=set(SWEEP_SECONDS), unique=True, run_at_startup=True),
 ]
 
 

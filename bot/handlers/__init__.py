@@ -14,6 +14,7 @@ HANDLER_MODULES: list[str] = [
     "bot.handlers.review",
     "bot.handlers.rectification",
     "bot.handlers.duty.roster",
+    "bot.handlers.duty.leaving",
 ]
 
 

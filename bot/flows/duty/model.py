@@ -12,6 +12,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from bot.core.work import FlowError
 from storage.models.duty import DutyShift, DutySwap, DutyTeam, ShiftSlot
+from storage.models.duty_leaving import LeavingChecklist
 
 # Audit entries, deadlines and stored cards name duty subjects by these types.
 TEAM_SUBJECT = "duty_team"
@@ -76,3 +77,26 @@ async def team_by_key(conn: BaseDBAsyncClient, key: str) -> DutyTeam | None:
 
 def started(shift: DutyShift, now: datetime) -> bool:
     return shift.starts_at <= now
+
+
+# --- leaving ---
+# Personnel leaving (离岗): a checklist for the unit a person left (see ``records/leaving.py``).
+
+# Audit entries, deadlines and stored cards name a checklist by this subject type.
+LEAVING_SUBJECT = "duty_leaving"
+# The prefix of the checklist card's actions (leaving.confirm): stored cards carry it.
+LEAVING_ACTIONS = "leaving"
+# The step handler and kind of the checklist's countdown (stored in deadline rows).
+LEAVING_STEP_HANDLER = "duty.leaving"
+LEAVING_DEADLINE_KIND = "duty.leaving"
+# The preset's rule (time to finish) and reminder schedule.
+LEAVING_RULE = "leaving.handover"
+LEAVING_SCHEDULE = "leaving"
+LEAVING_CARD = "duty.leaving"
+# Who the audit log names when the worker opens a checklist or a reminder fires.
+LEAVING_ACTOR = "离岗交接"
+
+
+async def lock_leaving(conn: BaseDBAsyncClient, checklist_id: int) -> LeavingChecklist | None:
+    """The checklist, locked for this transaction (two taps on one item record one)."""
+    return await LeavingChecklist.filter(id=checklist_id).using_db(conn).select_for_update().first()
