@@ -5,6 +5,7 @@ and closes when the head has confirmed every item by tapping."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -17,15 +18,15 @@ from bot.org.schema import parse
 from bot.worker import open_leaving
 from storage.models.deadlines import DeadlineStatus
 from storage.models.duty import DutyRotation, DutyShift
-from storage.models.duty_leaving import LeavingChecklist, LeavingStatus
+from storage.models.duty_leaving import LeavingChecklist, LeavingReason, LeavingStatus
 from storage.models.filing import Filing
 from storage.models.machinery import AuditEntry
-from storage.models.org import Person
+from storage.models.org import Person, Unit
 from tests.conftest import SHANGHAI
 from tests.duty.support import make_team, person_id
 from tests.filing.helpers import open_filing
 from tests.harness import ChatHarness, Said
-from tests.org.helpers import demo_data, person
+from tests.org.helpers import demo_data, dutybot, person, write_yaml
 from tests.rectification.conftest import issue
 from tests.review.helpers import submit
 
@@ -112,7 +113,8 @@ async def test_removing_a_person_with_open_items(harness: ChatHarness) -> None:
 
     # Someone else than the unit head cannot confirm (the card is not theirs).
     refused = await h.tap("huangkz", card, "确认 1")
-    assert not refused.ok or refused.toast_kind in ("warning", "error")
+    assert refused.toast == "这张卡片需要由指定的人处理，您的操作未生效。"
+    assert await AuditEntry.filter(action="card.denied").count() == 1
 
     # Nobody confirms: past half time, the head is reminded; past the due time, again.
     await travel(h, datetime(2026, 10, 13, 9, 0, tzinfo=SHANGHAI))
@@ -135,7 +137,8 @@ async def test_removing_a_person_with_open_items(harness: ChatHarness) -> None:
     assert checklist.status == LeavingStatus.CLOSED
     assert checklist.deadline_id is not None
     deadline = await lifecycle.get(None, checklist.deadline_id)
-    assert deadline is not None and deadline.status == DeadlineStatus.COMPLETED
+    assert deadline is not None
+    assert deadline.status == DeadlineStatus.COMPLETED
     # No more reminders once closed.
     await h.mark_read("chenzr")
     await travel(h, DUE + timedelta(days=3))
@@ -199,7 +202,8 @@ async def test_moving_a_person_keeps_the_shifts_item_open_until_the_roster_chang
         created_by="test",
     )
     confirmed = await h.tap("tangzr", card, "确认 1")
-    assert confirmed.ok and confirmed.toast == "已确认第 1 项，还有 2 项。"
+    assert confirmed.ok
+    assert confirmed.toast == "已确认第 1 项，还有 2 项。"
     assert await DutyShift.filter(person_id=xiaochen, starts_at__gt=h.clock.now()).count() == 0
 
 
@@ -217,7 +221,9 @@ async def test_a_person_with_nothing_open_gets_the_pledge_only(harness: ChatHarn
     assert tapped.toast == "离岗交接清单已全部完成。"
     # A second tap on the (now closed) card changes nothing.
     again = await h.tap("chenzr", card, "确认 1")
-    assert not again.ok or again.toast_kind == "info"
+    assert again.toast_kind == "info"
+    assert again.card is not None
+    assert again.card.buttons == ()
     assert await AuditEntry.filter(action="duty.leaving_item_confirmed").count() == 1
 
     listed = await h.say("chenzr", "离岗清单")
@@ -226,3 +232,39 @@ async def test_a_person_with_nothing_open_gets_the_pledge_only(harness: ChatHarn
     # 离岗 shows nothing left to do; a unit that is not hers sees none of it.
     assert "目前没有待办的离岗交接清单" in (await h.say("chenzr", "离岗"))[-1].text
     assert "没有离岗交接记录" in (await h.say("wangzr", "离岗清单"))[-1].text
+
+
+async def test_org_load_records_departures_for_the_worker(db: str, tmp_path: Path) -> None:
+    """The real ``dutybot org load``: it says who leaves and records pending checklists in its
+    own transaction (a dry run records nothing)."""
+    first = await dutybot(
+        db, tmp_path, "org", "load", str(write_yaml(tmp_path / "a.yaml", demo_data()))
+    )
+    assert first.returncode == 0, first.stderr
+    assert "离岗" not in first.stdout  # a first load creates people, nobody leaves
+
+    data = without(demo_data(), "xiaoma")
+    person(data, "xiaoxu")["unit"] = "ljq-jw"
+    edited = write_yaml(tmp_path / "b.yaml", data)
+    dry = await dutybot(db, tmp_path, "org", "load", str(edited), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "（试运行，未写入）离岗或调岗 2 人：小马、小徐。" in dry.stdout
+    assert await LeavingChecklist.all().count() == 0
+
+    done = await dutybot(db, tmp_path, "org", "load", str(edited))
+    assert done.returncode == 0, done.stderr
+    assert (
+        "离岗或调岗 2 人：小马、小徐。值班机器人（dutybot worker）将为其原单位开出离岗交接清单"
+        in done.stdout
+    )
+    rows = await LeavingChecklist.all().order_by("id")
+    assert [(r.reason, r.status) for r in rows] == [
+        (LeavingReason.REMOVED, LeavingStatus.PENDING),
+        (LeavingReason.MOVED, LeavingStatus.PENDING),
+    ]
+    assert rows[1].moved_to_unit_id == (await Unit.get(key="ljq-jw")).id
+    assert rows[1].unit_id == (await Unit.get(key="ljq-jw-bgs")).id
+    # Loading the same file again changes nothing and records nobody twice.
+    again = await dutybot(db, tmp_path, "org", "load", str(edited))
+    assert again.stdout.strip() == "组织名单与数据库一致，没有变化。"
+    assert await LeavingChecklist.all().count() == 2
