@@ -103,7 +103,6 @@ def plan(
     does not depend on which range is asked for.
     """
     tz = calendar.tz
-    rotations = [r for r in rotations if r.people]
     starts = [r for r in (_in_force(rotations, first, h) for h in (False, True)) if r is not None]
     later = [r.effective_from for r in rotations if first < r.effective_from <= last]
     if not starts and not later:
@@ -115,9 +114,13 @@ def plan(
     while day <= last:
         info = calendar.day(day)
         off = not info.working
-        rotation = (_in_force(rotations, day, True) if off else None) or _in_force(
-            rotations, day, False
-        )
+        # A rotation in force with nobody in it (a holiday rotation taken out of the file)
+        # leaves the shift to the regular rotation, or unplanned.
+        rotation = _in_force(rotations, day, True) if off else None
+        if rotation is None or not rotation.people:
+            rotation = _in_force(rotations, day, False)
+        if rotation is not None and not rotation.people:
+            rotation = None
         for slot, starts_at, ends_at in slots_of(mode, day_start, night_start, day, tz):
             if rotation is None:
                 continue
