@@ -17,13 +17,13 @@ from bot.org.apply import ChangeSummary, apply_org
 from bot.org.schema import parse
 from bot.worker import open_leaving
 from storage.models.deadlines import DeadlineStatus
-from storage.models.duty import DutyRotation, DutyShift
+from storage.models.duty import DutyShift, DutyTeam
 from storage.models.duty_leaving import LeavingChecklist, LeavingReason, LeavingStatus
 from storage.models.filing import Filing
 from storage.models.machinery import AuditEntry
 from storage.models.org import Person, Unit
 from tests.conftest import SHANGHAI
-from tests.duty.support import make_team, person_id
+from tests.duty.support import person_id, replan
 from tests.filing.helpers import open_filing
 from tests.harness import ChatHarness, Said
 from tests.org.helpers import demo_data, dutybot, person, write_yaml
@@ -40,6 +40,8 @@ def without(data: dict[str, Any], key: str) -> dict[str, Any]:
     data["people"] = [p for p in data["people"] if p["key"] != key]
     for chat in data["chats"]:
         chat["members"] = [m for m in chat["members"] if m != key]
+    for team in data.get("duty_teams", []):
+        team["rotation"] = [m for m in team["rotation"] if m != key]
     return data
 
 
@@ -160,10 +162,10 @@ async def test_moving_a_person_keeps_the_shifts_item_open_until_the_roster_chang
     harness: ChatHarness, services: Services
 ) -> None:
     h = harness
-    # 小陈 → 老刘 → 小马 since yesterday, lead 冯组长.
-    team = await make_team(services, start=h.clock.now().date() - timedelta(days=1))
+    # The demo's duty team of the centre: 小陈 → 老刘 → 小马, lead 冯组长, planned ahead.
+    team = await DutyTeam.get(key="ljq-zx")
+    await replan(services, team)
     xiaochen = await person_id("xiaochen")
-
     data = demo_data()
     person(data, "xiaochen")["unit"] = "ljq-wlw"  # moved to 区文旅委
     assert (await load(h, data)).departures == ["小陈"]
@@ -191,16 +193,11 @@ async def test_moving_a_person_keeps_the_shifts_item_open_until_the_roster_chang
     assert "请值班长冯组长先调整值班表" in refused.toast
     assert refused.card is None or refused.card.buttons == card.buttons
 
-    # The rotation changes from today (as the organisation file's duty team would): the
-    # planner gives her unstarted shifts to her colleagues and the item can be confirmed.
-    await DutyRotation.create(
-        team=team,
-        holiday=False,
-        effective_from=h.clock.now().date(),
-        people=[await person_id("laoliu"), await person_id("xiaoma")],
-        created_at=h.clock.now() + timedelta(seconds=1),
-        created_by="test",
-    )
+    # The organisation file's rotation drops her from today: the planner gives her unstarted
+    # shifts to her colleagues and the item can be confirmed.
+    team_entry = next(t for t in data["duty_teams"] if t["key"] == "ljq-zx")
+    team_entry["rotation"] = ["laoliu", "xiaoma"]
+    await load(h, data)
     confirmed = await h.tap("tangzr", card, "确认 1")
     assert confirmed.ok
     assert confirmed.toast == "已确认第 1 项，还有 2 项。"
