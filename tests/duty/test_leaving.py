@@ -4,6 +4,7 @@ and closes when the head has confirmed every item by tapping."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -265,3 +266,22 @@ async def test_org_load_records_departures_for_the_worker(db: str, tmp_path: Pat
     again = await dutybot(db, tmp_path, "org", "load", str(edited))
     assert again.stdout.strip() == "组织名单与数据库一致，没有变化。"
     assert await LeavingChecklist.all().count() == 2
+
+
+async def test_two_taps_on_the_last_item_at_once_close_the_checklist_once(
+    harness: ChatHarness,
+) -> None:
+    h = harness
+    await load(h, without(demo_data(), "linfzr"))
+    await run_worker_cron(h)
+    card = checklist_card(await h.new_messages("chenzr"))
+
+    first, second = await asyncio.gather(
+        h.tap("chenzr", card, "确认 1", client_id="leaving-a"),
+        h.tap("chenzr", card, "确认 1", client_id="leaving-b"),
+    )
+
+    toasts = sorted([first.toast or "", second.toast or ""])
+    assert "离岗交接清单已全部完成。" in toasts
+    assert await AuditEntry.filter(action="duty.leaving_item_confirmed").count() == 1
+    assert await AuditEntry.filter(action="duty.leaving_closed").count() == 1
