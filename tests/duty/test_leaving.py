@@ -185,6 +185,12 @@ async def test_moving_a_person_keeps_the_shifts_item_open_until_the_roster_chang
         "2. 保密承诺 签署保密承诺书（小陈）",
         "3. 口令更换 更换账号口令：临江发布（微信）",
     ]
+    asked = [m.text for m in await h.new_messages("fengzz")]
+    assert any(
+        t.startswith("【值班改排】小陈已调岗（临江区政务新媒体中心），区政务新媒体中心读网值班：")
+        and "个班次仍由小陈值守" in t
+        for t in asked
+    ), asked
     told = [m.text for m in await h.new_messages("xiaochen")]
     assert any("您已调往临江区文化和旅游发展委员会" in t for t in told), told
 

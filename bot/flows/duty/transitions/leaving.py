@@ -108,6 +108,7 @@ async def open_checklist(w: Work, checklist_id: int) -> bool:
     )
     for head in heads:
         await w.emit.to_person(head.id, Message(card=card))
+    await _tell_duty_leads(w, checklist, view)
     if checklist.reason == LeavingReason.MOVED and view.person.active:
         await w.emit.to_person(
             view.person.id,
@@ -130,6 +131,26 @@ async def open_checklist(w: Work, checklist_id: int) -> bool:
         },
     )
     return True
+
+
+async def _tell_duty_leads(w: Work, checklist: LeavingChecklist, view: ChecklistView) -> None:
+    """The duty lead of each team where the person still holds shifts is asked to re-assign
+    them: only they change the roster, and the unit head cannot confirm the item before."""
+    shifts = await held_shifts(w.conn, checklist, w.now)
+    for team in await DutyTeam.filter(id__in=sorted({s.team_id for s in shifts})).using_db(w.conn):
+        member = await lead(w.conn, team)
+        if member is None:
+            continue
+        mine = [s for s in shifts if s.team_id == team.id]
+        await w.emit.to_person(
+            member.id,
+            Message(
+                text=f"【值班改排】{view.person.name}已{LeavingReason(checklist.reason).label}"
+                f"（{view.unit.name}），{team.name}："
+                f"{shifts_text(mine, view.person.name, w.tz).removeprefix('值班改排：')}。"
+                "请调整值班表，改由他人值守（离岗交接清单中的“值班改排”一项需调整后才能确认）。"
+            ),
+        )
 
 
 async def _refresh(w: Work, checklist: LeavingChecklist) -> Card | None:
