@@ -27,4 +27,4 @@ async def test_duty_officer_sees_the_duty_and_not_the_leaving_commands(
     card = await help_card(harness, "xiaochen")
     words = [f.label for f in card.fields]
     assert "离岗" not in words
-    assert "交班时提交交接清单、接班时确认接班" in card.body
+    assert "交接班（交班提交交接清单，接班点确认接班）" in card.body
