@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     console: bool | None = None
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
+    # A font with Chinese glyphs for images (the 值班表 PNG); empty: the usual system paths.
+    cjk_font: Path | None = None
 
     wecom_corp_id: str | None = None
     wecom_agent_id: int | None = None

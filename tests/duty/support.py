@@ -1,7 +1,9 @@
 """Helpers for duty tests: a team with planned shifts, without going through the org file.
 
-``make_team`` creates a duty team over the demo directory (load ``demo_org`` first) with a
-rotation effective from ``start`` and plans its shifts with the real planner, so tests of the
+The demo organisation (``demo_org`` / ``harness`` fixtures) already has the duty team
+``ljq-zx``; the ``duty`` fixture (tests/duty/conftest.py) plans its shifts. ``make_team``
+(re)creates a team with other settings — a rotation effective from ``start``, a holiday
+rotation, 24-hour shifts, approval off — and plans it with the real planner, so tests of the
 other duty areas have someone on duty at any time they travel to.
 """
 
@@ -43,6 +45,13 @@ async def make_team(
     """A duty team with its rotation from ``start`` (default: today) and shifts planned."""
     now = services.clock.now()
     start = start or now.astimezone(services.tz).date()
+    existing = await DutyTeam.get_or_none(key=key)
+    if existing is not None:
+        # The demo organisation already has ljq-zx: start it over with these settings.
+        await DutyShift.filter(team_id=existing.id).delete()
+        await DutyRotation.filter(team_id=existing.id).delete()
+        await DutyScope.filter(team_id=existing.id).delete()
+        await existing.delete()
     team = await DutyTeam.create(
         key=key,
         name=name,

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from bot.core.work import FlowError
+from storage.audit import _PG_AUDIT_LOCK  # one global lock order: audit first, then rows
 from storage.models.duty import DutyShift, DutySwap, DutyTeam, ShiftSlot
 from storage.models.duty_leaving import LeavingChecklist
 
@@ -61,13 +62,26 @@ def day_label(day: date) -> str:
     return f"{day.month}月{day.day}日（周{WEEKDAYS[day.weekday()]}）"
 
 
+async def _audit_lock_first(conn: BaseDBAsyncClient) -> None:
+    """PostgreSQL: take the audit chain's lock before any row lock.
+
+    Every duty transition writes an audit entry (which takes this lock) and a deadline firing
+    takes it before the rows it touches; taking it first here too keeps one lock order, so a
+    tap and a firing on the same swap wait for each other instead of deadlocking.
+    """
+    if conn.capabilities.dialect == "postgres":
+        await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [_PG_AUDIT_LOCK])
+
+
 async def lock_swap(conn: BaseDBAsyncClient, swap_id: int) -> DutySwap | None:
     """The swap, locked for this transaction (two accepts at once record one outcome)."""
+    await _audit_lock_first(conn)
     return await DutySwap.filter(id=swap_id).using_db(conn).select_for_update().first()
 
 
 async def lock_shift(conn: BaseDBAsyncClient, shift_id: int) -> DutyShift | None:
     """The shift, locked for this transaction (an override and a swap never cross)."""
+    await _audit_lock_first(conn)
     return await DutyShift.filter(id=shift_id).using_db(conn).select_for_update().first()
 
 

@@ -172,6 +172,30 @@ async def teams_watching(conn: BaseDBAsyncClient, unit_id: int) -> list[DutyTeam
     )
 
 
+async def colleagues(conn: BaseDBAsyncClient, team: DutyTeam, day: date) -> list[Member]:
+    """Who may hold the team's shifts: its rotations' people, then the duty officers and
+    duty leads of its unit (a lead may put a standby officer on a shift)."""
+    found = await officers(conn, team, day)
+    for role in (Role.DUTY_OFFICER, Role.DUTY_LEAD):
+        for member in await members_with_role(team.unit_id, role, conn):
+            if member.id not in {m.id for m in found}:
+                found.append(member)
+    return found
+
+
+async def colleague_named(
+    conn: BaseDBAsyncClient, team: DutyTeam, day: date, name: str
+) -> Member | None:
+    """The colleague a person means by a name ("老刘") or a console key; None if unknown.
+
+    Names are unique within a team in practice; two people of the same name are told apart
+    by their key (the org file's), which is refused here as ambiguous otherwise.
+    """
+    wanted = name.strip().lstrip("@")
+    matches = [m for m in await colleagues(conn, team, day) if wanted in (m.name, m.person.key)]
+    return matches[0] if len(matches) == 1 else None
+
+
 # --- leaving ---
 # Who completes a leaving checklist: the head of the unit the person left.
 
