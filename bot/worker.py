@@ -26,6 +26,7 @@ from bot.flows.duty.activity import check_activity
 from bot.flows.duty.planner import plan_all
 from bot.flows.duty.start.handover import plan_all as plan_handovers_all
 from bot.flows.duty.start.patrol import open_patrols
+from bot.flows.duty.start.leaving import open_pending
 from bot.flows.rectification.quarterly import scheduled_review
 from bot.handlers import load_all
 from storage.enums import InboundStatus
@@ -117,6 +118,10 @@ async def duty_watch(ctx: dict[str, Any]) -> int:
     opened = await open_patrols(services)
     return opened + await check_activity(services)
 
+async def open_leaving(ctx: dict[str, Any]) -> int:
+    """Open the leaving checklists ``org load`` recorded (idempotent: a row lock and status)."""
+    return await open_pending(_services(ctx))
+
 
 FUNCTIONS: list[Any] = [deliver_outbox, process_inbound_batch, fire_deadline_step]
 CRON_JOBS: list[Any] = [
@@ -133,6 +138,8 @@ CRON_JOBS: list[Any] = [
     cron(plan_handovers, minute=set(range(1, 60, 5)), second={50}, unique=True),
     # Every minute: patrol rounds of running shifts, and the activity monitor.
     cron(duty_watch, second={20}, unique=True, run_at_startup=True),
+    # Every sweep: a person who left gets their checklist within seconds of ``org load``.
+    cron(open_leaving, second=set(SWEEP_SECONDS), unique=True, run_at_startup=True),
 ]
 
 

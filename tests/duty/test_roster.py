@@ -73,6 +73,7 @@ async def test_the_week_table_and_its_image(duty: ChatHarness, services: Service
     assert field(week, "10月11日（周日）【周末】") == "白班 老刘；夜班 小马"
     (image,) = week.files
     assert image["mime"] == "image/png"
+    assert image["inline"] is True  # shown as a picture where the platform can
     stored = await files.read(services, image["file_id"])
     assert stored is not None
     picture = Image.open(io.BytesIO(stored[1]))

@@ -232,3 +232,34 @@ async def holder_id(
         return shift.person_id
     before = await holder_id(conn, team, shift.starts_at - timedelta(microseconds=1), depth + 1)
     return before if before is not None else shift.person_id
+
+# --- leaving ---
+# Who completes a leaving checklist: the head of the unit the person left.
+
+# 离岗 (the open checklists as cards) and 离岗清单 (the record): the unit's leadership, and
+# supervisor staff and administrators, who see every unit's.
+LEAVING_READERS = frozenset(
+    {
+        Role.PRINCIPAL,
+        Role.DEPUTY_LEADER,
+        Role.SECTION_CHIEF,
+        Role.DUTY_LEAD,
+        Role.SUPERVISOR_STAFF,
+        Role.ADMIN,
+    }
+)
+# Readers who see the checklists of every unit, not only their own.
+LEAVING_OVERSEERS = frozenset({Role.SUPERVISOR_STAFF, Role.ADMIN})
+
+
+async def leaving_heads(conn: BaseDBAsyncClient, unit_id: int) -> list[Member]:
+    """Who confirms the items and is reminded: the unit's 主要负责人 (up the unit tree, as an
+    internal office's head is its bureau's), else the system administrators, so a checklist
+    is never without someone to finish it."""
+    heads = await nearest_with_role(unit_id, Role.PRINCIPAL, conn)
+    if heads:
+        return heads
+    admins: list[Member] = []
+    for unit in await Unit.filter(active=True).using_db(conn).order_by("id"):
+        admins += await members_with_role(unit.id, Role.ADMIN, conn)
+    return admins

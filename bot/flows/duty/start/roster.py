@@ -178,7 +178,7 @@ async def send_week(ctx: HandlerContext, team: DutyTeam, first: date) -> None:
             subject_id=team.id,
             created_by=ctx.actor.id,
         )
-        image = (ref,)
+        image = (ref.model_copy(update={"inline": True}),)
     card = week_card(view, image_attached=bool(image))
     message = Message(
         card=card, files=image, text="" if card.fields else "\n".join(week_lines(view))
