@@ -150,3 +150,17 @@ async def test_the_wecom_menu_duty_entry_leads_to_the_status(duty: ChatHarness) 
     command = load_all().by_menu_key(MENU_ITEMS["值班"])
     assert command is not None
     assert command.word == "值班"
+
+
+async def test_the_demo_clock_jumping_weeks_ahead_finds_the_roster_there(
+    duty: ChatHarness, services: Services
+) -> None:
+    from bot.runtime import wire_demo_clock
+
+    wire_demo_clock(services)
+    services.clock.set(at(12, 25, 10))  # type: ignore[attr-defined]  # 11 weeks on
+    assert not await DutyShift.filter(duty_date=date(2026, 12, 25)).exists()
+    assert services.on_clock_change is not None
+    await services.on_clock_change()  # what the console's clock control calls
+    status = card_titled(await duty.say("xiaoma", "值班"), "值班")
+    assert field(status, "现在值班").endswith("（白班，至12月25日 20:30）")
