@@ -233,3 +233,21 @@ async def test_a_swap_not_settled_when_the_shift_starts_expires(
     h.clock.set(at(10, 12, 8, 31) + timedelta(minutes=5))
     await reconciler.reconcile(services)
     assert await audits("duty.swap_expired") == 1
+
+
+async def test_an_override_voids_an_open_swap_and_says_so(duty: ChatHarness) -> None:
+    h = duty
+    mine = await ask(h)
+    request = card_titled(await h.new_messages("laoliu"), "换班申请")
+    said = await h.say("fengzz", "10月12日白班由小马值")
+    assert "由小马值班（原小陈）" in said[-1].text
+    swap = await DutySwap.get()
+    assert swap.status == SwapStatus.CANCELLED
+    assert "值班长冯组长已改排此班" in swap.note
+    late = await h.tap("laoliu", request, "接受")
+    assert late.toast is not None  # the card is closed: nothing to accept any more
+    assert await person_key((await monday_day_shift()).person_id) == "xiaoma"
+    assert mine.card is not None
+    record = await CardRecord.get(id=mine.card.card_id)
+    assert record.status == "closed"
+    assert "值班长冯组长已改排此班" in record.content["status"]
