@@ -12,7 +12,7 @@ from bot.deadlines import reconciler
 from storage.models.duty import DutyShift, DutySwap, DutyTeam, ShiftSlot, ShiftSource, SwapStatus
 from storage.models.machinery import AuditEntry, CardRecord
 from tests.duty.support import person_key
-from tests.duty.test_roster import DUTY_GROUP, at, card_titled
+from tests.duty.test_roster import DUTY_GROUP, at, card_titled, field
 from tests.harness import ChatHarness, Said
 
 MONDAY = date(2026, 10, 12)  # 小陈's day shift (08:30–20:30) in the demo rotation
@@ -47,6 +47,11 @@ async def test_a_swap_asked_accepted_and_approved_changes_the_roster(duty: ChatH
     # Nothing changes before the lead decides.
     assert await person_key((await monday_day_shift()).person_id) == "xiaochen"
     approval = card_titled(await h.new_messages("fengzz"), "换班审批")
+    # 值班 reminds the lead of it, and the requester of where the request stands.
+    lead_status = card_titled(await h.say("fengzz", "值班"), "值班")
+    assert field(lead_status, "待您审批的换班") == "1 份（见审批卡片）"
+    own_status = card_titled(await h.say("xiaochen", "值班"), "值班")
+    assert field(own_status, "您的换班申请") == "待值班长审批"
     # 唐主任 is a duty lead of the centre too: the same card, either may decide.
     assert card_titled(await h.new_messages("tangzr"), "换班审批").card == approval.card
     done = await h.tap("fengzz", approval, "同意")
