@@ -19,6 +19,7 @@ from bot.app import create_app
 from bot.cli.base import fail, main, settings_of
 from bot.config import Settings
 from bot.core.services import Services
+from bot.flows.duty.planner import plan_all
 from bot.handlers import load_all
 from bot.policy.runtime import TimeConfigError
 from bot.redis_embedded import EmbeddedRedisError, redis_url_for
@@ -105,6 +106,7 @@ async def _demo(settings: Settings, redis_url: str, host: str, port: int) -> Non
         seeded = await seed_demo(services.clock.now())
         if seeded is not None:
             click.echo("已载入演示组织：临江区（8 个单位、22 人）。")
+        await plan_all(services.timekeeping.calendar(), services.clock.now())  # the duty roster
         runner = await _start_web(services, host, port, console=True)
         worker_stop = asyncio.Event()
         worker_task = asyncio.create_task(run_worker(services, worker_stop))
