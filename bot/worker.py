@@ -119,7 +119,9 @@ CRON_JOBS: list[Any] = [
     cron(plan_duty, minute={7}, second={45}, unique=True, run_at_startup=True),
     # Every five minutes: a handover is planned two days ahead, so a new or changed shift
     # gets its reminder and countdown long before it starts.
-    cron(plan_handovers, minute=set(range(1, 60, 5)), second={50}, unique=True),
+    cron(
+        plan_handovers, minute=set(range(1, 60, 5)), second={50}, unique=True, run_at_startup=True
+    ),
 ]
 
 
