@@ -6,10 +6,12 @@ from __future__ import annotations
 from tortoise import Tortoise
 
 from bot.flows.duty.people import responsible
+from bot.flows.duty.start.handover import plan_all
 from storage.models.duty import DutyTeam
 from storage.models.duty_handover import DutyHandover, HandoverStatus
 from storage.models.machinery import AuditEntry
-from tests.duty.handover_support import GROUP, at, demo_team, travel
+from tests.duty.handover_support import DAY, GROUP, at, demo_team, travel
+from tests.duty.support import make_team
 from tests.harness import ChatHarness
 from tests.rectification.conftest import card_of
 
@@ -114,3 +116,20 @@ async def test_early_handover_notes_and_bad_input(harness: ChatHarness) -> None:
     assert handover.items[0]["kind"] == "note"
     # The note was handed over: the next shift's list starts empty.
     assert "本班共1条记录" in (await h.say("laoliu", "记录 夜班开始"))[-1].text
+
+
+async def test_planned_within_the_lead_time_the_card_comes_at_the_change(
+    harness: ChatHarness,
+) -> None:
+    h = harness
+    # The team is set up at 20:20: too late for the reminder (20:00) and the card (20:15).
+    h.clock.set(at(20, 20))
+    team = await make_team(h.services, start=DAY)
+    await plan_all(h.services)
+    await travel(h, at(20, 30))
+    said = await h.new_messages("xiaochen")
+    assert card_of(said, "交班")
+    assert any("尚未提交交接" in m.text for m in said)
+    assert not await h.new_messages("laoliu")  # no reminder after the shift began
+    handover = await DutyHandover.get(team_id=team.id, change_at=at(20, 30))
+    assert handover.status == HandoverStatus.PREPARING
