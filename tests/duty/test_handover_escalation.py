@@ -3,6 +3,8 @@ wrong people tapping, handing over early, and notes."""
 
 from __future__ import annotations
 
+import asyncio
+
 from tortoise import Tortoise
 
 from bot.flows.duty.people import responsible
@@ -133,3 +135,30 @@ async def test_planned_within_the_lead_time_the_card_comes_at_the_change(
     assert not await h.new_messages("laoliu")  # no reminder after the shift began
     handover = await DutyHandover.get(team_id=team.id, change_at=at(20, 30))
     assert handover.status == HandoverStatus.PREPARING
+
+
+async def test_incoming_officer_and_lead_acknowledging_at_once_record_one_outcome(
+    harness: ChatHarness,
+) -> None:
+    h = harness
+    team = await demo_team(h)
+    await travel(h, at(20, 15))
+    out = card_of(await h.new_messages("xiaochen"), "交班")
+    await h.tap("xiaochen", out, "提交交接")
+    incoming = card_of(await h.new_messages("laoliu"), "接班确认")
+    await travel(h, at(20, 46))
+    lead_card = card_of(await h.new_messages("fengzz"), "交接班未完成")
+    mine, lead = await asyncio.gather(
+        h.tap("laoliu", incoming, "确认接班"), h.tap("fengzz", lead_card, "代为确认接班")
+    )
+    assert await AuditEntry.filter(action="duty.handover_acknowledged").count() == 1
+    handover = await DutyHandover.get(team_id=team.id, change_at=at(20, 30))
+    assert handover.status == HandoverStatus.ACKNOWLEDGED
+    toasts = [mine.toast or "", lead.toast or ""]
+    # One tap acknowledged; the other was told it had already been done, and by whom.
+    won = [t for t in toasts if t in ("已确认接班，现在由您值班负责。", "已代为确认，老刘接班。")]
+    lost = [t for t in toasts if "已处理" in t and "确认接班" in t]
+    assert len(won) == 1
+    assert len(lost) == 1
+    await h.drain()
+    assert await holder(team, at(20, 47)) == "laoliu"
