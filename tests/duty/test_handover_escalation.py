@@ -114,6 +114,8 @@ async def test_early_handover_notes_and_bad_input(harness: ChatHarness) -> None:
     assert tapped.ok
     incoming = card_of(await h.new_messages("laoliu"), "接班确认")
     assert "谣言" in incoming.to_text()
+    # 交接班 brings 老刘 the card to acknowledge again.
+    assert card_of(await h.say("laoliu", "交接班"), "接班确认").card_id == incoming.card_id
     handover = await DutyHandover.get(team_id=team.id, change_at=at(20, 30))
     assert handover.items[0]["kind"] == "note"
     # The note was handed over: the next shift's list starts empty.
