@@ -135,7 +135,9 @@ CRON_JOBS: list[Any] = [
     cron(plan_duty, minute={7}, second={45}, unique=True, run_at_startup=True),
     # Every five minutes: a handover is planned two days ahead, so a new or changed shift
     # gets its reminder and countdown long before it starts.
-    cron(plan_handovers, minute=set(range(1, 60, 5)), second={50}, unique=True),
+    cron(
+        plan_handovers, minute=set(range(1, 60, 5)), second={50}, unique=True, run_at_startup=True
+    ),
     # Every minute: patrol rounds of running shifts, and the activity monitor.
     cron(duty_watch, second={20}, unique=True, run_at_startup=True),
     # Every sweep: a person who left gets their checklist within seconds of ``org load``.
