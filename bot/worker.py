@@ -25,8 +25,8 @@ from bot.deadlines.jobs import fire_deadline_step, reconcile_deadlines
 from bot.flows.duty.activity import check_activity
 from bot.flows.duty.planner import plan_all
 from bot.flows.duty.start.handover import plan_all as plan_handovers_all
-from bot.flows.duty.start.patrol import open_patrols
 from bot.flows.duty.start.leaving import open_pending
+from bot.flows.duty.start.patrol import open_patrols
 from bot.flows.rectification.quarterly import scheduled_review
 from bot.handlers import load_all
 from storage.enums import InboundStatus
@@ -117,6 +117,7 @@ async def duty_watch(ctx: dict[str, Any]) -> int:
     services = _services(ctx)
     opened = await open_patrols(services)
     return opened + await check_activity(services)
+
 
 async def open_leaving(ctx: dict[str, Any]) -> int:
     """Open the leaving checklists ``org load`` recorded (idempotent: a row lock and status)."""

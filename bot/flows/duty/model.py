@@ -159,6 +159,7 @@ async def lock_patrol(conn: BaseDBAsyncClient, round_id: int) -> PatrolRound | N
     """The patrol round, locked (two taps on one item record one result)."""
     return await PatrolRound.filter(id=round_id).using_db(conn).select_for_update().first()
 
+
 # --- leaving ---
 # Personnel leaving (离岗): a checklist for the unit a person left (see ``records/leaving.py``).
 

@@ -240,6 +240,7 @@ async def holder_id(
     before = await holder_id(conn, team, shift.starts_at - timedelta(microseconds=1), depth + 1)
     return before if before is not None else shift.person_id
 
+
 # --- leaving ---
 # Who completes a leaving checklist: the head of the unit the person left.
 
