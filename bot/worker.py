@@ -22,6 +22,11 @@ from bot.constants import (
 from bot.core import conversation
 from bot.core.services import Services
 from bot.deadlines.jobs import fire_deadline_step, reconcile_deadlines
+from bot.flows.duty.activity import check_activity
+from bot.flows.duty.planner import plan_all
+from bot.flows.duty.start.handover import plan_all as plan_handovers_all
+from bot.flows.duty.start.leaving import open_pending
+from bot.flows.duty.start.patrol import open_patrols
 from bot.flows.rectification.quarterly import scheduled_review
 from bot.handlers import load_all
 from storage.enums import InboundStatus
@@ -94,6 +99,31 @@ async def review_quarter(ctx: dict[str, Any]) -> str | None:
     return await scheduled_review(_services(ctx))
 
 
+async def plan_duty(ctx: dict[str, Any]) -> int:
+    """Plan every duty team's shifts ahead (idempotent: an unchanged roster writes nothing)."""
+    services = _services(ctx)
+    results = await plan_all(services.timekeeping.calendar(), services.clock.now())
+    return sum(1 for r in results.values() if r.changed)
+
+
+async def plan_handovers(ctx: dict[str, Any]) -> int:
+    """Plan each shift change's handover and its countdown ahead (idempotent)."""
+    return await plan_handovers_all(_services(ctx))
+
+
+async def duty_watch(ctx: dict[str, Any]) -> int:
+    """Every minute: open each running shift's patrol round and close ended ones, and run the
+    activity monitor (each warning and alert exactly once: flags are unique rows)."""
+    services = _services(ctx)
+    opened = await open_patrols(services)
+    return opened + await check_activity(services)
+
+
+async def open_leaving(ctx: dict[str, Any]) -> int:
+    """Open the leaving checklists ``org load`` recorded (idempotent: a row lock and status)."""
+    return await open_pending(_services(ctx))
+
+
 FUNCTIONS: list[Any] = [deliver_outbox, process_inbound_batch, fire_deadline_step]
 CRON_JOBS: list[Any] = [
     cron(sweep_outbox, second=set(SWEEP_SECONDS), unique=True, run_at_startup=True),
@@ -102,6 +132,17 @@ CRON_JOBS: list[Any] = [
     cron(reconcile_deadlines, second=set(SWEEP_SECONDS), unique=True, run_at_startup=True),
     # Every ten minutes: cheap when the last quarter is reviewed, and catches up after downtime.
     cron(review_quarter, minute=set(range(2, 60, 10)), second={15}, unique=True),
+    # Hourly: the roster reaches PLAN_AHEAD_DAYS ahead, and a calendar change is picked up.
+    cron(plan_duty, minute={7}, second={45}, unique=True, run_at_startup=True),
+    # Every five minutes: a handover is planned two days ahead, so a new or changed shift
+    # gets its reminder and countdown long before it starts.
+    cron(
+        plan_handovers, minute=set(range(1, 60, 5)), second={50}, unique=True, run_at_startup=True
+    ),
+    # Every minute: patrol rounds of running shifts, and the activity monitor.
+    cron(duty_watch, second={20}, unique=True, run_at_startup=True),
+    # Every sweep: a person who left gets their checklist within seconds of ``org load``.
+    cron(open_leaving, second=set(SWEEP_SECONDS), unique=True, run_at_startup=True),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import signal
 import socket
@@ -18,6 +19,7 @@ from bot.app import create_app
 from bot.cli.base import fail, main, settings_of
 from bot.config import Settings
 from bot.core.services import Services
+from bot.flows.duty.planner import plan_all
 from bot.handlers import load_all
 from bot.policy.runtime import TimeConfigError
 from bot.redis_embedded import EmbeddedRedisError, redis_url_for
@@ -46,6 +48,42 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
+def _is_loopback(host: str) -> bool:
+    """True when ``host`` only listens on this machine (every address it resolves to)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
+
+
+CONSOLE_REMOTE_WARNING = (
+    "警告：网页控制台（{host}）没有登录验证，能访问它的任何人都可以冒充任何人办理业务、"
+    "查看所有会话。仅限受信任的内网测试使用，切勿暴露在公网。"
+)
+
+
+def _guard_console(settings: Settings, host: str, console: bool) -> None:
+    """Refuse the console on a non-loopback address unless forced; warn loudly when forced."""
+    if not console or _is_loopback(host):
+        return
+    if not settings.console_allow_remote:
+        fail(
+            f"拒绝启动：网页控制台没有登录验证，不能在非本机地址 {host} 上开启。\n"
+            "生产环境请关闭控制台（DUTYBOT_CONSOLE=0）；只在本机试用请把 DUTYBOT_HTTP_HOST "
+            "设为 127.0.0.1；确需在受信任的内网开放，请设置 DUTYBOT_CONSOLE_ALLOW_REMOTE=1。"
+        )
+    warning = CONSOLE_REMOTE_WARNING.format(host=host)
+    click.echo(warning, err=True)
+    log.warning("console exposed on non-loopback %s (DUTYBOT_CONSOLE_ALLOW_REMOTE=1)", host)
+
+
 async def _start_web(services: Services, host: str, port: int, console: bool) -> web.AppRunner:
     app = create_app(services, load_all(), console=console)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -68,6 +106,7 @@ async def _demo(settings: Settings, redis_url: str, host: str, port: int) -> Non
         seeded = await seed_demo(services.clock.now())
         if seeded is not None:
             click.echo("已载入演示组织：临江区（8 个单位、22 人）。")
+        await plan_all(services.timekeeping.calendar(), services.clock.now())  # the duty roster
         runner = await _start_web(services, host, port, console=True)
         worker_stop = asyncio.Event()
         worker_task = asyncio.create_task(run_worker(services, worker_stop))
@@ -147,6 +186,7 @@ def demo(ctx: click.Context, reset: bool, host: str | None, port: int | None) ->
     settings = settings_of(ctx)
     host = host or settings.http_host
     port = port if port is not None else settings.http_port
+    _guard_console(settings, host, console=True)
     if reset:
         _reset_home(settings)
     if not _port_free(host, port):
@@ -164,6 +204,7 @@ def demo(ctx: click.Context, reset: bool, host: str | None, port: int | None) ->
 def serve(ctx: click.Context) -> None:
     """只运行 Web 服务（平台回调、控制台、健康检查）。"""
     settings = settings_of(ctx)
+    _guard_console(settings, settings.http_host, settings.console_enabled(demo=False))
     settings.resolved_home.mkdir(parents=True, exist_ok=True)
     try:
         with redis_url_for(settings.redis_url, settings.resolved_home) as redis_url:

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0009_rect_quarter')]
+    dependencies = [('models', '0013_duty_leaving')]
 
     initial = False
 

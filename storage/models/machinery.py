@@ -201,3 +201,17 @@ class WorkerHeartbeat(Model):
 
     class Meta:
         table = "worker_heartbeat"
+
+
+class StoredFileContent(Model):
+    """The bytes of a stored file, in the database so that every replica reaches them.
+
+    A table of its own so that reading a file's name or size never loads its content. Files
+    are at most 20 MB (the upload cap), which PostgreSQL bytea and SQLite BLOB hold well.
+    """
+
+    file_id = fields.CharField(max_length=64, primary_key=True)
+    data = fields.BinaryField()
+
+    class Meta:
+        table = "stored_file_content"

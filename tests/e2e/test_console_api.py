@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp.test_utils import TestClient
 
 from storage.models.machinery import ConsoleMessage, InboundEvent
-from tests.harness import ChatHarness
+from tests.support.chat import ChatHarness
 
 
 async def test_healthz_checks_database_and_redis(client: TestClient[object, object]) -> None:
