@@ -14,12 +14,12 @@ from bot.core.emit import Emitter
 from bot.core.outgoing import Message
 from bot.core.services import Services
 from storage.enums import OutboxStatus, Platform
-from storage.models.machinery import ConsoleMessage, OutboxMessage
-from tests.adapters.wecom.conftest import WECOM_ORG
+from storage.models.machinery import OutboxMessage
 from tests.adapters.wecom.test_channel import emit, person_id
 from tests.conftest import load_org_text
 from tests.fakes.wecom_server import FakeWeCom
 from tests.org.helpers import dutybot
+from tests.support.orgs import WECOM_ORG
 
 # The WeCom district plus an admin who has WeCom and (like everyone) the console.
 ORG_WITH_ADMIN = WECOM_ORG.replace(
@@ -111,17 +111,21 @@ async def test_a_day_of_failure_gives_up_tells_the_admin_and_retry_sends_it(
     assert row.failing_since is not None
     assert row.given_up_at - row.failing_since >= outbox.RETRY_BUDGET
 
-    # The admin is told, on the platform that works (the console), not on the dead WeCom.
+    # The admin is told: one notice, naming the message, the person and why. The admin has
+    # only WeCom (the console never takes a configured platform's deliveries), so the notice
+    # waits for WeCom like everything else — and is itself never the subject of a notice.
     await outbox.drain(wecom)
-    notices = [m.text for m in await ConsoleMessage.filter(chat="dm:guanli")]
+    notices = await OutboxMessage.filter(idempotency_key__startswith=outbox.NOTICE_KEY_PREFIX)
     assert len(notices) == 1
-    assert "消息未送达" in notices[0]
-    assert f"#{row_id}" in notices[0]
-    assert "张三" in notices[0]
+    assert notices[0].target_id == await person_id("guanli")
+    text = notices[0].payload["message"]["text"]
+    assert "消息未送达" in text
+    assert f"#{row_id}" in text
+    assert "张三" in text
     # The sweeper runs every few seconds: it does not tell the same thing twice.
     clock.advance(timedelta(hours=1))
     await outbox.drain(wecom)
-    assert await ConsoleMessage.filter(chat="dm:guanli").count() == 1
+    assert await OutboxMessage.filter(idempotency_key__startswith="outbox-given-up").count() == 1
 
     listed = await dutybot(db, test_home, "outbox", "list", "--failed")
     assert listed.returncode == 0, listed.stderr
@@ -135,10 +139,14 @@ async def test_a_day_of_failure_gives_up_tells_the_admin_and_retry_sends_it(
     retried = await dutybot(db, test_home, "outbox", "retry", str(row_id))
     assert retried.returncode == 0, retried.stderr
     assert "放回发送队列" in retried.stdout
+    clock.advance(timedelta(seconds=outbox.MAX_BACKOFF_SECONDS))
     await outbox.drain(wecom)
     assert (await OutboxMessage.get(id=row_id)).status == OutboxStatus.SENT
     texts = [m["text"]["content"] for m in fake_wecom.sent(touser="ZhangSan")]
     assert texts == ["整改通知：请于三日内完成整改"]
+    told = [m["text"]["content"] for m in fake_wecom.sent(touser="GuanLi")]
+    assert len(told) == 1
+    assert "消息未送达" in told[0]
 
 
 async def test_ten_minutes_of_5xx_and_429_then_expired_tokens_deliver_everything_once_in_order(
