@@ -256,3 +256,16 @@ async def test_an_override_voids_an_open_swap_and_says_so(duty: ChatHarness) -> 
     record = await CardRecord.get(id=mine.card.card_id)
     assert record.status == "closed"
     assert "值班长冯组长已改排此班" in record.content["status"]
+
+
+async def test_the_lead_is_warned_when_the_taker_would_stay_on_without_a_break(
+    duty: ChatHarness,
+) -> None:
+    # 老刘 holds Monday 12 October's night shift; taking 小陈's day shift makes 24 hours.
+    h = duty
+    await ask(h)
+    await h.tap("laoliu", card_titled(await h.new_messages("laoliu"), "换班申请"), "接受")
+    approval = card_titled(await h.new_messages("fengzz"), "换班审批")
+    assert field(approval, "注意") == (
+        "老刘10月12日（周一）夜班 20:30–08:30也在班，将连续值班 24 小时"
+    )
