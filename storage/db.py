@@ -20,6 +20,9 @@ MODEL_MODULES: list[str] = [
     "storage.models.review",
     "storage.models.rectification",
     "storage.models.duty",
+    "storage.models.duty_handover",
+    "storage.models.duty_alerts",
+    "storage.models.duty_leaving",
 ]
 
 

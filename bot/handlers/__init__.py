@@ -14,6 +14,9 @@ HANDLER_MODULES: list[str] = [
     "bot.handlers.review",
     "bot.handlers.rectification",
     "bot.handlers.duty.roster",
+    "bot.handlers.duty.handover",
+    "bot.handlers.duty.alerts",
+    "bot.handlers.duty.leaving",
 ]
 
 

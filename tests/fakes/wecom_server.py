@@ -91,7 +91,8 @@ class FakeWeCom:
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
-    async def start(self) -> str:
+    async def start(self, port: int = 0) -> str:
+        """Serve on loopback; ``port`` brings a stopped fake back on its old address."""
         app = web.Application()
         app.router.add_get("/cgi-bin/gettoken", self._gettoken)
         app.router.add_post("/cgi-bin/message/send", self._send)
@@ -100,8 +101,12 @@ class FakeWeCom:
         app.router.add_post("/cgi-bin/menu/create", self._menu)
         app.router.add_post("/cgi-bin/media/upload", self._upload)
         app.router.add_get("/cgi-bin/media/get", self._media_get)
-        self._runner, self.url = await serve_on_loopback(app)
+        self._runner, self.url = await serve_on_loopback(app, port)
         return self.url
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -8,13 +8,14 @@ acknowledges the handover); the other areas add sections at the end (``# --- <ar
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from bot.core.directory import Member, load_member, members_with_role, nearest_with_role
 from storage.enums import Role
 from storage.models.duty import DutyRotation, DutyScope, DutyShift, DutyTeam
+from storage.models.duty_handover import DutyHandover, HandoverStatus
 from storage.models.org import Unit
 
 # Who may see the roster of a team they are not rostered in.
@@ -35,14 +36,15 @@ async def on_duty(conn: BaseDBAsyncClient, team: DutyTeam, at: datetime) -> Duty
 
 
 async def responsible(conn: BaseDBAsyncClient, team: DutyTeam, at: datetime) -> Member | None:
-    """Who holds responsibility for ``team`` at ``at``: the rostered officer.
+    """Who holds responsibility for ``team`` at ``at``.
 
-    The handover area refines this (the outgoing officer stays responsible until the incoming
-    one acknowledges). With no shift, the duty lead holds it, so an alert is never unowned.
+    The rostered officer, except across a handover: from the change until the incoming
+    officer acknowledges, the outgoing officer stays responsible (``holder_id``). With no
+    shift, the duty lead holds it, so an alert is never unowned.
     """
-    shift = await on_duty(conn, team, at)
-    if shift is not None:
-        member = await load_member(shift.person_id, conn)
+    holder = await holder_id(conn, team, at)
+    if holder is not None:
+        member = await load_member(holder, conn)
         if member is not None and member.person.active:
             return member
     return await lead(conn, team)
@@ -201,3 +203,71 @@ async def colleague_named(
     wanted = name.strip().lstrip("@")
     matches = [m for m in await colleagues(conn, team, day) if wanted in (m.name, m.person.key)]
     return matches[0] if len(matches) == 1 else None
+
+
+# --- handover ---
+
+# How many unacknowledged handovers in a row ``holder_id`` follows back (a team whose
+# handovers nobody acknowledged for days still answers, with the roster's person).
+_HOLDER_DEPTH = 20
+
+
+async def holder_id(
+    conn: BaseDBAsyncClient, team: DutyTeam, at: datetime, depth: int = 0
+) -> int | None:
+    """The person holding responsibility at ``at`` (None where the roster has a gap).
+
+    The shift running at ``at`` is its officer's once its handover was acknowledged (at or
+    before ``at``), or when it has no handover (not planned, cancelled, or the same officer
+    stays on). Before that, the outgoing officer of the handover holds it; if the card was
+    never prepared, whoever held it at the end of the previous shift still does.
+    """
+    shift = await on_duty(conn, team, at)
+    if shift is None:
+        return None
+    handover = (
+        await DutyHandover.filter(team_id=team.id, change_at=shift.starts_at).using_db(conn).first()
+    )
+    if handover is None or HandoverStatus(handover.status) is HandoverStatus.CANCELLED:
+        return shift.person_id
+    acknowledged = handover.acknowledged_at
+    if acknowledged is not None and acknowledged <= at:
+        return handover.incoming_id or shift.person_id
+    if handover.outgoing_id is not None:
+        return handover.outgoing_id
+    if depth >= _HOLDER_DEPTH:
+        return shift.person_id
+    before = await holder_id(conn, team, shift.starts_at - timedelta(microseconds=1), depth + 1)
+    return before if before is not None else shift.person_id
+
+
+# --- leaving ---
+# Who completes a leaving checklist: the head of the unit the person left.
+
+# 离岗 (the open checklists as cards) and 离岗清单 (the record): the unit's leadership, and
+# supervisor staff and administrators, who see every unit's.
+LEAVING_READERS = frozenset(
+    {
+        Role.PRINCIPAL,
+        Role.DEPUTY_LEADER,
+        Role.SECTION_CHIEF,
+        Role.DUTY_LEAD,
+        Role.SUPERVISOR_STAFF,
+        Role.ADMIN,
+    }
+)
+# Readers who see the checklists of every unit, not only their own.
+LEAVING_OVERSEERS = frozenset({Role.SUPERVISOR_STAFF, Role.ADMIN})
+
+
+async def leaving_heads(conn: BaseDBAsyncClient, unit_id: int) -> list[Member]:
+    """Who confirms the items and is reminded: the unit's 主要负责人 (up the unit tree, as an
+    internal office's head is its bureau's), else the system administrators, so a checklist
+    is never without someone to finish it."""
+    heads = await nearest_with_role(unit_id, Role.PRINCIPAL, conn)
+    if heads:
+        return heads
+    admins: list[Member] = []
+    for unit in await Unit.filter(active=True).using_db(conn).order_by("id"):
+        admins += await members_with_role(unit.id, Role.ADMIN, conn)
+    return admins
