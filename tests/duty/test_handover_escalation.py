@@ -164,3 +164,32 @@ async def test_incoming_officer_and_lead_acknowledging_at_once_record_one_outcom
     assert len(lost) == 1
     await h.drain()
     assert await holder(team, at(20, 47)) == "laoliu"
+
+
+async def test_an_unacknowledged_handover_stops_paging_when_the_next_change_takes_over(
+    harness: ChatHarness,
+) -> None:
+    h = harness
+    team = await demo_team(h)
+    await travel(h, at(20, 50))
+    assert card_of(await h.new_messages("fengzz"), "交接班未完成")
+    # Nobody acknowledged all night. At the next change (08:30) 小陈 still holds
+    # responsibility, so she is the one handing over to 小马 — and the old handover lapses.
+    await travel(h, at(8, 20, day=24))
+    card = card_of(await h.new_messages("xiaochen"), "交班")
+    assert "交班给小马" in card.subtitle
+    assert await holder(team, at(8, 20, day=24)) == "xiaochen"
+    await travel(h, at(8, 31, day=24))
+    assert await AuditEntry.filter(action="duty.handover_lapsed").count() == 1
+    old = await DutyHandover.get(team_id=team.id, change_at=at(20, 30))
+    assert old.status == HandoverStatus.PREPARING  # never acknowledged, in the record
+    await h.new_messages("fengzz")
+    await travel(h, at(9, 10, day=24))
+    # Only the new handover (小陈 → 小马) pages the lead now.
+    paged = card_of(await h.new_messages("fengzz"), "交接班未完成")
+    assert "小陈 → 小马" in paged.title
+    assert await AuditEntry.filter(action="duty.handover_lapsed").count() == 1
+    new = await DutyHandover.get(team_id=team.id, change_at=at(8, 30, day=24))
+    last = await AuditEntry.filter(action="duty.handover_escalated").order_by("-id").first()
+    assert last is not None
+    assert last.subject_id == str(new.id)
