@@ -21,6 +21,8 @@ MODEL_MODULES: list[str] = [
     "storage.models.rectification",
     "storage.models.duty",
     "storage.models.duty_handover",
+    "storage.models.duty_alerts",
+    "storage.models.duty_leaving",
 ]
 
 

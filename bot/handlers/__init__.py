@@ -15,6 +15,8 @@ HANDLER_MODULES: list[str] = [
     "bot.handlers.rectification",
     "bot.handlers.duty.roster",
     "bot.handlers.duty.handover",
+    "bot.handlers.duty.alerts",
+    "bot.handlers.duty.leaving",
 ]
 
 

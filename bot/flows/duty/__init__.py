@@ -48,6 +48,41 @@ Modules of the area: ``forms/roster.py`` (parsing "12月5日白班由老刘值" 
 ``cards/roster.py`` (the week table, the swap cards), ``records/roster.py`` (the week's
 shifts, my next shift), ``roster_image.py`` (the week as a PNG), ``steps/swaps.py``.
 
+## Alerts (告警), patrols (读网巡查) and the activity monitor (更新监测)
+
+An alert (``Alert.status``), from any source — ``报告``, ``POST /api/alerts``, an abnormal
+patrol item, the activity monitor — all through ``transitions/alerts.raise_alert``::
+
+    raise_alert (card 1:1 to ``people.responsible`` + @ in the duty group; urgent_app for
+    │            严重/舆情; 舆情 also to the supervisors at once; a dedupe key makes retries one)
+    ▼
+    OPEN 待确认 ── alert.ack[.serious|.opinion] passes ── escalate: duty lead (level 1)
+    │      ▲        alert.escalate ── unit head (2) · alert.supervise ── supervisors (3)
+    │      └─────── renotify every 5 min: everyone reached so far
+    │ 确认告警 acknowledge (only the people it reached; others refused, audited)
+    ▼
+    ACKNOWLEDGED 已确认 ── 转整改 rectify (supervisor staff; the rectification flow's
+    │                       issue_notice) ──► RECTIFYING 已转整改
+    │ 已处理 resolve (a note)
+    ▼
+    RESOLVED 已处理
+
+A patrol round (``PatrolRound``): one per shift, opened by the ``duty_watch`` cron or ``巡查``
+with the preset's checklist for every running account of the team's scope; the card walks it
+item by item (本项正常 / 本项异常 → an alert / 本账号全部正常); complete → closed; the shift
+ends first → closed with what is left, which the handover lists.
+
+The activity monitor (``activity``): ``duty_watch`` compares each account's last update and
+weekly count (review's 已发布 records and ``更新 账号名``) with the preset; a warning to the owner
+unit before each breach, an alert to the team at it, each once (``ActivityFlag`` rows).
+
+Modules of the area: ``forms/alerts.py`` (报告), ``start/alerts.py`` (报告 and its form),
+``start/patrol.py`` (opening and closing rounds, ``巡查``), ``transitions/alerts.py``
+(raise_alert, acknowledge, resolve, rectify, escalate), ``transitions/patrol.py`` (record,
+all_ok, end_round), ``cards/alerts.py``, ``cards/patrol.py``, ``steps/alerts.py``,
+``records/alerts.py`` (告警), ``activity.py`` (the monitor and ``更新``); the handover's
+alert and patrol sources are in ``records/handover.py``; ``bot/web/alerts.py`` is the API.
+
 ## Handover (交接班)
 
 One ``DutyHandover`` per shift change, planned two days ahead (``start/handover.py``: the

@@ -13,7 +13,9 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from bot.core.work import FlowError
 from storage.audit import _PG_AUDIT_LOCK  # one global lock order: audit first, then rows
 from storage.models.duty import DutyShift, DutySwap, DutyTeam, ShiftSlot
+from storage.models.duty_alerts import Alert, PatrolRound
 from storage.models.duty_handover import DutyHandover
+from storage.models.duty_leaving import LeavingChecklist
 
 # Audit entries, deadlines and stored cards name duty subjects by these types.
 TEAM_SUBJECT = "duty_team"
@@ -118,3 +120,64 @@ NOTE_MAX = 500
 async def lock_handover(conn: BaseDBAsyncClient, handover_id: int) -> DutyHandover | None:
     """The handover, locked for this transaction (a tap and a step at once record one)."""
     return await DutyHandover.filter(id=handover_id).using_db(conn).select_for_update().first()
+
+
+# --- alerts, patrols, activity ---------------------------------------------------------------
+
+# Audit entries, deadlines and stored cards name an alert and a patrol round by these types.
+ALERT_SUBJECT = "duty_alert"
+PATROL_SUBJECT = "duty_patrol"
+# The step handler of an alert's acknowledgement countdown (stored in deadline rows: never
+# rename) and the preset schedule it runs (lead → unit head → supervisors, re-notifying).
+ALERT_STEP_HANDLER = "duty.alert"
+ALERT_DEADLINE_KIND = "duty.alert"
+ALERT_SCHEDULE = "alert"
+# Card action prefixes of alerts and patrols (alert.ack, patrol.ok …): never rename.
+ALERT_ACTIONS = "alert"
+PATROL_ACTIONS = "patrol"
+# Stored card kinds.
+ALERT_CARD = "duty.alert"
+PATROL_CARD = "duty.patrol"
+
+
+def alert_number(alert: Alert) -> str:
+    """GJ-0012: how people name an alert in the chat."""
+    return f"GJ-{alert.id:04d}"
+
+
+def alert_ack_rule(severity: str) -> str:
+    """The preset rule for acknowledging an alert of a severity (``alert.ack`` for 一般)."""
+    return "alert.ack" if severity == "ordinary" else f"alert.ack.{severity}"
+
+
+async def lock_alert(conn: BaseDBAsyncClient, alert_id: int) -> Alert | None:
+    """The alert, locked for this transaction (two acknowledgements record one)."""
+    return await Alert.filter(id=alert_id).using_db(conn).select_for_update().first()
+
+
+async def lock_patrol(conn: BaseDBAsyncClient, round_id: int) -> PatrolRound | None:
+    """The patrol round, locked (two taps on one item record one result)."""
+    return await PatrolRound.filter(id=round_id).using_db(conn).select_for_update().first()
+
+
+# --- leaving ---
+# Personnel leaving (离岗): a checklist for the unit a person left (see ``records/leaving.py``).
+
+# Audit entries, deadlines and stored cards name a checklist by this subject type.
+LEAVING_SUBJECT = "duty_leaving"
+# The prefix of the checklist card's actions (leaving.confirm): stored cards carry it.
+LEAVING_ACTIONS = "leaving"
+# The step handler and kind of the checklist's countdown (stored in deadline rows).
+LEAVING_STEP_HANDLER = "duty.leaving"
+LEAVING_DEADLINE_KIND = "duty.leaving"
+# The preset's rule (time to finish) and reminder schedule.
+LEAVING_RULE = "leaving.handover"
+LEAVING_SCHEDULE = "leaving"
+LEAVING_CARD = "duty.leaving"
+# Who the audit log names when the worker opens a checklist or a reminder fires.
+LEAVING_ACTOR = "离岗交接"
+
+
+async def lock_leaving(conn: BaseDBAsyncClient, checklist_id: int) -> LeavingChecklist | None:
+    """The checklist, locked for this transaction (two taps on one item record one)."""
+    return await LeavingChecklist.filter(id=checklist_id).using_db(conn).select_for_update().first()

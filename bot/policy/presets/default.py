@@ -3,7 +3,7 @@
 Where one of the five regulations states a number, the default follows it and says which
 (``参照《…》…``); the remaining values (review reminders, handover and alert escalation,
 reminder schedules) are product defaults drawn from how the offices work
-(../shared/domain/stories.md). docs/decisions/time.md gives the reasons.
+(the office stories summarised in docs/decisions/time.md). docs/decisions/time.md gives the reasons.
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ REVIEW_ESCALATE = working_hours(
 ALERT_ACK = duration("告警确认时限", 5, when="告警发出后", what="确认，否则通知值班长", cite=D())
 ALERT_ESCALATE = duration(
     "告警升级时限", 15, when="告警发出后", what="仍未确认则通知单位主要负责人", cite=D()
+)
+ALERT_SUPERVISE = duration(
+    "告警上报时限", 30, when="告警发出后", what="仍未确认则通知主管单位", cite=D()
 )
 
 
@@ -173,7 +176,14 @@ PRESET: Data = {
             "交班清单提前量", 15, when="交班前", what="把预填的交班清单发给交班人", cite=D()
         ),
         "alert.ack": ALERT_ACK,
+        "alert.ack.serious": duration(
+            "严重告警确认时限", 3, when="严重告警发出后", what="确认，否则通知值班长", cite=D()
+        ),
+        "alert.ack.opinion": duration(
+            "舆情告警确认时限", 3, when="舆情告警发出后", what="确认，否则通知值班长", cite=D()
+        ),
         "alert.escalate": ALERT_ESCALATE,
+        "alert.supervise": ALERT_SUPERVISE,
         "update.max_silence": calendar_days(
             "停更判定",
             14,
@@ -181,6 +191,14 @@ PRESET: Data = {
             what="再次更新，否则判为不合格",
             cite=D(JIAXIAN, "第十条（二）"),
             extend=False,
+        ),
+        # The regulations require the handover but give no time: five working days is ours.
+        "leaving.handover": end_of_working_day(
+            "离岗交接时限",
+            5,
+            when="人员离岗或调岗后",
+            what="完成工作移交、保密承诺和口令更换",
+            cite=D(YONGCHUAN, "第二十二条"),
         ),
     },
     "schedules": {
@@ -238,12 +256,23 @@ PRESET: Data = {
             "steps": [
                 _step("duty_lead", "通知值班长", after_due_minutes=0),
                 _step("unit_head", "通知单位主要负责人", rule=ALERT_ESCALATE),
+                _step("supervisor", "通知主管单位", rule=ALERT_SUPERVISE),
+                _step("renotify", "再次提醒", after_due_minutes=5, every_minutes=5),
             ],
         },
         "notice": {
             "label": "公告期提醒",
             "citation": D(),
             "steps": [_step("due", "公告期届满", after_due_minutes=0)],
+        },
+        "leaving": {
+            "label": "离岗交接提醒",
+            "citation": D(),
+            "steps": [
+                _step("half", "时限过半提醒", fraction=0.5),
+                _step("due", "到期", after_due_minutes=0),
+                _step("overdue", "超期催办", after_due_minutes=24 * 60, every_minutes=24 * 60),
+            ],
         },
     },
     "escalations": {
@@ -258,6 +287,7 @@ PRESET: Data = {
             "steps": [
                 {"after": "alert.ack", "notify": [Role.DUTY_LEAD.value]},
                 {"after": "alert.escalate", "notify": [Role.PRINCIPAL.value]},
+                {"after": "alert.supervise", "notify": [Role.SUPERVISOR_STAFF.value]},
             ],
         },
         "rectification": {
@@ -333,6 +363,7 @@ PRESET: Data = {
     },
     "activity": {
         "min_posts_per_week": number("每周最少更新次数", 1, "次", D(YONGCHUAN, "第十八条")),
+        "warn_days_before": number("停更预警提前天数", 3, "天", D()),
         "silence_consequence": text(
             "停更后果", "超过停更判定期限未更新的，判为不合格", D(JIAXIAN, "第十条（二）")
         ),

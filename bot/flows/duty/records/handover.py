@@ -17,10 +17,11 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from bot.core.context import HandlerContext
 from bot.flows.duty import people
-from bot.flows.duty.model import HANDOVER_LOG_DAYS, day_label
+from bot.flows.duty.model import HANDOVER_LOG_DAYS, alert_number, day_label
 from bot.flows.rectification.model import number
 from bot.timekeeping.explain import format_time
 from storage.models.duty import DutyTeam
+from storage.models.duty_alerts import Alert, AlertSeverity, AlertStatus, PatrolCheck, PatrolRound
 from storage.models.duty_handover import DutyHandover, DutyNote, HandoverStatus
 from storage.models.org import Person
 from storage.models.rectification import Rectification, RectStatus
@@ -103,8 +104,70 @@ async def rectifications(conn: BaseDBAsyncClient, scope: Scope) -> list[OpenItem
     return items
 
 
-# In the order the handover card lists them. The alerts area adds its sources here.
-SOURCES: list[Source] = [rectifications, notes]
+# --- alerts, patrols ---
+
+OPEN_ALERT = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+# How far back unfinished patrol rounds are carried into a handover: the shift just ended,
+# and the ones before it when their handover never took place.
+PATROL_LOOKBACK = timedelta(days=2)
+
+
+async def alerts(conn: BaseDBAsyncClient, scope: Scope) -> list[OpenItem]:
+    """The team's alerts not yet acknowledged, or acknowledged and not yet resolved."""
+    rows = (
+        await Alert.filter(team_id=scope.team.id, status__in=OPEN_ALERT)
+        .using_db(conn)
+        .order_by("raised_at", "id")
+    )
+    return [
+        OpenItem(
+            "alert",
+            "告警",
+            f"{alert_number(a)}（{AlertSeverity(a.severity).label}，"
+            f"{AlertStatus(a.status).label}）{a.title}",
+        )
+        for a in rows
+    ]
+
+
+async def patrols(conn: BaseDBAsyncClient, scope: Scope) -> list[OpenItem]:
+    """Patrol rounds of the team whose shift ended with accounts left unchecked."""
+    rounds = (
+        await PatrolRound.filter(
+            team_id=scope.team.id,
+            ends_at__lte=scope.now,
+            ends_at__gt=scope.now - PATROL_LOOKBACK,
+        )
+        .using_db(conn)
+        .order_by("ends_at", "id")
+    )
+    items = []
+    for patrol in rounds:
+        per_account: dict[int, int] = {}
+        for account_id in (
+            await PatrolCheck.filter(round_id=patrol.id)
+            .using_db(conn)
+            .values_list("account_id", flat=True)
+        ):
+            key = int(str(account_id))
+            per_account[key] = per_account.get(key, 0) + 1
+        finished = sum(1 for n in per_account.values() if n >= len(patrol.checklist))
+        total = len(patrol.account_ids)
+        if finished < total:
+            items.append(
+                OpenItem(
+                    "patrol",
+                    "巡查",
+                    f"读网巡查未完成（{format_time(patrol.ends_at, scope.tz, reference=scope.now)}"
+                    f" 交班）：已巡查 {finished}/{total} 个账号",
+                )
+            )
+    return items
+
+
+# In the order the handover card lists them (the issue's order: alerts, rectifications,
+# patrols, notes).
+SOURCES: list[Source] = [alerts, rectifications, patrols, notes]
 
 
 async def open_items(
