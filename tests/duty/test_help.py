@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.cards.model import Card
-from tests.harness import ChatHarness
+from tests.support.chat import ChatHarness
 
 
 async def help_card(h: ChatHarness, person: str) -> Card:
