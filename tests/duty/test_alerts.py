@@ -93,6 +93,8 @@ async def test_opinion_reaches_the_supervisors_at_once(duty: ChatHarness) -> Non
         got = await h.new_messages(supervisor)
         assert any("舆情报告" in m.text and m.card is not None for m in got), supervisor
     assert (await Alert.get(id=1)).severity == "opinion"
+    listed = await h.say("fengzz", "告警")
+    assert any("GJ-0001 舆情 待确认" in m.text for m in listed)
 
 
 async def test_a_bare_report_asks_question_by_question(duty: ChatHarness) -> None:
