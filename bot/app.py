@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from tortoise import connections
 
-from bot import metrics
+from bot import heartbeat, metrics
 from bot.core.routing import Router
 from bot.core.services import Services
 from bot.web.alerts import setup_alert_api
@@ -21,6 +21,9 @@ from storage.models.machinery import InboundEvent, OutboxMessage
 
 log = logging.getLogger(__name__)
 
+# Bodies read whole (JSON, platform callbacks); console uploads stream past it up to 20 MB.
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -29,15 +32,32 @@ async def never_500_on_bad_input(request: web.Request, handler: Handler) -> web.
     """Log unexpected failures with the path; the caller gets a plain Chinese error."""
     try:
         return await handler(request)
+    except web.HTTPRequestEntityTooLarge:
+        limit = MAX_BODY_BYTES // 1024 // 1024
+        return web.json_response(
+            {"ok": False, "error": f"请求内容太大（最大 {limit} MB）"}, status=413
+        )
     except web.HTTPException:
         raise
+    except ConnectionResetError:
+        # The client went away mid-request (aiohttp's ClientConnectionResetError is one too):
+        # nobody is left to answer and nothing is wrong on our side.
+        log.debug("client went away during %s %s", request.method, request.path)
+        return web.Response(status=400)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return web.json_response({"ok": False, "error": "服务器内部错误，已记录"}, status=500)
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """Database, Redis and (unless ``?scope=web``) a live worker heartbeat.
+
+    ``scope=web`` is for the web container's own health check and the reverse proxy: a dead
+    worker must not get healthy web replicas restarted or taken out of rotation. The full
+    check is for monitoring: without a worker nothing is delivered and no reminder fires.
+    """
     services = request.app[SERVICES_KEY]
+    web_only = request.query.get("scope") == "web"
     checks: dict[str, str] = {}
     healthy = True
     started = time.perf_counter()
@@ -53,6 +73,18 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception as exc:
         checks["redis"] = f"error: {type(exc).__name__}"
         healthy = False
+    if not web_only:
+        try:
+            alive, stale = await heartbeat.workers(services.clock.now())
+            if alive:
+                checks["worker"] = f"ok: {len(alive)} alive"
+            else:
+                last = stale[0].beat_at.isoformat() if stale else "never"
+                checks["worker"] = f"error: no live worker (last heartbeat: {last})"
+                healthy = False
+        except Exception as exc:
+            checks["worker"] = f"error: {type(exc).__name__}"
+            healthy = False
     checks["channels"] = ",".join(p.value for p in services.channels) or "none"
     body = {
         "ok": healthy,
@@ -82,7 +114,7 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
 
 def create_app(services: Services, router: Router, *, console: bool) -> web.Application:
     """Build the web application around already-opened services."""
-    app = web.Application(middlewares=[never_500_on_bad_input], client_max_size=2 * 1024 * 1024)
+    app = web.Application(middlewares=[never_500_on_bad_input], client_max_size=MAX_BODY_BYTES)
     app[SERVICES_KEY] = services
     app[ROUTER_KEY] = router
     app.router.add_get("/healthz", healthz)

@@ -5,6 +5,7 @@ The variable names are fixed by the deployment guides; do not rename them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,8 +38,13 @@ class Settings(BaseSettings):
     public_url: str | None = None
     # None = on only in `dutybot demo`; an explicit value wins everywhere.
     console: bool | None = None
+    # The console has no login: anyone who reaches it can act as anyone. It is refused on a
+    # non-loopback address unless this is set (a deliberate, loudly warned choice).
+    console_allow_remote: bool = False
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
+    # Third-party SQL statement logging (with values) at DEBUG; off unless asked for.
+    log_sql: bool = False
     # A font with Chinese glyphs for images (the 值班表 PNG); empty: the usual system paths.
     cjk_font: Path | None = None
 
@@ -154,7 +160,7 @@ def describe(settings: Settings, demo: bool = False) -> list[tuple[str, str]]:
         elif value is None:
             shown = ""
         else:
-            shown = str(value)
+            shown = mask_url_password(str(value))
         if name == "database_url":
             shown = mask_url_password(settings.effective_database_url)
         elif name == "redis_url":
@@ -166,16 +172,19 @@ def describe(settings: Settings, demo: bool = False) -> list[tuple[str, str]]:
     return rows
 
 
+# Query parameters whose value is a secret (libpq's sslpassword, redis' password, …).
+_SECRET_PARAM = re.compile(
+    r"([?&;](?:[\w.-]*(?:password|passwd|pwd|secret|token|key))=)[^&;#\s]*", re.IGNORECASE
+)
+# user:password@ in the authority of any URL in the text.
+_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/:@\s]*):[^@/\s]*@", re.IGNORECASE)
+
+
 def mask_url_password(url: str) -> str:
-    """Hide the password part of a DSN such as ``postgres://u:secret@host/db``."""
-    if "://" not in url or "@" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    creds, host = rest.rsplit("@", 1)
-    if ":" in creds:
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:{SECRET_MASK}@{host}"
-    return url
+    """Hide passwords inside a URL or DSN: ``postgres://u:secret@host/db``,
+    ``https://user:pass@proxy``, ``?sslpassword=…``, ``?password=…``."""
+    masked = _USERINFO.sub(rf"\1:{SECRET_MASK}@", url)
+    return _SECRET_PARAM.sub(rf"\1{SECRET_MASK}", masked)
 
 
 class ReviewOptions(BaseSettings):

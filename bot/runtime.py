@@ -6,17 +6,20 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
+from tortoise import connections
 
 from bot import outbox
 from bot.adapters.console.channel import ConsoleChannel
 from bot.clock import Clock, OffsetClock, SystemClock
-from bot.config import Settings
+from bot.config import Settings, mask_url_password
 from bot.constants import ARQ_QUEUE, inbound_job_id, outbox_job_id
 from bot.core.services import Services
 from bot.deadlines.reconciler import reconcile
+from bot.flows.duty.planner import plan_all
 from bot.handlers import load_all
 from bot.policy.runtime import load_timekeeping
 from bot.system_state import load_demo_offset
@@ -28,6 +31,34 @@ log = logging.getLogger(__name__)
 
 class NotMigratedError(RuntimeError):
     pass
+
+
+class DatabaseUnreachableError(NotMigratedError):
+    """The database cannot be reached at all (a start-up failure like a missing migration,
+    but the operator must fix the connection, not run ``db upgrade``)."""
+
+
+def _where(db_url: str) -> str:
+    """host:port/name of a database URL (never its password), or the SQLite file."""
+    parts = urlsplit(db_url)
+    if parts.scheme.startswith("sqlite"):
+        return db_url.split("://", 1)[-1]
+    return f"{parts.hostname or ''}:{parts.port or ''}{parts.path}"
+
+
+async def check_reachable(db_url: str) -> None:
+    """Connect once and run ``SELECT 1``; raise ``DatabaseUnreachableError`` saying where."""
+    try:
+        await init_db(db_url)
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception as exc:
+        reason = mask_url_password(f"{type(exc).__name__}: {exc}")
+        raise DatabaseUnreachableError(
+            f"无法连接数据库（{_where(db_url)}）：{reason}\n"
+            "请检查 DUTYBOT_DATABASE_URL 以及数据库服务是否在运行、网络是否可达。"
+        ) from exc
+    finally:
+        await close_db()
 
 
 def redis_settings(url: str) -> RedisSettings:
@@ -113,11 +144,14 @@ def make_inbound_kick(services: Services) -> None:
 def wire_demo_clock(services: Services) -> None:
     """In the demo, fire what became due as soon as the console moves the clock.
 
-    Deferred arq jobs wait in real time; after a jump of the demo clock the reconciler fires
-    everything that is now due at once.
+    Deferred arq jobs wait in real time; after a jump of the demo clock the duty planner fills
+    the roster up to the new date and the reconciler fires everything that is now due at once.
     """
 
     async def on_clock_change() -> None:
+        # The duty roster first: a jump of days must find the shifts there (the hourly cron
+        # runs in real time), then whatever became due fires.
+        await plan_all(services.timekeeping.calendar(), services.clock.now())
         await reconcile(services, wait=True)
 
     services.on_clock_change = on_clock_change
@@ -141,6 +175,7 @@ async def open_services(
         await upgrade(db_url)
         await close_db()
     else:
+        await check_reachable(db_url)
         pending = await pending_migrations(db_url)
         if pending:
             raise NotMigratedError(

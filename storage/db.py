@@ -22,6 +22,7 @@ MODEL_MODULES: list[str] = [
     "storage.models.duty",
     "storage.models.duty_handover",
     "storage.models.duty_alerts",
+    "storage.models.duty_leaving",
 ]
 
 

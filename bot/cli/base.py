@@ -27,7 +27,7 @@ def main(ctx: click.Context) -> None:
     except (SettingsError, ValidationError) as exc:
         fail(settings_error_text(exc))
         return
-    configure(settings.log_level, settings.log_format)
+    configure(settings.log_level, settings.log_format, settings.log_sql)
     ctx.obj = settings
 
 

@@ -65,6 +65,11 @@ def load(ctx: click.Context, path: Path, dry_run: bool, verbose: bool) -> None:
         _refuse(summary)
     prefix = "（试运行，未写入）" if dry_run else ""
     click.echo(prefix + summary.describe())
+    if summary.departures:
+        click.echo(
+            f"{prefix}离岗或调岗 {len(summary.departures)} 人：{'、'.join(summary.departures)}。"
+            "值班机器人（dutybot worker）将为其原单位开出离岗交接清单，并提醒单位负责人。"
+        )
     if verbose:
         for line in summary.lines:
             click.echo("  " + line)

@@ -86,7 +86,7 @@ class Emitter:
 
     async def person_platforms(self, person_id: int) -> list[Platform]:
         """Enabled platforms on which the person can be reached, best first."""
-        enabled = self.services.enabled_platforms
+        enabled = self.services.notification_platforms
         have = {
             Platform(str(p))
             for p in await Identity.filter(person_id=person_id)
@@ -125,8 +125,10 @@ class Emitter:
         if chat is None:
             return []
         ids: list[int] = []
-        for candidate in self.services.enabled_platforms:
-            if platform is not None and candidate != platform:
+        services = self.services
+        candidates = services.notification_platforms if platform is None else [platform]
+        for candidate in candidates:
+            if candidate not in services.channels:
                 continue
             if not chat_reachable(chat, candidate):
                 continue

@@ -72,6 +72,14 @@ class Services:
         return list(self.channels)
 
     @property
+    def notification_platforms(self) -> list[Platform]:
+        """Where notifications (not replies) may go. The console simulator only when no real
+        platform is configured: switching it on in production must never take a reminder or
+        an approval request away from the WeCom / Feishu chat where people will see it."""
+        real: list[Platform] = [p for p in self.channels if p != Platform.CONSOLE]
+        return real or list(self.channels)
+
+    @property
     def timekeeping(self) -> TimeKeeping:
         """Policy preset, calendar and timezone (loaded from the settings on first use)."""
         if self._timekeeping is None:

@@ -131,10 +131,16 @@ async def _plan(
     now: datetime,
     already_fired: Iterable[str] = (),
     skip_past: bool = True,
+    fresh: bool = False,
 ) -> None:
-    """Write the steps of the deadline's current generation (see ``planning.initial_status``)."""
+    """Write the steps of the deadline's current generation (see ``planning.initial_status``).
+
+    ``fresh``: the deadline was just started; if it is already past due, its at-due steps
+    still fire (once), since none of them can have fired before.
+    """
     fired = set(already_fired)
     paused = deadline.status == DeadlineStatus.PAUSED
+    missed_due_at = deadline.due_at if fresh and deadline.due_at <= now else None
     rows = [
         DeadlineStep(
             deadline_id=deadline.id,
@@ -144,7 +150,12 @@ async def _plan(
             token=deadline.token,
             fire_at=planned.fire_at,
             status=planning.initial_status(
-                planned, now=now, paused=paused, already_fired=fired, skip_past=skip_past
+                planned,
+                now=now,
+                paused=paused,
+                already_fired=fired,
+                skip_past=skip_past,
+                missed_due_at=missed_due_at,
             ),
         )
         for planned in _step_times(deadline, cal, now)
@@ -257,7 +268,7 @@ async def start(
     cal = tk.calendar(hours)
     _explain(services, deadline, cal)
     await deadline.save(using_db=conn)
-    await _plan(conn, deadline, cal, now)
+    await _plan(conn, deadline, cal, now, fresh=True)
     await kick(services, await next_step(deadline.id, conn))
     return deadline
 

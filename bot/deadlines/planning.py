@@ -99,6 +99,7 @@ def initial_status(
     paused: bool,
     already_fired: Iterable[str] = (),
     skip_past: bool = True,
+    missed_due_at: datetime | None = None,
 ) -> StepStatus:
     """How a planned step is written.
 
@@ -106,11 +107,21 @@ def initial_status(
     does not send a burst of stale reminders) unless ``skip_past`` is false, and when it is a
     non-repeating step already fired under an earlier plan (``already_fired``). Both are for
     calendar edits: there, a step that moved into the past never fired and is due now.
+
+    ``missed_due_at`` is the due time of a deadline that starts already past it (a notice
+    counted from when a problem was received, weeks ago): its one-off steps at or after due
+    (到期 / 逾期) are the outcome, not stale reminders, so they fire at once instead of being
+    skipped; the reminders before due are still skipped.
     """
     if paused:
         return StepStatus.HELD
     once_fired = step.spec.every_minutes is None and step.spec.name in set(already_fired)
-    if once_fired or (skip_past and step.fire_at <= now):
+    outcome_missed = (
+        missed_due_at is not None
+        and step.spec.every_minutes is None
+        and missed_due_at <= step.fire_at <= now
+    )
+    if once_fired or (skip_past and step.fire_at <= now and not outcome_missed):
         return StepStatus.SKIPPED
     return StepStatus.PENDING
 

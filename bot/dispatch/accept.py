@@ -6,12 +6,17 @@ flight are written together by the next one: one multi-row ``INSERT … ON CONFL
 NOTHING RETURNING id, key``, on SQLite and PostgreSQL alike. At low load each delivery is
 written at once, alone (no waiting window); under load the cost per delivery falls.
 A key that is already there (a platform retry) comes back without an id: a duplicate.
+
+One row must never fail its neighbours: text is cleaned of what PostgreSQL cannot store (NUL,
+lone surrogates; ``bot.core.untrusted``) before it is written, and should a group insert still
+fail, its rows are written again one by one, so only the row at fault gets the error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +24,10 @@ from typing import Any
 
 from tortoise import connections
 
+from bot.core.untrusted import clean, clean_text
 from storage.enums import InboundStatus
+
+log = logging.getLogger(__name__)
 
 MAX_BATCH = 200
 _COLUMNS = ("key", "platform", "status", "payload", "received_at", "error")
@@ -53,22 +61,46 @@ class _GroupInserter:
                 batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
                 try:
                     ids = await _insert_rows(batch)
-                except BaseException as exc:
-                    for item in batch:
-                        if not item.done.done():
-                            item.done.set_exception(exc)
-                    if not isinstance(exc, Exception):
-                        raise
+                except Exception as exc:
+                    if len(batch) == 1:
+                        _fail(batch, exc)
+                    else:
+                        await _insert_one_by_one(batch)
                     continue
-                seen: set[str] = set()
-                for item in batch:
-                    # The same key twice in one batch: the second is a duplicate.
-                    first = item.key not in seen
-                    seen.add(item.key)
-                    if not item.done.done():
-                        item.done.set_result(ids.get(item.key) if first else None)
+                except BaseException as exc:
+                    _fail(batch, exc)
+                    raise
+                _answer(batch, ids)
         finally:
             self.writing = False
+
+
+def _fail(batch: list[_Pending], exc: BaseException) -> None:
+    for item in batch:
+        if not item.done.done():
+            item.done.set_exception(exc)
+
+
+def _answer(batch: list[_Pending], ids: dict[str, int]) -> None:
+    seen: set[str] = set()
+    for item in batch:
+        # The same key twice in one batch: the second is a duplicate.
+        first = item.key not in seen
+        seen.add(item.key)
+        if not item.done.done():
+            item.done.set_result(ids.get(item.key) if first else None)
+
+
+async def _insert_one_by_one(batch: list[_Pending]) -> None:
+    """After a failed group insert: each row alone, so an error reaches only its own caller."""
+    log.warning("group insert of %d deliveries failed; writing them one by one", len(batch))
+    for item in batch:
+        try:
+            ids = await _insert_rows([item])
+        except Exception as exc:
+            _fail([item], exc)
+            continue
+        _answer([item], ids)
 
 
 async def _insert_rows(batch: list[_Pending]) -> dict[str, int]:
@@ -103,8 +135,15 @@ def _row_values(
     at = received_at.astimezone(UTC)
     # Stored exactly as tortoise stores them (see storage/_utc_datetimes.py): UTC, and on
     # SQLite the text form tortoise's own writes produce.
-    encoded = json.dumps(payload, separators=(",", ":"))
-    return [key, platform, InboundStatus.RECEIVED.value, encoded, at if postgres else str(at), ""]
+    encoded = json.dumps(clean(payload), separators=(",", ":"))
+    return [
+        clean_text(key),
+        platform,
+        InboundStatus.RECEIVED.value,
+        encoded,
+        at if postgres else str(at),
+        "",
+    ]
 
 
 async def insert_delivery(
@@ -116,4 +155,6 @@ async def insert_delivery(
     if inserter is None:
         inserter = _inserters[loop] = _GroupInserter()
     postgres = connections.get("default").capabilities.dialect == "postgres"
-    return await inserter.insert(key, _row_values(key, platform, payload, received_at, postgres))
+    return await inserter.insert(
+        clean_text(key), _row_values(key, platform, payload, received_at, postgres)
+    )

@@ -16,6 +16,7 @@ HANDLER_MODULES: list[str] = [
     "bot.handlers.duty.roster",
     "bot.handlers.duty.handover",
     "bot.handlers.duty.alerts",
+    "bot.handlers.duty.leaving",
 ]
 
 

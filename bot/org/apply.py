@@ -29,6 +29,7 @@ from bot.org.schema import (
 from storage import audit
 from storage.enums import IdentityKind, Platform
 from storage.models.duty import DutyRotation, DutyScope, DutyTeam
+from storage.models.duty_leaving import LeavingChecklist, LeavingReason
 from storage.models.org import (
     Account,
     Chat,
@@ -61,6 +62,8 @@ class ChangeSummary:
     updated: dict[str, int] = field(default_factory=dict)
     deactivated: dict[str, int] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
+    # People who left their unit (deactivated or moved): the duty flow opens their checklists.
+    departures: list[str] = field(default_factory=list)
     _created_keys: set[tuple[str, str]] = field(default_factory=set)
     _updated_keys: set[tuple[str, str]] = field(default_factory=set)
 
@@ -235,6 +238,7 @@ async def preview_org(org: OrgFile, now: datetime) -> ChangeSummary:
 
 
 async def _apply(a: Applier, org: OrgFile) -> None:
+    before = await _placements(a.conn)
     units = await _apply_units(a, org.units)
     people = await _apply_people(a, org, units)
     await _apply_chats(a, org, people, units)
@@ -244,6 +248,35 @@ async def _apply(a: Applier, org: OrgFile) -> None:
     await a.deactivate_missing(Person, "person", {p.key for p in org.people if p.active})
     await a.deactivate_missing(Chat, "chat", {c.key for c in org.chats if c.active})
     await a.deactivate_missing(DutyTeam, "duty_team", {t.key for t in org.duty_teams if t.active})
+    await _record_departures(a, before)
+
+
+async def _placements(conn: BaseDBAsyncClient) -> dict[int, tuple[bool, int]]:
+    """Each person's (active, unit) before the load, to find who leaves a unit."""
+    rows = await Person.all().using_db(conn).values_list("id", "active", "unit_id")
+    return {int(pid): (bool(active), int(unit)) for pid, active, unit in rows}
+
+
+async def _record_departures(a: Applier, before: dict[int, tuple[bool, int]]) -> None:
+    """A person deactivated or moved to another unit leaves their unit: record a pending
+    leaving checklist (yongchuan 第二十二条, beibei 第七章) in this same transaction, so the
+    departure cannot be lost; the worker lists the open items and opens it."""
+    after = await _placements(a.conn)
+    for pid, (was_active, old_unit) in sorted(before.items()):
+        active, unit = after[pid]
+        if not was_active or (active and unit == old_unit):
+            continue
+        moved = active and unit != old_unit
+        await LeavingChecklist.create(
+            using_db=a.conn,
+            person_id=pid,
+            unit_id=old_unit,
+            moved_to_unit_id=unit if moved else None,
+            reason=LeavingReason.MOVED if moved else LeavingReason.REMOVED,
+            recorded_at=a.now,
+        )
+        person = await Person.filter(id=pid).using_db(a.conn).get()
+        a.summary.departures.append(person.name)
 
 
 async def _apply_units(a: Applier, entries: list[UnitEntry]) -> dict[str, Unit]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.registry_io.columns import BY_COL, EXPORT_ORDER, Col
 from bot.registry_io.rows import UnitDirectory
-from bot.registry_io.table import TableError
+from bot.registry_io.table import FORMULA_GUARD, TableError
 from storage.enums import MediaPlatform
 from storage.models.org import Account, Unit
 
@@ -69,6 +69,19 @@ def write_registry(path: Path, records: list[Record]) -> None:
         raise TableError(f"只能导出为 .xlsx 或 .csv 文件，收到的是：{path.name}")
 
 
+# A cell starting with one of these is run as a formula by Excel / WPS / LibreOffice when the
+# CSV is opened (CSV injection): "=HYPERLINK(…)", "@SUM(…)", "+cmd|…". The importer removes
+# the guard again (``table.FORMULA_GUARD``), so export → import stays a no-op.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> object:
+    """``value``, with a leading apostrophe when a spreadsheet would take it for a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return FORMULA_GUARD + value
+    return value
+
+
 def _write_csv(path: Path, records: list[Record]) -> None:
     """UTF-8 with a byte-order mark: what Excel needs to show Chinese correctly."""
     buffer = io.StringIO(newline="")
@@ -77,7 +90,7 @@ def _write_csv(path: Path, records: list[Record]) -> None:
     for record in records:
         writer.writerow(
             [
-                v.isoformat() if isinstance(v, date) else ("" if v is None else v)
+                v.isoformat() if isinstance(v, date) else ("" if v is None else csv_safe(v))
                 for v in (record[c] for c in EXPORT_ORDER)
             ]
         )

@@ -131,7 +131,9 @@ def parse_date(value: object) -> date | str:
     if isinstance(value, date):
         return value
     text = str(value).strip()
-    if text.isdigit() and len(text) == 5:  # an Excel date serial in a text or number cell
+    if (
+        text.isascii() and text.isdigit() and len(text) == 5
+    ):  # an Excel date serial in a text or number cell
         return _EXCEL_EPOCH + timedelta(days=int(text))
     found = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*(?:[-/.月]\s*(\d{1,2})\s*日?|月)?", text)
     if found is None and re.fullmatch(r"\d{8}", text):

@@ -20,6 +20,8 @@ from typing import Any
 from bot.registry_io.columns import REQUIRED, SUB_HEADERS, Col, column_for, normalise_header
 
 HEADER_SEARCH_ROWS = 10
+# Put before a CSV cell that would otherwise run as a formula (see exporter.csv_safe).
+FORMULA_GUARD = "'"
 
 Cell = str | date | None
 
@@ -77,7 +79,10 @@ def _cell(value: Any) -> Cell:
         return "是" if value else "否"
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a phone typed as a number: 13900000001.0
-    text = str(value).replace("\r\n", "\n").strip()
+    text = str(value).replace("\r\n", "\n")
+    if text.startswith(FORMULA_GUARD) and text[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+        text = text[1:]  # our CSV export's guard against formula injection
+    text = text.strip()
     return text or None
 
 

@@ -3,19 +3,21 @@ docs/user-guide/rectification.md), authenticated by their source token (``bot.we
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from bot.core import untrusted
 from bot.core.emit import Emitter
 from bot.deadlines import lifecycle
 from bot.flows.rectification.model import SUBJECT, RectificationError, number
 from bot.flows.rectification.start import NoticeRequest, issue_notice
+from bot.flows.rectification.times import RECEIVED_MAX_AGE
 from bot.web.keys import SERVICES_KEY
 from bot.web.sources import BadRequest, authenticate, error, text_field, time_field
 from storage import audit
@@ -76,9 +78,9 @@ async def post_rectification(request: web.Request) -> web.Response:
     if source is None:
         return error(401, "令牌无效或缺失：请在 Authorization 头中提供 “Bearer 令牌”。")
     try:
-        data = json.loads(await request.text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return error(400, "请求内容不是有效的 JSON。")
+        data = untrusted.loads(await request.read())
+    except untrusted.BadJson as exc:
+        return error(400, f"{exc.reason}。")
     if not isinstance(data, dict):
         return error(400, "请求内容应为 JSON 对象。")
     now = services.clock.now()
@@ -91,13 +93,16 @@ async def post_rectification(request: web.Request) -> web.Response:
         received_at = time_field(
             text_field(data, "received_at", required=False, limit=40), services.tz
         )
+        if received_at is not None and received_at < now - RECEIVED_MAX_AGE:
+            # The chat form's bound: a year-0001 or 1970 time is a bug in the caller, and a
+            # notice counted from it would be born overdue by decades.
+            raise BadRequest(
+                "“received_at”早于 30 天前，请核对；确实如此的请如实写明在问题描述中。",
+                "received_at",
+            )
         origin = f"api:{source.source}"
-        if external_id is not None:
-            existing = await Rectification.filter(source=origin, external_id=external_id).first()
-            if existing is not None:
-                return web.json_response(
-                    {**await _body(existing, services.tz), "duplicate": True}, status=200
-                )
+        if (duplicate := await _duplicate(origin, external_id, services.tz)) is not None:
+            return duplicate
         async with in_transaction() as conn:
             owner_unit_id, account_id = await _resolve(conn, data)
             emit = Emitter(services, conn, key_prefix=f"api:{secrets.token_hex(8)}", now=now)
@@ -124,9 +129,24 @@ async def post_rectification(request: web.Request) -> web.Response:
         return error(400, str(exc), exc.field)
     except RectificationError as exc:
         return error(422, str(exc))
+    except IntegrityError:
+        # Sent twice at once: the other request created it between our check and our
+        # insert (the unique (source, external_id) held). Same answer as any duplicate.
+        if (duplicate := await _duplicate(origin, external_id, services.tz)) is not None:
+            return duplicate
+        raise
     if emit.outbox_ids and services.outbox_kick is not None:
         await services.outbox_kick(emit.outbox_ids)
     return web.json_response(body, status=201)
+
+
+async def _duplicate(origin: str, external_id: str | None, tz: ZoneInfo) -> web.Response | None:
+    if external_id is None:
+        return None
+    existing = await Rectification.filter(source=origin, external_id=external_id).first()
+    if existing is None:
+        return None
+    return web.json_response({**await _body(existing, tz), "duplicate": True}, status=200)
 
 
 async def _body(

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from tortoise.transactions import in_transaction
 
+from bot.core import untrusted
 from storage import audit
 from storage.models.rectification import SourceToken
 
@@ -71,6 +72,8 @@ def text_field(data: dict[str, Any], key: str, *, required: bool, limit: int) ->
     if not isinstance(value, str):
         raise BadRequest(f"“{key}”应为字符串。", key)
     value = value.strip()
+    if untrusted.has_unstorable(value):
+        raise BadRequest(f"“{key}”含有无法保存的字符（NUL 或不成对的代理字符）。", key)
     if required and not value:
         raise BadRequest(f"缺少“{key}”。", key)
     if len(value) > limit:
@@ -94,7 +97,8 @@ def time_field(value: str, tz: ZoneInfo) -> datetime | None:
 async def authenticate(request: web.Request) -> SourceToken | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    # Tokens are ASCII; other header bytes arrive surrogate-escaped and cannot be hashed.
+    if scheme.lower() != "bearer" or not token.strip() or not token.isascii():
         return None
     found = await SourceToken.filter(token_hash=hash_token(token.strip()), revoked=False).first()
     return found

@@ -3,13 +3,17 @@ wrong people tapping, handing over early, and notes."""
 
 from __future__ import annotations
 
+import asyncio
+
 from tortoise import Tortoise
 
 from bot.flows.duty.people import responsible
+from bot.flows.duty.start.handover import plan_all
 from storage.models.duty import DutyTeam
 from storage.models.duty_handover import DutyHandover, HandoverStatus
 from storage.models.machinery import AuditEntry
-from tests.duty.handover_support import GROUP, at, demo_team, travel
+from tests.duty.handover_support import DAY, GROUP, at, demo_team, travel
+from tests.duty.support import make_team
 from tests.harness import ChatHarness
 from tests.rectification.conftest import card_of
 
@@ -110,7 +114,53 @@ async def test_early_handover_notes_and_bad_input(harness: ChatHarness) -> None:
     assert tapped.ok
     incoming = card_of(await h.new_messages("laoliu"), "接班确认")
     assert "谣言" in incoming.to_text()
+    # 交接班 brings 老刘 the card to acknowledge again.
+    assert card_of(await h.say("laoliu", "交接班"), "接班确认").card_id == incoming.card_id
     handover = await DutyHandover.get(team_id=team.id, change_at=at(20, 30))
     assert handover.items[0]["kind"] == "note"
     # The note was handed over: the next shift's list starts empty.
     assert "本班共1条记录" in (await h.say("laoliu", "记录 夜班开始"))[-1].text
+
+
+async def test_planned_within_the_lead_time_the_card_comes_at_the_change(
+    harness: ChatHarness,
+) -> None:
+    h = harness
+    # The team is set up at 20:20: too late for the reminder (20:00) and the card (20:15).
+    h.clock.set(at(20, 20))
+    team = await make_team(h.services, start=DAY)
+    await plan_all(h.services)
+    await travel(h, at(20, 30))
+    said = await h.new_messages("xiaochen")
+    assert card_of(said, "交班")
+    assert any("尚未提交交接" in m.text for m in said)
+    assert not await h.new_messages("laoliu")  # no reminder after the shift began
+    handover = await DutyHandover.get(team_id=team.id, change_at=at(20, 30))
+    assert handover.status == HandoverStatus.PREPARING
+
+
+async def test_incoming_officer_and_lead_acknowledging_at_once_record_one_outcome(
+    harness: ChatHarness,
+) -> None:
+    h = harness
+    team = await demo_team(h)
+    await travel(h, at(20, 15))
+    out = card_of(await h.new_messages("xiaochen"), "交班")
+    await h.tap("xiaochen", out, "提交交接")
+    incoming = card_of(await h.new_messages("laoliu"), "接班确认")
+    await travel(h, at(20, 46))
+    lead_card = card_of(await h.new_messages("fengzz"), "交接班未完成")
+    mine, lead = await asyncio.gather(
+        h.tap("laoliu", incoming, "确认接班"), h.tap("fengzz", lead_card, "代为确认接班")
+    )
+    assert await AuditEntry.filter(action="duty.handover_acknowledged").count() == 1
+    handover = await DutyHandover.get(team_id=team.id, change_at=at(20, 30))
+    assert handover.status == HandoverStatus.ACKNOWLEDGED
+    toasts = [mine.toast or "", lead.toast or ""]
+    # One tap acknowledged; the other was told it had already been done, and by whom.
+    won = [t for t in toasts if t in ("已确认接班，现在由您值班负责。", "已代为确认，老刘接班。")]
+    lost = [t for t in toasts if "已处理" in t and "确认接班" in t]
+    assert len(won) == 1
+    assert len(lost) == 1
+    await h.drain()
+    assert await holder(team, at(20, 47)) == "laoliu"

@@ -38,8 +38,8 @@ async def _handover_due_soon(services: Services) -> DutyHandover:
     change = now - timedelta(minutes=15) + timedelta(seconds=DUE_IN)
     person = {p.key: p.id for p in await Person.all()}
     team = await DutyTeam.create(
-        key="ljq-zx",
-        name="区政务新媒体中心读网值班",
+        key="ljq-zx-test",
+        name="区政务新媒体中心读网值班（测试）",
         unit_id=(await Unit.get(key="ljq-xmtzx")).id,
         lead_id=person["fengzz"],
         chat_id=(await Chat.get(key="ljq-zx-duty")).id,
@@ -62,7 +62,7 @@ async def _handover_due_soon(services: Services) -> DutyHandover:
     async with in_transaction() as conn:
         # Planned the day before, as the cron does.
         await plan_team(services, conn, team, change - timedelta(hours=1))
-    handover = await DutyHandover.get(team_id=team.id)
+    handover = await DutyHandover.get(team_id=team.id, change_at=change)
     async with in_transaction() as conn:
         work = Work(
             services=services,

@@ -137,3 +137,19 @@ async def test_the_stored_roster_keeps_started_shifts_and_overrides_when_the_rot
     count = await DutyShift.filter(team_id=team.id).count()
     await replan(services, team)
     assert await DutyShift.filter(team_id=team.id).count() == count
+
+
+async def test_the_worker_cron_plans_ahead_and_is_idempotent(
+    services: Services, demo_org: None
+) -> None:
+    from bot.worker import plan_duty
+
+    ctx = {"services": services}
+    assert await plan_duty(ctx) == 1  # the demo team got its shifts
+    shifts = await DutyShift.all().count()
+    assert shifts == 2 * 36  # today (9 Oct, its night included) and 35 days ahead
+    assert await plan_duty(ctx) == 0  # again: nothing to do, nothing audited
+    # A day later the roster reaches one day further.
+    services.clock.set(services.clock.now() + timedelta(days=1))  # type: ignore[attr-defined]
+    assert await plan_duty(ctx) == 1
+    assert await DutyShift.all().count() == shifts + 2

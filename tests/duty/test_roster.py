@@ -73,6 +73,7 @@ async def test_the_week_table_and_its_image(duty: ChatHarness, services: Service
     assert field(week, "10月11日（周日）【周末】") == "白班 老刘；夜班 小马"
     (image,) = week.files
     assert image["mime"] == "image/png"
+    assert image["inline"] is True  # shown as a picture where the platform can
     stored = await files.read(services, image["file_id"])
     assert stored is not None
     picture = Image.open(io.BytesIO(stored[1]))
@@ -149,3 +150,32 @@ async def test_the_wecom_menu_duty_entry_leads_to_the_status(duty: ChatHarness) 
     command = load_all().by_menu_key(MENU_ITEMS["值班"])
     assert command is not None
     assert command.word == "值班"
+
+
+async def test_the_demo_clock_jumping_weeks_ahead_finds_the_roster_there(
+    duty: ChatHarness, services: Services
+) -> None:
+    from bot.runtime import wire_demo_clock
+
+    wire_demo_clock(services)
+    services.clock.set(at(12, 25, 10))  # type: ignore[attr-defined]  # 11 weeks on
+    assert not await DutyShift.filter(duty_date=date(2026, 12, 25)).exists()
+    assert services.on_clock_change is not None
+    await services.on_clock_change()  # what the console's clock control calls
+    status = card_titled(await duty.say("xiaoma", "值班"), "值班")
+    assert field(status, "现在值班").endswith("（白班，至12月25日 20:30）")
+
+
+async def test_a_team_on_24_hour_shifts(duty: ChatHarness, services: Services) -> None:
+    from storage.models.duty import ShiftMode
+    from tests.duty.support import make_team
+
+    await make_team(services, mode=ShiftMode.FULL, day_start="09:00", start=date(2026, 10, 9))
+    # 10:00 on Friday: 小陈's 24-hour shift since 09:00, until 09:00 tomorrow.
+    status = card_titled(await duty.say("laoliu", "值班"), "值班")
+    assert field(status, "现在值班") == "小陈（全天班，至10月10日 09:00）"
+    assert field(status, "下一班") == "老刘（全天班，10月10日 09:00 起）"
+    week = card_titled(await duty.say("laoliu", "值班表"), "值班表")
+    assert week.card is not None
+    assert "全天班 09:00–09:00" in week.card.subtitle
+    assert field(week, "10月11日（周日）【周末】") == "全天班 小马"

@@ -12,7 +12,7 @@ from bot.deadlines import reconciler
 from storage.models.duty import DutyShift, DutySwap, DutyTeam, ShiftSlot, ShiftSource, SwapStatus
 from storage.models.machinery import AuditEntry, CardRecord
 from tests.duty.support import person_key
-from tests.duty.test_roster import DUTY_GROUP, at, card_titled
+from tests.duty.test_roster import DUTY_GROUP, at, card_titled, field
 from tests.harness import ChatHarness, Said
 
 MONDAY = date(2026, 10, 12)  # 小陈's day shift (08:30–20:30) in the demo rotation
@@ -47,6 +47,11 @@ async def test_a_swap_asked_accepted_and_approved_changes_the_roster(duty: ChatH
     # Nothing changes before the lead decides.
     assert await person_key((await monday_day_shift()).person_id) == "xiaochen"
     approval = card_titled(await h.new_messages("fengzz"), "换班审批")
+    # 值班 reminds the lead of it, and the requester of where the request stands.
+    lead_status = card_titled(await h.say("fengzz", "值班"), "值班")
+    assert field(lead_status, "待您审批的换班") == "1 份（见审批卡片）"
+    own_status = card_titled(await h.say("xiaochen", "值班"), "值班")
+    assert field(own_status, "您的换班申请") == "待值班长审批"
     # 唐主任 is a duty lead of the centre too: the same card, either may decide.
     assert card_titled(await h.new_messages("tangzr"), "换班审批").card == approval.card
     done = await h.tap("fengzz", approval, "同意")
@@ -233,3 +238,21 @@ async def test_a_swap_not_settled_when_the_shift_starts_expires(
     h.clock.set(at(10, 12, 8, 31) + timedelta(minutes=5))
     await reconciler.reconcile(services)
     assert await audits("duty.swap_expired") == 1
+
+
+async def test_an_override_voids_an_open_swap_and_says_so(duty: ChatHarness) -> None:
+    h = duty
+    mine = await ask(h)
+    request = card_titled(await h.new_messages("laoliu"), "换班申请")
+    said = await h.say("fengzz", "10月12日白班由小马值")
+    assert "由小马值班（原小陈）" in said[-1].text
+    swap = await DutySwap.get()
+    assert swap.status == SwapStatus.CANCELLED
+    assert "值班长冯组长已改排此班" in swap.note
+    late = await h.tap("laoliu", request, "接受")
+    assert late.toast is not None  # the card is closed: nothing to accept any more
+    assert await person_key((await monday_day_shift()).person_id) == "xiaoma"
+    assert mine.card is not None
+    record = await CardRecord.get(id=mine.card.card_id)
+    assert record.status == "closed"
+    assert "值班长冯组长已改排此班" in record.content["status"]

@@ -114,8 +114,13 @@ async def test_the_duty_menu_entry_and_the_week_with_its_image(
     content = week["markdown"]["content"]
     assert content.startswith("**值班表 · 区政务新媒体中心读网值班**")
     assert "10月10日（周六）【调休上班】：白班 小马；夜班 小陈" in content
-    (picture,) = fake_wecom.sent(msgtype="file", touser="XiaoChen")
-    assert picture["file"]["media_id"]
+    # The PNG follows as an image message (shown in the chat), uploaded as an image.
+    (picture,) = fake_wecom.sent(msgtype="image", touser="XiaoChen")
+    name, data = fake_wecom.media[picture["image"]["media_id"]]
+    assert name == "值班表-zx-20261005.png"
+    assert data.startswith(b"\x89PNG")
+    (upload,) = fake_wecom.calls_to("media/upload")
+    assert upload.query["type"] == "image"
 
 
 async def test_a_swap_asked_accepted_and_approved_on_wecom(

@@ -12,7 +12,7 @@ import pytest
 from storage.enums import Role
 from storage.models.machinery import AuditEntry
 from storage.models.org import Account, Chat, ChatMember, Person, PersonRole, Unit
-from tests.org.helpers import (
+from tests.support.orgfiles import (
     audit_count,
     demo_data,
     dutybot,

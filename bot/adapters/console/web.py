@@ -6,6 +6,7 @@ WeCom and Feishu; only the transport differs.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 from importlib import resources
@@ -20,7 +21,7 @@ from tortoise.transactions import in_transaction
 from bot import dispatch
 from bot.adapters.console.channel import dm_chat, group_chat
 from bot.clock import OffsetClock
-from bot.core import files
+from bot.core import files, untrusted
 from bot.core.directory import chats_of, load_member
 from bot.core.events import CardActionEvent, FileEvent, Place, PlatformUser, TextEvent
 from bot.core.files import download_path
@@ -33,6 +34,8 @@ from storage.models.machinery import ConsoleMessage
 from storage.models.org import Chat, ChatMember, Identity, Person, Unit
 
 MAX_TEXT = 4000
+# Row ids are 64-bit: a larger ``after`` would overflow the database's integer.
+MAX_ID = 2**63 - 1
 
 
 class SendMessage(BaseModel):
@@ -61,14 +64,21 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"ok": False, "error": message}, status=status)
 
 
+def _bad_request(message: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(
+        text=json.dumps({"ok": False, "error": message}, ensure_ascii=False),
+        content_type="application/json",
+    )
+
+
 async def _read_json(request: web.Request) -> Any:
     try:
-        return await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(
-            text='{"ok": false, "error": "请求内容不是有效的 JSON"}',
-            content_type="application/json",
-        ) from None
+        value = untrusted.loads(await request.read())
+    except untrusted.BadJson as exc:
+        raise _bad_request(exc.reason) from None
+    if untrusted.clean(value) != value:
+        raise _bad_request("请求内容含有无法保存的字符（NUL 或不成对的代理字符）")
+    return value
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -168,6 +178,8 @@ async def list_messages(request: web.Request) -> web.Response:
         limit = min(500, max(1, int(request.query.get("limit", "100"))))
     except ValueError:
         return _error(400, "after 和 limit 必须是整数")
+    if not 0 <= after <= MAX_ID:
+        return _error(400, f"after 应在 0 到 {MAX_ID} 之间")
     rows = (await ConsoleMessage.filter(chat=chat, id__gt=after).order_by("-id").limit(limit))[::-1]
     sender_ids = {r.sender_person_id for r in rows if r.sender_person_id is not None}
     senders = {p.id: p for p in await Person.filter(id__in=list(sender_ids))}
@@ -303,12 +315,17 @@ async def upload_file(request: web.Request) -> web.Response:
             continue
         if part.name == "file":
             # aiohttp clients percent-encode non-ASCII names; browsers send them raw.
-            name = Path(unquote(part.filename or "")).name
-            data = await part.read(decode=False)
-            if len(data) > MAX_BYTES:
-                return _error(413, f"文件太大了（最大 {MAX_BYTES // 1024 // 1024} MB）")
+            name = untrusted.clean_text(Path(unquote(part.filename or "")).name)
+            # Read by chunks: part.read() stops at the app's 2 MB body limit (meant for JSON),
+            # and a file over the documented 20 MB is refused without reading it all.
+            buffer = bytearray()
+            while chunk := await part.read_chunk(256 * 1024):
+                buffer.extend(chunk)
+                if len(buffer) > MAX_BYTES:
+                    return _error(413, f"文件太大了（最大 {MAX_BYTES // 1024 // 1024} MB）")
+            data = bytes(buffer)
         elif part.name:
-            fields[part.name] = (await part.text())[:200]
+            fields[part.name] = untrusted.clean_text((await part.text())[:200])
     handle, chat = fields.get("as", ""), fields.get("chat", "")
     if not handle or not chat:
         return _error(400, "缺少 as 或 chat 字段")

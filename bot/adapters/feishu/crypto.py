@@ -65,5 +65,7 @@ def signature(timestamp: str, nonce: str, encrypt_key: str, body: bytes) -> str:
 def signature_matches(
     timestamp: str, nonce: str, encrypt_key: str, body: bytes, given: str
 ) -> bool:
-    expected = signature(timestamp, nonce, encrypt_key, body)
-    return hmac.compare_digest(expected, given.strip().lower())
+    # compare_digest refuses non-ASCII str: compare bytes (a surrogate-escaped header byte
+    # becomes "?" and simply does not match).
+    expected = signature(timestamp, nonce, encrypt_key, body).encode()
+    return hmac.compare_digest(expected, given.strip().lower().encode("ascii", "replace"))

@@ -9,12 +9,12 @@ sends unsigned and which stores nothing.
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from bot.adapters.feishu import crypto
+from bot.core import untrusted
 
 # Feishu signs but does not bound the age of a request (nor does the SDK check it):
 # a captured request replayed within this window is caught by the dedupe tables instead.
@@ -50,9 +50,9 @@ def _lower(headers: Mapping[str, str]) -> dict[str, str]:
 
 def _json_object(raw: bytes | str, what: str, status: int = 400) -> dict[str, Any]:
     try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise Rejected(status, f"{what}不是有效的 JSON") from None
+        value = untrusted.loads(raw, what)
+    except untrusted.BadJson as exc:
+        raise Rejected(status, exc.reason) from None
     if not isinstance(value, dict):
         raise Rejected(status, f"{what}应为 JSON 对象")
     return value
@@ -67,6 +67,9 @@ def _check_signature(headers: dict[str, str], body: bytes, encrypt_key: str, now
         return False
     if not (timestamp and nonce and given):
         raise Rejected(401, "签名信息不完整")
+    # Header bytes that are not ASCII arrive as surrogate-escaped text: never a real signature.
+    if not (timestamp.isascii() and nonce.isascii() and given.isascii()):
+        raise Rejected(401, "签名信息含有非 ASCII 字符")
     try:
         sent_at = float(timestamp)
     except ValueError:

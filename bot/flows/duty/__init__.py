@@ -82,4 +82,31 @@ Modules of the area: ``forms/alerts.py`` (报告), ``start/alerts.py`` (报告 a
 all_ok, end_round), ``cards/alerts.py``, ``cards/patrol.py``, ``steps/alerts.py``,
 ``records/alerts.py`` (告警), ``activity.py`` (the monitor and ``更新``); the handover's
 alert and patrol sources are in ``records/handover.py``; ``bot/web/alerts.py`` is the API.
+
+## Handover (交接班)
+
+One ``DutyHandover`` per shift change, planned two days ahead (``start/handover.py``: the
+worker's cron ``plan_handovers``) with one deadline whose steps are the whole handover. Until
+the incoming officer acknowledges, the outgoing officer holds responsibility
+(``people.responsible`` → ``people.holder_id``)::
+
+    plan (cron) ──► SCHEDULED 待交班
+                      │ remind: the incoming officer, handover.remind before the change
+                      │ prepare: card to the outgoing officer, handover.prepare before
+                      │          (or 交接班 earlier), pre-filled by records.open_items
+                      ▼          (same officer on both shifts: ACKNOWLEDGED at once)
+                    PREPARING 待提交交接 ── 提交交接 submit (+ note) ──► SUBMITTED 待确认接班
+                      │                                                 │ 确认接班 acknowledge
+                      │ change: the outgoing officer is told            │ (incoming officer)
+                      │ lead (handover.ack after the change), head,     │
+                      │ renotify … until someone acknowledges; the      ▼
+                      └── people reached may 代为确认接班 (proxy) ──► ACKNOWLEDGED 已确认接班
+
+    a shift change that no longer exists when a step fires ──► CANCELLED
+
+Modules of the area: ``start/handover.py`` (planning, ``交接班``, ``记录``),
+``transitions/handover.py`` (prepare, at_change, escalate, submit, acknowledge, cancel),
+``cards/handover.py`` (the outgoing, incoming and escalation cards), ``steps/handover.py``
+(the step handler ``duty.handover``), ``records/handover.py`` (the pre-fill sources and
+``交接记录``).
 """

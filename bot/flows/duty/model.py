@@ -15,6 +15,7 @@ from storage.audit import _PG_AUDIT_LOCK  # one global lock order: audit first, 
 from storage.models.duty import DutyShift, DutySwap, DutyTeam, ShiftSlot
 from storage.models.duty_alerts import Alert, PatrolRound
 from storage.models.duty_handover import DutyHandover
+from storage.models.duty_leaving import LeavingChecklist
 
 # Audit entries, deadlines and stored cards name duty subjects by these types.
 TEAM_SUBJECT = "duty_team"
@@ -157,3 +158,26 @@ async def lock_alert(conn: BaseDBAsyncClient, alert_id: int) -> Alert | None:
 async def lock_patrol(conn: BaseDBAsyncClient, round_id: int) -> PatrolRound | None:
     """The patrol round, locked (two taps on one item record one result)."""
     return await PatrolRound.filter(id=round_id).using_db(conn).select_for_update().first()
+
+
+# --- leaving ---
+# Personnel leaving (离岗): a checklist for the unit a person left (see ``records/leaving.py``).
+
+# Audit entries, deadlines and stored cards name a checklist by this subject type.
+LEAVING_SUBJECT = "duty_leaving"
+# The prefix of the checklist card's actions (leaving.confirm): stored cards carry it.
+LEAVING_ACTIONS = "leaving"
+# The step handler and kind of the checklist's countdown (stored in deadline rows).
+LEAVING_STEP_HANDLER = "duty.leaving"
+LEAVING_DEADLINE_KIND = "duty.leaving"
+# The preset's rule (time to finish) and reminder schedule.
+LEAVING_RULE = "leaving.handover"
+LEAVING_SCHEDULE = "leaving"
+LEAVING_CARD = "duty.leaving"
+# Who the audit log names when the worker opens a checklist or a reminder fires.
+LEAVING_ACTOR = "离岗交接"
+
+
+async def lock_leaving(conn: BaseDBAsyncClient, checklist_id: int) -> LeavingChecklist | None:
+    """The checklist, locked for this transaction (two taps on one item record one)."""
+    return await LeavingChecklist.filter(id=checklist_id).using_db(conn).select_for_update().first()

@@ -133,27 +133,34 @@ async def officers(conn: BaseDBAsyncClient, team: DutyTeam, day: date) -> list[M
 
 
 async def teams_of(conn: BaseDBAsyncClient, person_id: int, day: date) -> list[DutyTeam]:
-    """The active teams whose current rotation names the person, or whose lead they are."""
-    found: list[DutyTeam] = []
-    for team in await DutyTeam.filter(active=True).using_db(conn).order_by("id"):
-        if team.lead_id == person_id:
-            found.append(team)
-            continue
-        for holiday in (False, True):
-            rotation = await rotation_at(conn, team, day, holiday=holiday)
-            if rotation is not None and person_id in rotation.people:
-                found.append(team)
-                break
-    return found
+    """The active teams whose rotation in force on ``day`` names the person, or whose named
+    lead they are. Two queries whatever the number of teams (the bench has 200)."""
+    teams = {t.id: t for t in await DutyTeam.filter(active=True).using_db(conn).order_by("id")}
+    latest: dict[tuple[int, bool], DutyRotation] = {}
+    for rotation in (
+        await DutyRotation.filter(team_id__in=list(teams), effective_from__lte=day)
+        .using_db(conn)
+        .order_by("effective_from")
+    ):
+        latest[(rotation.team_id, rotation.holiday)] = rotation  # the last one wins
+    found = {t.id for t in teams.values() if t.lead_id == person_id}
+    found.update(
+        team_id for (team_id, _), r in latest.items() if person_id in [int(p) for p in r.people]
+    )
+    return [teams[i] for i in sorted(found)]
 
 
 async def teams_led_by(conn: BaseDBAsyncClient, member: Member) -> list[DutyTeam]:
-    """Teams the person may act for as duty lead."""
-    found: list[DutyTeam] = []
-    for team in await DutyTeam.filter(active=True).using_db(conn).order_by("id"):
-        if member.id in {m.id for m in await leads(conn, team)}:
-            found.append(team)
-    return found
+    """Teams the person may act for as duty lead: named as lead, or holding the duty-lead
+    role in the team's unit (``leads``)."""
+    query = DutyTeam.filter(active=True).using_db(conn)
+    teams = await query.order_by("id")
+    return [
+        t
+        for t in teams
+        if t.lead_id == member.id
+        or (member.has(Role.DUTY_LEAD) and member.person.active and t.unit_id == member.unit.id)
+    ]
 
 
 async def scope_units(conn: BaseDBAsyncClient, team: DutyTeam) -> list[int]:
@@ -232,3 +239,35 @@ async def holder_id(
         return shift.person_id
     before = await holder_id(conn, team, shift.starts_at - timedelta(microseconds=1), depth + 1)
     return before if before is not None else shift.person_id
+
+
+# --- leaving ---
+# Who completes a leaving checklist: the head of the unit the person left.
+
+# 离岗 (the open checklists as cards) and 离岗清单 (the record): the unit's leadership, and
+# supervisor staff and administrators, who see every unit's.
+LEAVING_READERS = frozenset(
+    {
+        Role.PRINCIPAL,
+        Role.DEPUTY_LEADER,
+        Role.SECTION_CHIEF,
+        Role.DUTY_LEAD,
+        Role.SUPERVISOR_STAFF,
+        Role.ADMIN,
+    }
+)
+# Readers who see the checklists of every unit, not only their own.
+LEAVING_OVERSEERS = frozenset({Role.SUPERVISOR_STAFF, Role.ADMIN})
+
+
+async def leaving_heads(conn: BaseDBAsyncClient, unit_id: int) -> list[Member]:
+    """Who confirms the items and is reminded: the unit's 主要负责人 (up the unit tree, as an
+    internal office's head is its bureau's), else the system administrators, so a checklist
+    is never without someone to finish it."""
+    heads = await nearest_with_role(unit_id, Role.PRINCIPAL, conn)
+    if heads:
+        return heads
+    admins: list[Member] = []
+    for unit in await Unit.filter(active=True).using_db(conn).order_by("id"):
+        admins += await members_with_role(unit.id, Role.ADMIN, conn)
+    return admins

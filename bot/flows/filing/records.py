@@ -3,6 +3,7 @@ and which filing a bare 撤回备案 means."""
 
 from __future__ import annotations
 
+from bot.core import untrusted
 from bot.core.context import HandlerContext
 from bot.core.directory import Member, owning_unit
 from bot.core.work import Work
@@ -104,13 +105,14 @@ async def download(ctx: HandlerContext, rest: str) -> None:
     """``下载 12``: the filing's 备案表 for its unit and the unit's supervisors (a draft with the
     opinions so far when none was generated yet)."""
     number = rest.strip().lstrip("#＃")
-    if not number.isdigit():
+    if not number.isdecimal():
         if not number and ctx.actor.has(Role.CLERK):
             await my_filings(ctx, "")  # the list ends with how to download one
             return
         await ctx.reply("请写明备案编号，如“下载 12”。发送“我的备案”可查看编号。")
         return
-    filing = await Filing.filter(id=int(number)).using_db(ctx.conn).first()
+    filing_id = untrusted.row_id(number)
+    filing = await Filing.filter(id=filing_id).using_db(ctx.conn).first() if filing_id else None
     unit = await owning_unit(ctx.actor.unit.id, ctx.conn)
     supervised = False
     if filing is not None and ctx.actor.has(Role.SUPERVISOR_STAFF):
@@ -128,10 +130,10 @@ async def filing_to_withdraw(w: Work, clerk: Member, rest: str) -> int:
     """The filing ``撤回备案 [编号]`` means: the number given, else the clerk's only filing still
     being decided. Raises ``FilingError`` with what to send instead."""
     number = rest.strip().lstrip("#＃")
-    if number and not number.isdigit():
+    if number and not number.isdecimal():
         raise FilingError(f"请写明备案编号，如“{WITHDRAW_WORD} 12”。发送“我的备案”可查看编号。")
     if number:
-        return int(number)
+        return untrusted.row_id(number) or 0  # 0: no such filing, said by the caller
     mine = (
         await Filing.filter(clerk_id=clerk.id, status__in=list(OPEN_STATES))
         .using_db(w.conn)

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.cards.model import Card
 from bot.core import forms as chat_forms
+from bot.core import untrusted
 from bot.core.capabilities import capabilities
 from bot.core.context import HandlerContext
 from bot.core.directory import owning_unit
@@ -153,8 +154,9 @@ async def continue_pick(ctx: HandlerContext, conv: Conversation, text: str) -> N
     if conv.step == "kind":
         kinds = list(FilingKind)
         kind = parse_kind(text)
-        if kind is None and text.isdigit() and 1 <= int(text) <= len(kinds):
-            kind = kinds[int(text) - 1]
+        picked = untrusted.row_id(text)
+        if kind is None and picked is not None and picked <= len(kinds):
+            kind = kinds[picked - 1]
         if kind is None:
             await ctx.reply(
                 f"“{text}”不是备案类型。可选：{'、'.join(k.label for k in kinds)}，回复“取消”放弃。"
@@ -165,8 +167,9 @@ async def continue_pick(ctx: HandlerContext, conv: Conversation, text: str) -> N
     kind = FilingKind(conv.data["kind"])
     ids: list[int] = list(conv.data.get("accounts", []))
     chosen: int | None = None
-    if text.isdigit() and 1 <= int(text) <= len(ids):
-        chosen = ids[int(text) - 1]
+    picked = untrusted.row_id(text)
+    if picked is not None and picked <= len(ids):
+        chosen = ids[picked - 1]
     else:
         for account in await Account.filter(id__in=ids).using_db(ctx.conn):
             if text in (account.name, account_line(account)):

@@ -6,6 +6,7 @@ import re
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from bot.core import untrusted
 from bot.core.work import FlowError
 from bot.policy.model import Policy
 from storage.models.org import Account, Unit
@@ -71,17 +72,15 @@ async def find_by_number(conn: BaseDBAsyncClient, text: str) -> Rectification | 
     cleaned = text.strip().upper().replace(" ", "").replace("－", "-").replace("—", "-")
     match = re.fullmatch(r"(?:ZG)?(\d{4})-0*(\d+)", cleaned)
     if match is not None:
-        return (
-            await Rectification.filter(year=int(match.group(1)), seq=int(match.group(2)))
-            .using_db(conn)
-            .first()
-        )
+        seq = untrusted.row_id(match.group(2))
+        if seq is None:
+            return None
+        return await Rectification.filter(year=int(match.group(1)), seq=seq).using_db(conn).first()
     match = re.fullmatch(r"(?:ZG)?0*(\d+)", cleaned)
-    if match is None:
+    rect_id = untrusted.row_id(match.group(1)) if match is not None else None
+    if rect_id is None:
         return None
-    return (
-        await Rectification.filter(id=int(match.group(1)), seq__isnull=True).using_db(conn).first()
-    )
+    return await Rectification.filter(id=rect_id, seq__isnull=True).using_db(conn).first()
 
 
 async def next_number(conn: BaseDBAsyncClient, year: int) -> int:

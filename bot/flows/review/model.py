@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from bot.core import untrusted
 from bot.core.outgoing import FileRef
 from bot.core.work import FlowError, ToastKind
 from storage.enums import Decision, Platform
@@ -109,7 +110,10 @@ async def find_post(
     """The post numbered in what was typed, else the author's newest post in ``statuses``."""
     number = re.search(r"\d+", typed)
     if number:
-        return await Post.filter(id=int(number.group())).using_db(conn).first()
+        post_id = untrusted.row_id(number.group())
+        if post_id is None:  # "²" or beyond any id: no such post
+            return None
+        return await Post.filter(id=post_id).using_db(conn).first()
     return (
         await Post.filter(author_id=author_id, status__in=list(statuses))
         .using_db(conn)

@@ -3,7 +3,7 @@
 Where one of the five regulations states a number, the default follows it and says which
 (``参照《…》…``); the remaining values (review reminders, handover and alert escalation,
 reminder schedules) are product defaults drawn from how the offices work
-(../shared/domain/stories.md). docs/decisions/time.md gives the reasons.
+(the office stories summarised in docs/decisions/time.md). docs/decisions/time.md gives the reasons.
 """
 
 from __future__ import annotations
@@ -192,6 +192,14 @@ PRESET: Data = {
             cite=D(JIAXIAN, "第十条（二）"),
             extend=False,
         ),
+        # The regulations require the handover but give no time: five working days is ours.
+        "leaving.handover": end_of_working_day(
+            "离岗交接时限",
+            5,
+            when="人员离岗或调岗后",
+            what="完成工作移交、保密承诺和口令更换",
+            cite=D(YONGCHUAN, "第二十二条"),
+        ),
     },
     "schedules": {
         "rectification": {
@@ -256,6 +264,15 @@ PRESET: Data = {
             "label": "公告期提醒",
             "citation": D(),
             "steps": [_step("due", "公告期届满", after_due_minutes=0)],
+        },
+        "leaving": {
+            "label": "离岗交接提醒",
+            "citation": D(),
+            "steps": [
+                _step("half", "时限过半提醒", fraction=0.5),
+                _step("due", "到期", after_due_minutes=0),
+                _step("overdue", "超期催办", after_due_minutes=24 * 60, every_minutes=24 * 60),
+            ],
         },
     },
     "escalations": {

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from bot.adapters.wecom.menu import MENU_ITEMS, app_menu
-from tests.adapters.wecom.conftest import AGENT_ID, CORP_ID, SECRET
 from tests.fakes.wecom_server import FakeWeCom
+from tests.support.wecom import AGENT_ID, CORP_ID, SECRET
 
 ROOT = Path(__file__).resolve().parents[3]
 

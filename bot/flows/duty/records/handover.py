@@ -194,12 +194,19 @@ async def _names(conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, str]:
 def holder_line(h: DutyHandover, names: dict[int, str], tz: ZoneInfo, now: datetime) -> str:
     """One change of shift as 交接记录 prints it, saying who held responsibility when."""
 
+    change = h.change_at.astimezone(tz)
+
     def t(at: datetime | None) -> str:
-        return format_time(at, tz, reference=now) if at else ""
+        """08:47 on the day of the change, 12月5日 08:47 on another."""
+        if at is None:
+            return ""
+        local = at.astimezone(tz)
+        if local.date() == change.date():
+            return f"{local:%H:%M}"
+        return f"{local.month}月{local.day}日 {local:%H:%M}"
 
     out = names.get(h.outgoing_id or 0, "（未知）")
     inc = names.get(h.incoming_id or 0, "（未知）")
-    change = h.change_at.astimezone(tz)
     head = f"{day_label(change.date())} {change:%H:%M} {out} → {inc}"
     status = HandoverStatus(h.status)
     if status is HandoverStatus.ACKNOWLEDGED and h.acknowledged_at is not None:

@@ -175,7 +175,7 @@ async def handover_command(ctx: HandlerContext, rest: str) -> None:
         card_id = None
         if status is HandoverStatus.PREPARING and h.outgoing_id == ctx.actor.id:
             card_id = h.outgoing_card_id
-        elif status is HandoverStatus.SUBMITTED and h.incoming_id == ctx.actor.id:
+        elif status is HandoverStatus.SUBMITTED and await _incoming(ctx, h) == ctx.actor.id:
             card_id = h.incoming_card_id
         if card_id is not None and await _send_again(ctx, card_id):
             return
@@ -188,6 +188,14 @@ async def handover_command(ctx: HandlerContext, rest: str) -> None:
         )
         return
     await ctx.reply(f"{team.name}近期没有需要交接的班次。")
+
+
+async def _incoming(ctx: HandlerContext, h: DutyHandover) -> int | None:
+    """The incoming officer as the roster says now (a swap before the change moves it)."""
+    shift = (
+        await DutyShift.filter(team_id=h.team_id, starts_at=h.change_at).using_db(ctx.conn).first()
+    )
+    return shift.person_id if shift is not None else h.incoming_id
 
 
 async def _send_again(ctx: HandlerContext, card_id: str) -> bool:

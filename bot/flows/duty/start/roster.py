@@ -20,7 +20,7 @@ from bot.flows.duty.roster_image import find_font, render_week
 from bot.flows.duty.transitions import roster as roster_transitions
 from bot.flows.duty.transitions import swaps
 from storage.enums import Role
-from storage.models.duty import DutyShift, DutyTeam, ShiftMode, ShiftSlot
+from storage.models.duty import DutyShift, DutySwap, DutyTeam, ShiftMode, ShiftSlot, SwapStatus
 
 STATUS_CARD = "duty.status"
 
@@ -99,10 +99,25 @@ async def _status_card(ctx: HandlerContext, team: DutyTeam) -> Card:
     lead = await people.lead(ctx.conn, team)
     if lead is not None:
         fields.append(CardField(label="值班长", value=lead.name))
+    open_swaps = await DutySwap.filter(
+        team_id=team.id, status__in=[SwapStatus.OPEN, SwapStatus.ACCEPTED]
+    ).using_db(ctx.conn)
+    waiting = [s for s in open_swaps if s.status == SwapStatus.ACCEPTED]
+    is_lead = ctx.actor.id in {m.id for m in await people.leads(ctx.conn, team)}
+    if is_lead and waiting:
+        fields.append(CardField(label="待您审批的换班", value=f"{len(waiting)} 份（见审批卡片）"))
+    mine_open = [s for s in open_swaps if s.requester_id == ctx.actor.id]
+    if mine_open:
+        fields.append(
+            CardField(
+                label="您的换班申请",
+                value="、".join(SwapStatus(s.status).label for s in mine_open),
+            )
+        )
     hints = []
     if await _is_officer(ctx, team):
         hints.append("换班：发送“换班 12月5日白班 老刘”。")
-    if ctx.actor.id in {m.id for m in await people.leads(ctx.conn, team)}:
+    if is_lead:
         hints.append(f"调整排班：发送{FORMAT_HELP[2:]}。")
     card = Card(
         title=f"值班 · {team.name}",
@@ -178,7 +193,7 @@ async def send_week(ctx: HandlerContext, team: DutyTeam, first: date) -> None:
             subject_id=team.id,
             created_by=ctx.actor.id,
         )
-        image = (ref,)
+        image = (ref.model_copy(update={"inline": True}),)
     card = week_card(view, image_attached=bool(image))
     message = Message(
         card=card, files=image, text="" if card.fields else "\n".join(week_lines(view))

@@ -103,7 +103,10 @@ async def at_change(w: Work, handover_id: int) -> Outcome:
     officer acknowledges; the incoming officer is reminded to."""
     h, team, shift = await _locked(w, handover_id)
     if HandoverStatus(h.status) is HandoverStatus.SCHEDULED:
+        # Planned too late for its card step (a shift added within the lead time): the card
+        # goes out now, then the change is announced as usual.
         await prepare(w, handover_id)
+        h, team, shift = await _locked(w, handover_id)
     if not HandoverStatus(h.status).open or shift is None:
         return Outcome()
     view = await _view(w, h, team, shift)
