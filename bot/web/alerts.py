@@ -113,7 +113,7 @@ async def post_alert(request: web.Request) -> web.Response:
                 emit=emit,
                 by=audit.Actor.system(f"监测系统：{source.source}"),
             )
-            alert, _ = await raise_alert(
+            alert, created = await raise_alert(
                 w,
                 AlertRequest(
                     team_id=team.id,
@@ -138,6 +138,9 @@ async def post_alert(request: web.Request) -> web.Response:
         if existing is None:
             raise
         return web.json_response(_body(existing, duplicate=True), status=200)
+    if not created:
+        # A copy of this request committed while this one waited for the write lock.
+        return web.json_response(_body(alert, duplicate=True), status=200)
     if emit.outbox_ids and services.outbox_kick is not None:
         await services.outbox_kick(emit.outbox_ids)
     return web.json_response(_body(alert, duplicate=False), status=201)

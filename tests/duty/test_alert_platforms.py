@@ -18,24 +18,24 @@ from bot.core.services import Services
 from bot.handlers import load_all
 from storage.models.duty_alerts import Alert, AlertStatus
 from storage.models.machinery import AuditEntry
-from tests.adapters.feishu.conftest import close_feishu, fake_feishu, feishu_settings
-from tests.adapters.feishu.conftest import settle as feishu_settle
-from tests.adapters.wecom.conftest import (
+from tests.duty.handover_support import DAY, at
+from tests.duty.support import make_team
+from tests.fakes.feishu_server import FakeFeishu, card_text
+from tests.fakes.wecom_callbacks import text_xml
+from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
+from tests.support.feishu import close_feishu, fake_feishu, feishu_settings
+from tests.support.orgs import load_org_text
+from tests.support.travel import settle
+from tests.support.travel import settle as feishu_settle
+from tests.support.wecom import (
     AGENT_ID,
     CORP_ID,
     ROBOT_KEY,
     aes_key,
     fake_wecom,
     platform,
-    settle,
     wecom_settings,
 )
-from tests.conftest import load_org_text
-from tests.duty.handover_support import DAY, at
-from tests.duty.support import make_team
-from tests.fakes.feishu_server import FakeFeishu, card_text
-from tests.fakes.wecom_callbacks import text_xml
-from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
 
 __all__ = ["aes_key", "fake_feishu", "fake_wecom", "platform"]  # fixtures
 

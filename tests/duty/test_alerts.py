@@ -17,12 +17,14 @@ from tests.duty.handover_support import at as handover_at
 from tests.duty.handover_support import demo_team, travel
 from tests.duty.support import make_team, person_key, shift_at
 from tests.harness import ChatHarness
-from tests.rectification.conftest import card_of
+from tests.support.chat import card_of
 
 
 @pytest.fixture
 async def duty(harness: ChatHarness, services: Services) -> ChatHarness:
     harness.clock.set(MONDAY_10)
+    # Alerts reach many people (leads, supervisors, groups); each test reads what it checks.
+    harness.ignore()
     team = await make_team(services)
     shift = await shift_at(team, MONDAY_10)
     assert await person_key(shift.person_id) == "xiaochen"
@@ -93,6 +95,8 @@ async def test_opinion_reaches_the_supervisors_at_once(duty: ChatHarness) -> Non
         got = await h.new_messages(supervisor)
         assert any("舆情报告" in m.text and m.card is not None for m in got), supervisor
     assert (await Alert.get(id=1)).severity == "opinion"
+    listed = await h.say("fengzz", "告警")
+    assert any("GJ-0001 舆情 待确认" in m.text for m in listed)
 
 
 async def test_a_bare_report_asks_question_by_question(duty: ChatHarness) -> None:
@@ -164,6 +168,7 @@ async def test_an_alert_during_an_unacknowledged_handover_goes_to_the_outgoing_o
     harness: ChatHarness,
 ) -> None:
     h = harness
+    h.ignore()  # the handover's own messages are the handover tests' subject
     await demo_team(h)
     # 20:35: 老刘's night shift has begun, but he has not acknowledged the handover.
     await travel(h, handover_at(20, 35))
