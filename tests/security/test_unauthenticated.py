@@ -25,7 +25,7 @@ from tests.security.conftest import post_signed_plaintext
 from tests.security.raw_http import raw_request
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
-CJK = "请求签名时间格式缺少无效不正确嵌套层数过多令牌内容"
+CJK = "请求签名时间格式缺少无效不正确嵌套层数过多令牌内容参数字符"
 
 
 def chinese(reason: Any) -> bool:
@@ -202,3 +202,25 @@ async def test_console_bodies_it_cannot_store_are_a_400(harness: ChatHarness, ra
     assert resp.status == 400, answer
     assert chinese(answer["error"])
     assert await InboundEvent.all().count() == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/console/api/chats", {"as": "\x00"}),
+        ("/console/api/messages", {"as": "\x00"}),
+        ("/console/api/messages", {"as": "xiaowang", "chat": "dm:\x00"}),
+    ],
+)
+async def test_console_query_it_cannot_store_is_a_400(
+    harness: ChatHarness, path: str, params: dict[str, str]
+) -> None:
+    resp = await harness.client.get(path, params=params)
+    answer = await resp.json()
+    assert resp.status == 400, answer
+    assert chinese(answer["error"])
+
+
+async def test_file_link_with_a_non_ascii_signature_is_a_403(harness: ChatHarness) -> None:
+    resp = await harness.client.get("/files/abc/x.pdf", params={"e": "9999999999", "s": "签名"})
+    assert resp.status == 403, await resp.text()
