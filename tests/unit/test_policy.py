@@ -1,4 +1,4 @@
-"""Policy presets: every number and role chain of ../shared/domain/rules.md, with its article;
+"""Policy presets: every number and role chain of docs/regulations/, with its article;
 inheritance from default; a deployment's overrides and their errors."""
 
 from __future__ import annotations
@@ -20,14 +20,8 @@ from bot.timekeeping.rules import (
 )
 from storage.enums import Role
 
-SEEDS = Path("/work/shared/seeds")
-SEED_OF = {
-    "yongchuan": "000_c68b6396fb4da171.txt",
-    "dongguan": "001_24e04b7d3d7112f4.txt",
-    "kunming": "002_d8650e4dea8041c7.txt",
-    "jiaxian": "003_118dc5097e82e3bf.txt",
-    "beibei": "004_aab410e61f211841.txt",
-}
+SEEDS = Path(__file__).resolve().parents[2] / "docs" / "regulations"
+SEED_OF = {p: f"{p}.txt" for p in ("yongchuan", "dongguan", "kunming", "jiaxian", "beibei")}
 
 
 def leaf(policy: Policy, path: str) -> Any:

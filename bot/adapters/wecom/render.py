@@ -1,7 +1,7 @@
 """Neutral messages and cards -> WeCom wire JSON (app messages, template cards, group robot).
 
-Only this module knows the shape of a ``template_card``. Limits are from the API docs
-(../shared/research/wecom.md §2, §3.3): at most 6 buttons and 6 horizontal items, button key
+Only this module knows the shape of a ``template_card``. Limits are from WeCom's API
+reference (发送应用消息, 模板卡片): at most 6 buttons and 6 horizontal items, button key
 <= 1024 bytes, task_id <= 128 bytes of ``[0-9a-zA-Z_-@]``, text <= 2048 bytes, robot markdown
 <= 4096 bytes.
 """

@@ -3,7 +3,7 @@
 Where one of the five regulations states a number, the default follows it and says which
 (``参照《…》…``); the remaining values (review reminders, handover and alert escalation,
 reminder schedules) are product defaults drawn from how the offices work
-(../shared/domain/stories.md). docs/decisions/time.md gives the reasons.
+(the office stories summarised in docs/decisions/time.md). docs/decisions/time.md gives the reasons.
 """
 
 from __future__ import annotations
