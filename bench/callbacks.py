@@ -281,7 +281,7 @@ async def run(args: argparse.Namespace) -> list[Result]:
     }
     results: list[Result] = []
     try:
-        await wait_http(bases["dutybot serve"] + "/healthz")
+        await wait_http(bases["dutybot serve"] + "/healthz?scope=web")
         await wait_http(bases["bare verify+decrypt"] + "/feishu/events")
         gen = Generator(aes_key, fake_feishu)
         makers = {"wecom": gen.wecom, "feishu": gen.feishu_event}

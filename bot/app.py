@@ -9,9 +9,10 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from tortoise import connections
 
-from bot import metrics
+from bot import heartbeat, metrics
 from bot.core.routing import Router
 from bot.core.services import Services
+from bot.web.alerts import setup_alert_api
 from bot.web.files import setup_files
 from bot.web.keys import ROUTER_KEY, SERVICES_KEY
 from bot.web.rectifications import setup_rectification_api
@@ -49,7 +50,14 @@ async def never_500_on_bad_input(request: web.Request, handler: Handler) -> web.
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """Database, Redis and (unless ``?scope=web``) a live worker heartbeat.
+
+    ``scope=web`` is for the web container's own health check and the reverse proxy: a dead
+    worker must not get healthy web replicas restarted or taken out of rotation. The full
+    check is for monitoring: without a worker nothing is delivered and no reminder fires.
+    """
     services = request.app[SERVICES_KEY]
+    web_only = request.query.get("scope") == "web"
     checks: dict[str, str] = {}
     healthy = True
     started = time.perf_counter()
@@ -65,6 +73,18 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception as exc:
         checks["redis"] = f"error: {type(exc).__name__}"
         healthy = False
+    if not web_only:
+        try:
+            alive, stale = await heartbeat.workers(services.clock.now())
+            if alive:
+                checks["worker"] = f"ok: {len(alive)} alive"
+            else:
+                last = stale[0].beat_at.isoformat() if stale else "never"
+                checks["worker"] = f"error: no live worker (last heartbeat: {last})"
+                healthy = False
+        except Exception as exc:
+            checks["worker"] = f"error: {type(exc).__name__}"
+            healthy = False
     checks["channels"] = ",".join(p.value for p in services.channels) or "none"
     body = {
         "ok": healthy,
@@ -101,6 +121,7 @@ def create_app(services: Services, router: Router, *, console: bool) -> web.Appl
     app.router.add_get("/metrics", metrics_endpoint)
     setup_files(app)
     setup_rectification_api(app)
+    setup_alert_api(app)
     if console:
         from bot.adapters.console.web import setup_console
 

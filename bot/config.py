@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     # Third-party SQL statement logging (with values) at DEBUG; off unless asked for.
     log_sql: bool = False
+    # A font with Chinese glyphs for images (the 值班表 PNG); empty: the usual system paths.
+    cjk_font: Path | None = None
 
     wecom_corp_id: str | None = None
     wecom_agent_id: int | None = None

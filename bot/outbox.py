@@ -3,11 +3,18 @@
 Rows for one target (a person on a platform, a chat on a platform) are delivered strictly in
 order, one at a time, under a Redis lock: a prompt never arrives after the card it introduces,
 and a rate-limited person's later messages wait behind the first instead of overtaking it.
+
+A failing row is retried with doubling backoff (2 s up to 10 min, jittered) for at least
+``RETRY_BUDGET`` (24 h) from its first failure, so a platform outage of hours loses nothing.
+A row given up (a permanent error, or the budget spent) is never dropped silently: the admins
+are told in chat (``notify_given_up``) and ``dutybot doctor`` / ``dutybot outbox list`` show it;
+``retry`` puts it back in the queue.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,21 +24,47 @@ from tortoise.transactions import in_transaction
 from bot import metrics
 from bot.constants import outbox_lock_key
 from bot.core.channels import DeliveryError, RateLimited
-from bot.core.outgoing import OutboxPayload
+from bot.core.emit import Emitter
+from bot.core.outgoing import Message, OutboxPayload
 from bot.core.services import Services
-from storage.enums import OutboxStatus, Platform
-from storage.models.machinery import CardDelivery, OutboxMessage
+from storage import audit
+from storage.enums import OutboxStatus, Platform, Role
+from storage.models.machinery import CardDelivery, OutboxMessage, SystemState
+from storage.models.org import Person, PersonRole
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
-MAX_ATTEMPTS = 10
 MAX_BACKOFF_SECONDS = 600.0
+# How long a row keeps being retried after its first failure before it is given up.
+RETRY_BUDGET = timedelta(hours=24)
+# Admins get at most one chat notice about given-up rows in this interval (a long outage
+# gives up many rows at once: one summary, not a flood).
+NOTICE_EVERY = timedelta(minutes=10)
+NOTICE_KEY_PREFIX = "outbox-given-up"
+NOTICE_STATE = "outbox_given_up_noticed_at"
+OUTBOX_ACTOR = audit.Actor.system("消息发送")
+PLATFORM_LABELS = {"console": "控制台", "wecom": "企业微信", "feishu": "飞书"}
 
 
-def backoff_seconds(attempts: int) -> float:
-    """2, 4, 8 … seconds, capped at ten minutes."""
-    return float(min(MAX_BACKOFF_SECONDS, 2 ** max(1, attempts)))
+def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
+    """2, 4, 8 … seconds capped at ten minutes, with "equal jitter": between half and all of it.
+
+    The jitter spreads the retries of many rows that failed together (a platform outage), so
+    they do not all hit the platform in the same second when it comes back.
+    """
+    full = float(min(MAX_BACKOFF_SECONDS, 2 ** max(1, attempts)))
+    return full / 2 + (rng or random).uniform(0, full / 2)
+
+
+def retry_delay(attempts: int, hint: float | None) -> float:
+    """The wait before the next attempt: the backoff, but never less than the platform asked.
+
+    The channels' hints (a Retry-After header, a fixed wait for a network error) are a floor,
+    not the answer: a fixed wait would retry a dead platform every 15 s and spend any
+    attempt-based budget in minutes.
+    """
+    return max(hint or 0.0, backoff_seconds(attempts))
 
 
 @dataclass(frozen=True)
@@ -71,7 +104,7 @@ async def deliver_row(services: Services, row_id: int) -> bool:
         return current is not None and current.status == OutboxStatus.SENT
     channel = services.channels.get(Platform(row.platform))
     if channel is None:
-        await _fail(row, "平台未启用，无法发送", now)
+        await _give_up(services, row, "平台未启用，无法发送", now)
         return False
     payload = OutboxPayload.model_validate(row.payload)
     try:
@@ -81,17 +114,11 @@ async def deliver_row(services: Services, row_id: int) -> bool:
         metrics.OUTBOX_RATE_LIMITED.inc(row.platform)
         return False
     except DeliveryError as exc:
-        if exc.permanent or row.attempts >= MAX_ATTEMPTS:
-            await _fail(row, str(exc), now)
-        else:
-            await _postpone(row, now, exc.retry_after or backoff_seconds(row.attempts), str(exc))
+        await _failed_attempt(services, row, now, str(exc), exc.retry_after, exc.permanent)
         return False
     except Exception as exc:  # a bug or an unexpected network failure: retry, never lose
         log.exception("delivering outbox row %s failed", row.id)
-        if row.attempts >= MAX_ATTEMPTS:
-            await _fail(row, f"{type(exc).__name__}: {exc}", now)
-        else:
-            await _postpone(row, now, backoff_seconds(row.attempts), f"{type(exc).__name__}: {exc}")
+        await _failed_attempt(services, row, now, f"{type(exc).__name__}: {exc}", None, False)
         return False
     sent_at = services.clock.now()
     async with in_transaction() as conn:
@@ -104,6 +131,7 @@ async def deliver_row(services: Services, row_id: int) -> bool:
                 lease_until=None,
                 external_id=result.external_id,
                 last_error="",
+                failing_since=None,
             )
         )
         message = payload.message
@@ -124,8 +152,31 @@ async def deliver_row(services: Services, row_id: int) -> bool:
     return True
 
 
+async def _failed_attempt(
+    services: Services,
+    row: OutboxMessage,
+    now: datetime,
+    error: str,
+    hint: float | None,
+    permanent: bool,
+) -> None:
+    """Retry later, or give up: on a permanent error, or once the budget is spent."""
+    since = row.failing_since or now
+    if permanent or now - since >= RETRY_BUDGET:
+        await _give_up(services, row, error, now)
+        return
+    if row.failing_since is None:
+        log.warning("outbox row %s failed, will retry: %s", row.id, error)
+    await _postpone(row, now, retry_delay(row.attempts, hint), error, failing_since=since)
+
+
 async def _postpone(
-    row: OutboxMessage, now: datetime, seconds: float, error: str, counts: bool = True
+    row: OutboxMessage,
+    now: datetime,
+    seconds: float,
+    error: str,
+    counts: bool = True,
+    failing_since: datetime | None = None,
 ) -> None:
     # A rate-limit wait is not a failed attempt: it must not use up the retry budget.
     attempts = row.attempts if counts else max(0, row.attempts - 1)
@@ -135,15 +186,164 @@ async def _postpone(
         lease_until=None,
         attempts=attempts,
         last_error=error[:2000],
+        failing_since=failing_since if counts else row.failing_since,
     )
 
 
-async def _fail(row: OutboxMessage, error: str, now: datetime) -> None:
-    log.error("outbox row %s failed for good: %s", row.id, error)
+async def _give_up(services: Services, row: OutboxMessage, error: str, now: datetime) -> None:
+    log.error("outbox row %s given up: %s", row.id, error)
     await OutboxMessage.filter(id=row.id).update(
-        status=OutboxStatus.FAILED, lease_until=None, last_error=error[:2000]
+        status=OutboxStatus.FAILED, lease_until=None, last_error=error[:2000], given_up_at=now
     )
     metrics.OUTBOX_FAILED.inc(row.platform)
+    try:
+        await notify_given_up(services)
+    except Exception:  # the sweeper tries again; the row is already visible to doctor
+        log.exception("could not tell the admins about given-up outbox rows")
+
+
+# ---- given-up rows: tell the admins, list, retry --------------------------------------------
+
+
+def is_notice(row: OutboxMessage) -> bool:
+    """A notice about given-up rows: never itself the subject of another notice (no loop)."""
+    return row.idempotency_key.startswith(NOTICE_KEY_PREFIX + ":")
+
+
+def preview(row: OutboxMessage, width: int = 40) -> str:
+    """A one-line description of what the row was to say."""
+    payload = row.payload if isinstance(row.payload, dict) else {}
+    message = payload.get("message") or {}
+    text = str(message.get("text") or "")
+    card = message.get("card") or {}
+    if not text and isinstance(card, dict):
+        text = "卡片：" + str(card.get("title") or "")
+    if not text:
+        text = str(payload.get("kind") or "消息")
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+async def target_label(row: OutboxMessage) -> str:
+    platform = PLATFORM_LABELS.get(row.platform, row.platform)
+    if row.target_kind == "person":
+        person = await Person.filter(id=row.target_id).first()
+        who = person.name if person is not None else f"人员 {row.target_id}"
+    elif row.target_kind == "chat":
+        who = f"群 {row.target_id}"
+    else:
+        who = "未登记的用户"
+    return f"{who}（{platform}）"
+
+
+def notice_text(lines: list[str], more: int) -> str:
+    head = f"【消息未送达】有 {len(lines) + more} 条消息多次重试后仍发送失败，已停止重试："
+    tail = [f"另有 {more} 条未列出。"] if more else []
+    return "\n".join(
+        [
+            head,
+            *lines,
+            *tail,
+            "请运维人员运行 dutybot outbox list --failed 查看原因，"
+            "处理后用 dutybot outbox retry 重新发送（dutybot doctor 也会显示）。",
+        ]
+    )
+
+
+async def notify_given_up(services: Services) -> int:
+    """Tell the admins in chat about rows given up since the last notice (at most one notice
+    per ``NOTICE_EVERY``; the sweeper calls this too, so a held-back one is sent later).
+
+    Returns the number of rows the notice covered (0 when nothing was sent).
+    """
+    now = services.clock.now()
+    outbox_ids: list[int] = []
+    async with in_transaction() as conn:
+        if conn.capabilities.dialect == "postgres":
+            # Serialise with other workers doing the same (the audit log's own lock).
+            await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [audit._PG_AUDIT_LOCK])
+        state = await SystemState.filter(key=NOTICE_STATE).using_db(conn).first()
+        value = state.value if state is not None and isinstance(state.value, dict) else {}
+        noticed = value.get("noticed_at")
+        if noticed and now - datetime.fromisoformat(str(noticed)) < NOTICE_EVERY:
+            return 0
+        query = (
+            OutboxMessage.filter(status=OutboxStatus.FAILED, given_up_at__isnull=False)
+            .exclude(idempotency_key__startswith=NOTICE_KEY_PREFIX + ":")
+            .using_db(conn)
+        )
+        covered = value.get("covered_until")
+        if covered:
+            query = query.filter(given_up_at__gt=datetime.fromisoformat(str(covered)))
+        rows = await query.order_by("id").limit(1000)
+        if not rows:
+            return 0
+        shown = rows[:5]
+        lines = [
+            f"· #{r.id} 发给 {await target_label(r)}：{preview(r)}（{r.last_error[:80]}）"
+            for r in shown
+        ]
+        text = notice_text(lines, len(rows) - len(shown))
+        admin_ids = sorted(
+            {
+                int(str(p))
+                for p in await PersonRole.filter(role=Role.ADMIN, person__active=True)
+                .using_db(conn)
+                .values_list("person_id", flat=True)
+            }
+        )
+        emitter = Emitter(
+            services, conn, key_prefix=f"{NOTICE_KEY_PREFIX}:{now.isoformat()}", now=now
+        )
+        failed_platforms = {r.platform for r in rows}
+        for person_id in admin_ids:
+            # Prefer a platform that is not the one failing, when the admin has one.
+            platforms = await emitter.person_platforms(person_id)
+            working = [p for p in platforms if p.value not in failed_platforms]
+            await emitter.to_person(person_id, Message(text=text), working[0] if working else None)
+        await audit.record(
+            conn,
+            actor=OUTBOX_ACTOR,
+            action="outbox.given_up_notified",
+            subject_type="outbox",
+            subject_id=str(rows[0].id),
+            at=now,
+            detail={"rows": [r.id for r in rows], "admins": admin_ids},
+        )
+        until = max(r.given_up_at for r in rows if r.given_up_at is not None)
+        await SystemState.update_or_create(
+            key=NOTICE_STATE,
+            defaults={
+                "value": {"noticed_at": now.isoformat(), "covered_until": until.isoformat()},
+                "updated_at": now,
+            },
+            using_db=conn,
+        )
+        outbox_ids = emitter.outbox_ids
+    if not admin_ids:
+        log.error("outbox rows given up and no admin to tell: %s", [r.id for r in rows])
+    if outbox_ids and services.outbox_kick is not None:
+        await services.outbox_kick(outbox_ids)
+    return len(rows)
+
+
+async def retry(row_ids: list[int] | None) -> int:
+    """Put given-up rows (all when ``row_ids`` is None) back in the queue with a fresh budget.
+
+    They are due at once: ``next_attempt_at`` goes back to when the row was written, which is
+    in the past for every process's clock (the operator's shell may not share the demo clock).
+    """
+    query = OutboxMessage.filter(status=OutboxStatus.FAILED)
+    if row_ids is not None:
+        query = query.filter(id__in=row_ids)
+    return await query.update(
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=F("created_at"),
+        lease_until=None,
+        failing_since=None,
+        given_up_at=None,
+    )
 
 
 class TargetBusy(Exception):
@@ -210,6 +410,8 @@ async def drain(services: Services) -> int:
             total += await deliver_target(services, target)
         except TargetBusy:
             continue  # being delivered right now by another loop
+    # A notice held back by NOTICE_EVERY (or whose writing failed) goes out now.
+    await notify_given_up(services)
     return total
 
 

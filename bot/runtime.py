@@ -19,6 +19,7 @@ from bot.config import Settings, mask_url_password
 from bot.constants import ARQ_QUEUE, inbound_job_id, outbox_job_id
 from bot.core.services import Services
 from bot.deadlines.reconciler import reconcile
+from bot.flows.duty.planner import plan_all
 from bot.handlers import load_all
 from bot.policy.runtime import load_timekeeping
 from bot.system_state import load_demo_offset
@@ -143,11 +144,14 @@ def make_inbound_kick(services: Services) -> None:
 def wire_demo_clock(services: Services) -> None:
     """In the demo, fire what became due as soon as the console moves the clock.
 
-    Deferred arq jobs wait in real time; after a jump of the demo clock the reconciler fires
-    everything that is now due at once.
+    Deferred arq jobs wait in real time; after a jump of the demo clock the duty planner fills
+    the roster up to the new date and the reconciler fires everything that is now due at once.
     """
 
     async def on_clock_change() -> None:
+        # The duty roster first: a jump of days must find the shifts there (the hourly cron
+        # runs in real time), then whatever became due fires.
+        await plan_all(services.timekeeping.calendar(), services.clock.now())
         await reconcile(services, wait=True)
 
     services.on_clock_change = on_clock_change

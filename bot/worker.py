@@ -10,8 +10,9 @@ from typing import Any
 
 from arq import cron
 from arq.worker import Retry, Worker
+from redis.exceptions import RedisError
 
-from bot import dispatch, outbox
+from bot import dispatch, heartbeat, outbox
 from bot.constants import (
     ARQ_QUEUE,
     INBOUND_RETENTION_DAYS,
@@ -21,6 +22,11 @@ from bot.constants import (
 from bot.core import conversation
 from bot.core.services import Services
 from bot.deadlines.jobs import fire_deadline_step, reconcile_deadlines
+from bot.flows.duty.activity import check_activity
+from bot.flows.duty.planner import plan_all
+from bot.flows.duty.start.handover import plan_all as plan_handovers_all
+from bot.flows.duty.start.leaving import open_pending
+from bot.flows.duty.start.patrol import open_patrols
 from bot.flows.rectification.quarterly import scheduled_review
 from bot.handlers import load_all
 from storage.enums import InboundStatus
@@ -93,6 +99,31 @@ async def review_quarter(ctx: dict[str, Any]) -> str | None:
     return await scheduled_review(_services(ctx))
 
 
+async def plan_duty(ctx: dict[str, Any]) -> int:
+    """Plan every duty team's shifts ahead (idempotent: an unchanged roster writes nothing)."""
+    services = _services(ctx)
+    results = await plan_all(services.timekeeping.calendar(), services.clock.now())
+    return sum(1 for r in results.values() if r.changed)
+
+
+async def plan_handovers(ctx: dict[str, Any]) -> int:
+    """Plan each shift change's handover and its countdown ahead (idempotent)."""
+    return await plan_handovers_all(_services(ctx))
+
+
+async def duty_watch(ctx: dict[str, Any]) -> int:
+    """Every minute: open each running shift's patrol round and close ended ones, and run the
+    activity monitor (each warning and alert exactly once: flags are unique rows)."""
+    services = _services(ctx)
+    opened = await open_patrols(services)
+    return opened + await check_activity(services)
+
+
+async def open_leaving(ctx: dict[str, Any]) -> int:
+    """Open the leaving checklists ``org load`` recorded (idempotent: a row lock and status)."""
+    return await open_pending(_services(ctx))
+
+
 FUNCTIONS: list[Any] = [deliver_outbox, process_inbound_batch, fire_deadline_step]
 CRON_JOBS: list[Any] = [
     cron(sweep_outbox, second=set(SWEEP_SECONDS), unique=True, run_at_startup=True),
@@ -101,6 +132,17 @@ CRON_JOBS: list[Any] = [
     cron(reconcile_deadlines, second=set(SWEEP_SECONDS), unique=True, run_at_startup=True),
     # Every ten minutes: cheap when the last quarter is reviewed, and catches up after downtime.
     cron(review_quarter, minute=set(range(2, 60, 10)), second={15}, unique=True),
+    # Hourly: the roster reaches PLAN_AHEAD_DAYS ahead, and a calendar change is picked up.
+    cron(plan_duty, minute={7}, second={45}, unique=True, run_at_startup=True),
+    # Every five minutes: a handover is planned two days ahead, so a new or changed shift
+    # gets its reminder and countdown long before it starts.
+    cron(
+        plan_handovers, minute=set(range(1, 60, 5)), second={50}, unique=True, run_at_startup=True
+    ),
+    # Every minute: patrol rounds of running shifts, and the activity monitor.
+    cron(duty_watch, second={20}, unique=True, run_at_startup=True),
+    # Every sweep: a person who left gets their checklist within seconds of ``org load``.
+    cron(open_leaving, second=set(SWEEP_SECONDS), unique=True, run_at_startup=True),
 ]
 
 
@@ -153,3 +195,106 @@ async def stop_worker(
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await task
+
+
+# ---- running a worker that rides out Redis outages --------------------------------------------
+
+RECONNECT_FIRST_SECONDS = 1.0
+RECONNECT_MAX_SECONDS = 10.0
+
+
+def redis_trouble(exc: BaseException) -> bool:
+    """Redis unreachable, restarting (loading its data) or gone mid-command."""
+    return isinstance(exc, RedisError | OSError | TimeoutError)
+
+
+async def _beat_forever(services: Services, beat: heartbeat.Beat) -> None:
+    home = services.settings.resolved_home
+    while True:
+        try:
+            await heartbeat.write(beat, services.clock.now(), home)
+        except Exception as exc:  # the database is down: the file still says we live
+            heartbeat.touch_file(home)
+            log.warning("could not write the worker heartbeat: %s", type(exc).__name__)
+        await asyncio.sleep(heartbeat.BEAT_SECONDS)
+
+
+async def _wait_for_redis(services: Services, stop: asyncio.Event) -> bool:
+    """Ping with doubling waits until Redis answers (True) or we are told to stop (False)."""
+    delay = RECONNECT_FIRST_SECONDS
+    while not stop.is_set():
+        try:
+            await services.redis.ping()
+            return True
+        except Exception:  # any failure is "not yet"; logged once by the caller
+            pass
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+        delay = min(RECONNECT_MAX_SECONDS, delay * 2)
+    return False
+
+
+async def _abandon(worker: Worker, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
+    """Drop a worker whose loop died: let its jobs finish briefly, then cancel them.
+
+    Not ``worker.close()``: that closes the Redis pool, which the process's services share.
+    Jobs are idempotent; the crons redo whatever a cancelled one left.
+    """
+    worker.allow_pick_jobs = False
+    running = [t for t in worker.tasks.values() if not t.done()]
+    if running:
+        await asyncio.wait(running, timeout=grace)
+    for task in running:
+        task.cancel()
+    for task in running:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
+async def run_worker(services: Services, stop: asyncio.Event) -> None:
+    """Run the arq worker until ``stop``, with a heartbeat, riding out Redis outages.
+
+    arq's loop ends with an exception when Redis goes away (even for a second), and the process
+    used to exit with it. Instead: log once, ping with backoff until Redis answers, start a
+    fresh loop. Nothing is lost meanwhile: the rows are in the database and the sweeps at
+    start-up deliver, fire and process whatever waited. The heartbeat goes on throughout.
+    """
+    beat = heartbeat.Beat(heartbeat.new_worker_id(), services.clock.now())
+    beater = asyncio.create_task(_beat_forever(services, beat))
+    try:
+        while not stop.is_set():
+            worker = build_worker(services, handle_signals=False)
+            task = asyncio.create_task(worker.async_run())
+            stopper = asyncio.create_task(stop.wait())
+            await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            if stop.is_set():
+                await stop_worker(worker, task)
+                return
+            exc = task.exception()
+            await _abandon(worker)
+            if exc is not None and not redis_trouble(exc):
+                log.error("the worker loop failed; restarting it", exc_info=exc)
+            beat.redis_ok = False
+            beat.note = f"Redis 不可达：{type(exc).__name__}: {exc}" if exc else "worker 循环结束"
+            log.warning(
+                "Redis unreachable (%s); the worker waits and reconnects with backoff",
+                type(exc).__name__ if exc else "loop ended",
+            )
+            await _write_beat_now(services, beat)
+            if not await _wait_for_redis(services, stop):
+                return
+            log.warning("Redis is reachable again; the worker resumes")
+            beat.redis_ok, beat.note = True, ""
+            await _write_beat_now(services, beat)
+    finally:
+        beater.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await beater
+        with contextlib.suppress(Exception):
+            await heartbeat.remove(beat.worker_id)
+
+
+async def _write_beat_now(services: Services, beat: heartbeat.Beat) -> None:
+    with contextlib.suppress(Exception):
+        await heartbeat.write(beat, services.clock.now(), services.settings.resolved_home)

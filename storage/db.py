@@ -19,6 +19,10 @@ MODEL_MODULES: list[str] = [
     "storage.models.filing",
     "storage.models.review",
     "storage.models.rectification",
+    "storage.models.duty",
+    "storage.models.duty_handover",
+    "storage.models.duty_alerts",
+    "storage.models.duty_leaving",
 ]
 
 

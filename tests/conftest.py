@@ -10,12 +10,9 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 from aiohttp.test_utils import TestClient, TestServer
 from tortoise import Tortoise, connections
 
@@ -25,18 +22,17 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.core.services import Services
 from bot.handlers import load_all
-from bot.org.apply import apply_org
-from bot.org.schema import parse
 from bot.org.seed import demo_org_text
 from bot.redis_embedded import EmbeddedRedis
 from bot.runtime import connect_redis, make_outbox_kick
 from storage.db import close_db, init_db, normalise_url, upgrade
 from storage.enums import Platform
-from tests.harness import ChatHarness
+from tests.support.chat import ChatHarness, stop_watching, watching
+from tests.support.dates import DEFAULT_NOW, SHANGHAI
+from tests.support.orgs import load_org_text
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-# Friday 9 October 2026, 10:00 — a working day right after the National Day holiday.
-DEFAULT_NOW = datetime(2026, 10, 9, 10, 0, tzinfo=SHANGHAI)
+# Re-exported for branches written before tests/support existed (import from tests.support).
+__all__ = ["DEFAULT_NOW", "SHANGHAI", "load_org_text"]
 
 
 @pytest.fixture(scope="session")
@@ -148,10 +144,6 @@ async def services(
         await redis.aclose()
 
 
-async def load_org_text(text: str, now: datetime = DEFAULT_NOW) -> None:
-    await apply_org(parse(yaml.safe_load(text)), now)
-
-
 @pytest.fixture
 async def demo_org(services: Services) -> None:
     """The demo district (临江区) loaded into the test database."""
@@ -165,8 +157,35 @@ async def client(services: Services) -> AsyncIterator[TestClient[object, object]
         yield test_client
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Iterator[pytest.TestReport]:
+    """Remember whether the test body failed: the harness's end-of-test check then stays quiet
+    (the first failure is the one to read)."""
+    report = yield
+    if report.when == "call":
+        item.stash[BODY_FAILED] = report.failed
+    return report
+
+
+BODY_FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
 async def harness(
-    client: TestClient[object, object], services: Services, demo_org: None
-) -> ChatHarness:
-    return ChatHarness(client, services)
+    request: pytest.FixtureRequest,
+    client: TestClient[object, object],
+    services: Services,
+    demo_org: None,
+) -> AsyncIterator[ChatHarness]:
+    """The chat harness on the demo district. The test fails at the end if a message went to
+    someone it never looked at (see ``ChatHarness.ignore``)."""
+    watching(services)
+    h = ChatHarness(client, services)
+    try:
+        yield h
+        if not request.node.stash.get(BODY_FAILED, True):
+            await h.assert_all_seen()
+    finally:
+        stop_watching()

@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 
 from bot.cli.base import fail, main, run, settings_of
-from storage.db import close_db, pending_migrations, upgrade
+from bot.core import files
+from storage.db import close_db, init_db, pending_migrations, upgrade
 
 
 @main.group("db")
@@ -24,14 +25,19 @@ def db_upgrade(ctx: click.Context) -> None:
     """把数据库结构升级到最新（SQLite 与 PostgreSQL 使用同一套迁移）。"""
     settings = settings_of(ctx)
 
-    async def work() -> list[str]:
+    async def work() -> tuple[list[str], int]:
         try:
-            return await upgrade(settings.effective_database_url)
+            applied = await upgrade(settings.effective_database_url)
+            await close_db()
+            await init_db(settings.effective_database_url)
+            # Files earlier versions kept on this machine's disk move into the database,
+            # where every replica reaches them (bot.core.files).
+            return applied, await files.import_local(settings.resolved_home)
         finally:
             await close_db()
 
     try:
-        applied = run(work())
+        applied, imported = run(work())
     except Exception as exc:  # connection refused, permission denied...
         fail(f"升级失败：{type(exc).__name__}: {exc}")
         return
@@ -39,6 +45,10 @@ def db_upgrade(ctx: click.Context) -> None:
         click.echo("已执行迁移：" + "、".join(applied))
     else:
         click.echo("数据库结构已是最新。")
+    if imported:
+        click.echo(
+            f"已把 {imported} 个本机文件（{files.legacy_dir(settings.resolved_home)}）存入数据库。"
+        )
 
 
 @db_group.command("status")

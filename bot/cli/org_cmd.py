@@ -11,9 +11,11 @@ import click
 
 from bot.cli.base import main, run_db, settings_of
 from bot.clock import SystemClock
+from bot.flows.duty.planner import plan_all
 from bot.org.apply import ChangeSummary, apply_org
 from bot.org.export import export_org, to_yaml
 from bot.org.schema import OrgError, OrgFile, load_path
+from bot.policy.runtime import TimeKeeping
 
 
 @main.group("org")
@@ -50,15 +52,24 @@ def load(ctx: click.Context, path: Path, dry_run: bool, verbose: bool) -> None:
     async def work(org: OrgFile = org) -> ChangeSummary | OrgError:
         now = SystemClock(ZoneInfo(settings.timezone)).now()
         try:
-            return await apply_org(org, now, dry_run=dry_run)
+            summary = await apply_org(org, now, dry_run=dry_run)
         except OrgError as exc:
             return exc
+        if not dry_run:
+            # The duty teams' shifts, planned ahead from the rotations just loaded.
+            await plan_all(TimeKeeping.from_settings(settings).calendar(), now)
+        return summary
 
     summary = run_db(settings, work)
     if isinstance(summary, OrgError):
         _refuse(summary)
     prefix = "（试运行，未写入）" if dry_run else ""
     click.echo(prefix + summary.describe())
+    if summary.departures:
+        click.echo(
+            f"{prefix}离岗或调岗 {len(summary.departures)} 人：{'、'.join(summary.departures)}。"
+            "值班机器人（dutybot worker）将为其原单位开出离岗交接清单，并提醒单位负责人。"
+        )
     if verbose:
         for line in summary.lines:
             click.echo("  " + line)

@@ -14,15 +14,17 @@ from typing import Any
 import click
 from aiohttp import web
 
+from bot import heartbeat
 from bot.app import create_app
 from bot.cli.base import fail, main, settings_of
 from bot.config import Settings
 from bot.core.services import Services
+from bot.flows.duty.planner import plan_all
 from bot.handlers import load_all
 from bot.policy.runtime import TimeConfigError
 from bot.redis_embedded import EmbeddedRedisError, redis_url_for
 from bot.runtime import NotMigratedError, open_services
-from bot.worker import build_worker, stop_worker
+from bot.worker import run_worker
 
 log = logging.getLogger(__name__)
 
@@ -104,16 +106,18 @@ async def _demo(settings: Settings, redis_url: str, host: str, port: int) -> Non
         seeded = await seed_demo(services.clock.now())
         if seeded is not None:
             click.echo("已载入演示组织：临江区（8 个单位、22 人）。")
+        await plan_all(services.timekeeping.calendar(), services.clock.now())  # the duty roster
         runner = await _start_web(services, host, port, console=True)
-        worker = build_worker(services, handle_signals=False)
-        worker_task = asyncio.create_task(worker.async_run())
+        worker_stop = asyncio.Event()
+        worker_task = asyncio.create_task(run_worker(services, worker_stop))
         url = f"http://{host}:{port}/console"
         click.echo(f"dutybot 演示已启动：{url}")
         click.echo(f"数据目录：{settings.resolved_home}（按 Ctrl-C 停止，数据会保留）")
         try:
             await _wait(stop, worker_task)
         finally:
-            await stop_worker(worker, worker_task)
+            worker_stop.set()
+            await worker_task
             await runner.cleanup()
     click.echo("dutybot 演示已停止。")
 
@@ -148,13 +152,8 @@ async def _serve(settings: Settings, redis_url: str, host: str, port: int) -> No
 async def _worker(settings: Settings, redis_url: str) -> None:
     stop = _stop_event()
     async with open_services(settings, redis_url=redis_url) as services:
-        worker = build_worker(services, handle_signals=False)
-        task = asyncio.create_task(worker.async_run())
         click.echo(f"dutybot worker 已启动；已开启渠道：{_channels_line(services)}")
-        try:
-            await _wait(stop, task)
-        finally:
-            await stop_worker(worker, task)
+        await run_worker(services, stop)
 
 
 def _reset_home(settings: Settings) -> None:
@@ -215,10 +214,24 @@ def serve(ctx: click.Context) -> None:
 
 
 @main.command("worker")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="不启动；检查本机的 worker 是否还活着（容器健康检查用：心跳文件在 60 秒内更新过）。",
+)
 @click.pass_context
-def worker(ctx: click.Context) -> None:
+def worker(ctx: click.Context, check: bool) -> None:
     """只运行后台任务（消息发送、提醒、对账）。"""
     settings = settings_of(ctx)
+    if check:
+        age = heartbeat.file_age_seconds(settings.resolved_home)
+        limit = heartbeat.STALE_AFTER.total_seconds()
+        if age is None:
+            fail("worker 没有心跳：它没有启动，或 DUTYBOT_HOME 不是它用的那个目录。")
+        if age > limit:
+            fail(f"worker 已 {age:.0f} 秒没有心跳（超过 {limit:.0f} 秒），可能已卡死。")
+        click.echo(f"worker 正常：{age:.0f} 秒前有心跳。")
+        return
     settings.resolved_home.mkdir(parents=True, exist_ok=True)
     try:
         with redis_url_for(settings.redis_url, settings.resolved_home) as redis_url:

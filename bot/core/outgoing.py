@@ -18,6 +18,10 @@ class FileRef(BaseModel):
     name: str
     size: int
     mime: str = "application/octet-stream"
+    # A picture meant to be looked at in the chat (the duty roster's PNG): platforms that show
+    # images send it as an image message. Documents and attachments stay files (the original
+    # bytes, downloadable), whatever their type.
+    inline: bool = False
 
 
 class Message(BaseModel):

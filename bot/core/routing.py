@@ -3,6 +3,7 @@ flows. The process's one table is ``bot.handlers.registry.router``."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -32,6 +33,9 @@ class Command:
     order: int = 100
     # Commands that may be used in the middle of another conversation (帮助, 取消).
     interrupts: bool = False
+    # A sentence that means this command without its word ("12月5日白班由老刘值" is 调班):
+    # tried only when no command word matches; the handler gets the whole text as ``rest``.
+    pattern: re.Pattern[str] | None = None
 
     def allowed(self, roles: frozenset[Role]) -> bool:
         return self.roles is None or bool(self.roles & roles)
@@ -71,6 +75,7 @@ class Router:
         menu_key: str | None = None,
         order: int = 100,
         interrupts: bool = False,
+        pattern: str | None = None,
     ) -> Callable[[CommandHandler], CommandHandler]:
         def register(handler: CommandHandler) -> CommandHandler:
             cmd = Command(
@@ -82,6 +87,7 @@ class Router:
                 menu_key=menu_key,
                 order=order,
                 interrupts=interrupts,
+                pattern=re.compile(pattern) if pattern else None,
             )
             for name in (word, *aliases):
                 if name in self.commands and self.commands[name].handler is not handler:
@@ -169,4 +175,7 @@ class Router:
                 cmd = self.commands[name]
                 if cmd.word == name or name in cmd.aliases:
                     return cmd, stripped[len(name) :].strip()
+        for cmd in self.unique_commands():
+            if cmd.pattern is not None and cmd.pattern.search(stripped):
+                return cmd, stripped
         return None

@@ -16,9 +16,12 @@ ROLE_DUTIES: dict[Role, str] = {
     Role.EDITOR: "撰写稿件并提交三审三校，审核通过后发布并回报链接",
     Role.SECTION_CHIEF: "对本科室稿件进行初审初校",
     Role.DEPUTY_LEADER: "对分管领域稿件进行复审复校",
-    Role.PRINCIPAL: "终审终校，审批本单位政务新媒体备案",
-    Role.DUTY_OFFICER: "24小时读网值班：交接班、巡查账号、确认告警",
-    Role.DUTY_LEAD: "督促值班交接与告警处置，无人响应时接手",
+    Role.PRINCIPAL: "终审终校，审批本单位政务新媒体备案；人员离岗时逐项确认离岗交接清单",
+    Role.DUTY_OFFICER: (
+        "24小时读网值班：交接班（交班提交交接清单，接班点确认接班），逐项巡查账号，"
+        "确认并处理告警，报告发现的情况"
+    ),
+    Role.DUTY_LEAD: "督促交接班与告警处置：超时未确认时被@，可代为确认接班、接手告警",
     Role.SUPERVISOR_STAFF: "审核备案、下发整改通知并核验整改结果、查看统计报表",
     Role.ADMIN: "维护组织名单、账号台账和策略配置",
 }

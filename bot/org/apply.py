@@ -10,7 +10,7 @@ account that would be a unit's second live account on a platform) refuse the who
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -18,9 +18,18 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from bot.org.accounts import AccountIndex, Ambiguous
-from bot.org.schema import AccountEntry, OrgError, OrgFile, PersonEntry, UnitEntry
+from bot.org.schema import (
+    AccountEntry,
+    DutyTeamEntry,
+    OrgError,
+    OrgFile,
+    PersonEntry,
+    UnitEntry,
+)
 from storage import audit
 from storage.enums import IdentityKind, Platform
+from storage.models.duty import DutyRotation, DutyScope, DutyTeam
+from storage.models.duty_leaving import LeavingChecklist, LeavingReason
 from storage.models.org import (
     Account,
     Chat,
@@ -32,7 +41,13 @@ from storage.models.org import (
 )
 
 ACTOR = audit.Actor.system("组织名单导入")
-KIND_LABELS = {"unit": "单位", "person": "人员", "chat": "群聊", "account": "账号"}
+KIND_LABELS = {
+    "unit": "单位",
+    "person": "人员",
+    "chat": "群聊",
+    "account": "账号",
+    "duty_team": "值班组",
+}
 # Foreign keys to units are audited by unit key, which people recognise, not by row id.
 UNIT_REFS = {"unit_id", "parent_id", "supervisor_id", "owner_unit_id", "operator_unit_id"}
 
@@ -47,6 +62,8 @@ class ChangeSummary:
     updated: dict[str, int] = field(default_factory=dict)
     deactivated: dict[str, int] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
+    # People who left their unit (deactivated or moved): the duty flow opens their checklists.
+    departures: list[str] = field(default_factory=list)
     _created_keys: set[tuple[str, str]] = field(default_factory=set)
     _updated_keys: set[tuple[str, str]] = field(default_factory=set)
 
@@ -221,13 +238,45 @@ async def preview_org(org: OrgFile, now: datetime) -> ChangeSummary:
 
 
 async def _apply(a: Applier, org: OrgFile) -> None:
+    before = await _placements(a.conn)
     units = await _apply_units(a, org.units)
     people = await _apply_people(a, org, units)
     await _apply_chats(a, org, people, units)
     await _apply_accounts(a, org.accounts, units)
+    await _apply_duty_teams(a, org.duty_teams, units)
     await a.deactivate_missing(Unit, "unit", {u.key for u in org.units if u.active})
     await a.deactivate_missing(Person, "person", {p.key for p in org.people if p.active})
     await a.deactivate_missing(Chat, "chat", {c.key for c in org.chats if c.active})
+    await a.deactivate_missing(DutyTeam, "duty_team", {t.key for t in org.duty_teams if t.active})
+    await _record_departures(a, before)
+
+
+async def _placements(conn: BaseDBAsyncClient) -> dict[int, tuple[bool, int]]:
+    """Each person's (active, unit) before the load, to find who leaves a unit."""
+    rows = await Person.all().using_db(conn).values_list("id", "active", "unit_id")
+    return {int(pid): (bool(active), int(unit)) for pid, active, unit in rows}
+
+
+async def _record_departures(a: Applier, before: dict[int, tuple[bool, int]]) -> None:
+    """A person deactivated or moved to another unit leaves their unit: record a pending
+    leaving checklist (yongchuan 第二十二条, beibei 第七章) in this same transaction, so the
+    departure cannot be lost; the worker lists the open items and opens it."""
+    after = await _placements(a.conn)
+    for pid, (was_active, old_unit) in sorted(before.items()):
+        active, unit = after[pid]
+        if not was_active or (active and unit == old_unit):
+            continue
+        moved = active and unit != old_unit
+        await LeavingChecklist.create(
+            using_db=a.conn,
+            person_id=pid,
+            unit_id=old_unit,
+            moved_to_unit_id=unit if moved else None,
+            reason=LeavingReason.MOVED if moved else LeavingReason.REMOVED,
+            recorded_at=a.now,
+        )
+        person = await Person.filter(id=pid).using_db(a.conn).get()
+        a.summary.departures.append(person.name)
 
 
 async def _apply_units(a: Applier, entries: list[UnitEntry]) -> dict[str, Unit]:
@@ -516,3 +565,123 @@ def account_values(acc: AccountEntry, units: dict[str, Unit]) -> dict[str, Any]:
         "opened_on": acc.opened_on,
         "note": acc.note,
     }
+
+
+async def _apply_duty_teams(
+    a: Applier, entries: list[DutyTeamEntry], units: dict[str, Unit]
+) -> None:
+    """Teams, their scope and their rotations. A changed rotation is a new row from
+    ``effective_from`` (default: the day of the load), never an edit: the shifts before it
+    keep their people. ``now`` is in the deployment timezone (the CLI's clock), so its date is
+    the local day. The planner (run by ``org load`` after this) writes the shifts."""
+    conn = a.conn
+    person_ids = {
+        str(key): int(str(pid))
+        for key, pid in await Person.all().using_db(conn).values_list("key", "id")
+    }
+    person_keys = {pid: key for key, pid in person_ids.items()}
+    chat_ids = {
+        str(key): int(str(cid))
+        for key, cid in await Chat.all().using_db(conn).values_list("key", "id")
+    }
+    today = a.now.date()
+    # Rotations that change, checked before anything is written.
+    changes: list[tuple[DutyTeamEntry, bool, list[str], list[int], date]] = []
+    for i, t in enumerate(entries):
+        team_row = await DutyTeam.filter(key=t.key).using_db(conn).first()
+        for holiday, keys in ((False, t.rotation), (True, t.holiday_rotation)):
+            have: list[int] = []
+            if team_row is not None:
+                latest = (
+                    await DutyRotation.filter(team_id=team_row.id, holiday=holiday)
+                    .using_db(conn)
+                    .order_by("-effective_from")
+                    .first()
+                )
+                have = [int(p) for p in latest.people] if latest is not None else []
+            if have == [person_ids[k] for k in keys]:
+                continue  # unchanged, whatever effective_from says (it may have passed)
+            start = t.effective_from or today
+            if start < today:
+                a.problems.append(
+                    f"duty_teams[{i + 1}]（{t.name}）.effective_from：轮值调整只能从今天或以后"
+                    f"生效（{start} 已过去；已排的班次保留原样）"
+                )
+            changes.append((t, holiday, list(keys), have, start))
+    if a.problems:
+        return
+    for t in entries:
+        values: dict[str, Any] = {
+            "name": t.name,
+            "unit_id": units[t.unit].id,
+            "lead_id": person_ids[t.lead] if t.lead else None,
+            "chat_id": chat_ids[t.chat] if t.chat else None,
+            "mode": t.shifts,
+            "day_start": t.day_start,
+            "night_start": t.night_start,
+            "swap_approval": t.swap_approval,
+            "active": t.active,
+        }
+        team_row = await DutyTeam.filter(key=t.key).using_db(conn).first()
+        if team_row is None:
+            # A new team's scope and rotations are recorded in its "created" entry.
+            team = await a.create(
+                DutyTeam,
+                "duty_team",
+                t.key,
+                values,
+                scope=t.scope_units,
+                rotation=t.rotation,
+                holiday_rotation=t.holiday_rotation,
+                effective_from=(t.effective_from or today).isoformat(),
+            )
+        else:
+            team = team_row
+            await a.update(team, "duty_team", t.key, values)
+        scope_rows = await DutyScope.filter(team_id=team.id).using_db(conn)
+        current = {a.unit_keys.get(r.unit_id, str(r.unit_id)) for r in scope_rows}
+        added, removed = await a.sync_set("duty_team", t.key, "scope", current, set(t.scope_units))
+        for unit_key in sorted(added):
+            await DutyScope.create(using_db=conn, team_id=team.id, unit_id=units[unit_key].id)
+        for row in scope_rows:
+            if a.unit_keys.get(row.unit_id) in removed:
+                await row.delete(using_db=conn)
+        for entry, holiday, keys, have, start in changes:
+            if entry is not t:
+                continue
+            wanted = [person_ids[k] for k in keys]
+            label = "holiday_rotation" if holiday else "rotation"
+            same_day = (
+                await DutyRotation.filter(team_id=team.id, holiday=holiday, effective_from=start)
+                .using_db(conn)
+                .first()
+            )
+            if same_day is not None:
+                # Changed twice before it took effect: the later file wins for that day.
+                same_day.people = wanted
+                same_day.created_at = a.now
+                await same_day.save(using_db=conn, update_fields=["people", "created_at"])
+            else:
+                await DutyRotation.create(
+                    using_db=conn,
+                    team_id=team.id,
+                    holiday=holiday,
+                    effective_from=start,
+                    people=wanted,
+                    created_at=a.now,
+                    created_by="组织名单导入",
+                )
+            if a.summary.was_created("duty_team", t.key):
+                continue
+            a.summary.mark_updated("duty_team", t.key)
+            a.summary.lines.append(f"~ 值班组 {t.key}：{label} 自 {start} 起")
+            await a.audit(
+                f"duty_team.{label}_changed",
+                "duty_team",
+                t.key,
+                {
+                    "from": [person_keys.get(p, str(p)) for p in have],
+                    "to": list(keys),
+                    "effective_from": start.isoformat(),
+                },
+            )

@@ -7,6 +7,7 @@ from typing import Any
 import yaml
 
 from storage.enums import IdentityKind, Platform
+from storage.models.duty import DutyRotation, DutyScope, DutyTeam
 from storage.models.org import Account, Chat, ChatMember, Identity, Person, PersonRole, Unit
 
 HEADER = """\
@@ -137,12 +138,53 @@ async def export_org(include_inactive: bool = False) -> dict[str, Any]:
             entry["note"] = a.note
         return entry
 
-    return {
+    data: dict[str, Any] = {
         "units": [unit_entry(u) for u in units],
         "people": [person_entry(p) for p in people],
         "chats": [chat_entry(c) for c in chats],
         "accounts": [account_entry(a) for a in accounts],
     }
+    teams = await _duty_teams(include_inactive, unit_key, person_key)
+    if teams:
+        data["duty_teams"] = teams
+    return data
+
+
+async def _duty_teams(
+    include_inactive: bool, unit_key: dict[int, str], person_key: dict[int, str]
+) -> list[dict[str, Any]]:
+    """Each team with its latest rotations (a rotation dated ahead is written as it will be:
+    loading the export back changes nothing either way)."""
+    chat_key = {c.id: c.key for c in await Chat.all()}
+    found: list[dict[str, Any]] = []
+    teams = await DutyTeam.filter(**({} if include_inactive else {"active": True})).order_by("id")
+    for team in teams:
+        entry: dict[str, Any] = {"key": team.key, "name": team.name, "unit": unit_key[team.unit_id]}
+        scope = sorted(
+            unit_key[int(str(u))]
+            for u in await DutyScope.filter(team_id=team.id).values_list("unit_id", flat=True)
+        )
+        entry["scope"] = scope
+        if team.lead_id is not None:
+            entry["lead"] = person_key[team.lead_id]
+        if team.chat_id is not None:
+            entry["chat"] = chat_key[team.chat_id]
+        entry["shifts"] = str(team.mode)
+        entry["day_start"] = team.day_start
+        entry["night_start"] = team.night_start
+        for holiday, name in ((False, "rotation"), (True, "holiday_rotation")):
+            latest = (
+                await DutyRotation.filter(team_id=team.id, holiday=holiday)
+                .order_by("-effective_from")
+                .first()
+            )
+            if latest is not None and latest.people:
+                entry[name] = [person_key[int(p)] for p in latest.people]
+        entry["swap_approval"] = team.swap_approval
+        if not team.active:
+            entry["active"] = False
+        found.append(entry)
+    return found
 
 
 def to_yaml(data: dict[str, Any]) -> str:

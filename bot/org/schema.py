@@ -26,11 +26,12 @@ from pydantic import (
 )
 
 from storage.enums import AccountStatus, ChatPurpose, MediaPlatform, Platform, Role, UnitKind
+from storage.models.duty import ShiftMode
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
-SECTIONS = ("units", "people", "chats", "accounts")
+SECTIONS = ("units", "people", "chats", "accounts", "duty_teams")
 
 ROLE_BY_LABEL: dict[str, Role] = {r.label: r for r in Role} | {
     "主要负责人": Role.PRINCIPAL,
@@ -219,11 +220,77 @@ class AccountEntry(_Entry):
         return natural_account_key(self.owner_unit, self.platform, self.platform_name)
 
 
+SHIFT_MODE_BY_LABEL: dict[str, ShiftMode] = {
+    "24小时": ShiftMode.FULL,
+    "24小时班": ShiftMode.FULL,
+    "全天": ShiftMode.FULL,
+    "全天班": ShiftMode.FULL,
+    "白班夜班": ShiftMode.DAY_NIGHT,
+    "白班/夜班": ShiftMode.DAY_NIGHT,
+    "白夜班": ShiftMode.DAY_NIGHT,
+    "两班": ShiftMode.DAY_NIGHT,
+}
+
+
+def _clock_time(value: Any) -> Any:
+    """A change time as "HH:MM". YAML 1.1 reads an unquoted 08:30 as the number 510
+    (sexagesimal), so a whole number is taken as minutes after midnight."""
+    if isinstance(value, bool):
+        raise ValueError('应为时刻，如 "08:30"')
+    if isinstance(value, int):
+        hours, minutes = divmod(value, 60)
+    else:
+        match = re.fullmatch(r"(\d{1,2})[:：](\d{2})", str(value).strip())
+        if match is None:
+            raise ValueError(f'时刻“{value}”格式不正确，应为 时:分，如 "08:30"')
+        hours, minutes = int(match.group(1)), int(match.group(2))
+    if not (0 <= hours < 24 and 0 <= minutes < 60):
+        raise ValueError(f"时刻“{value}”不存在，应在 00:00 到 23:59 之间")
+    return f"{hours:02d}:{minutes:02d}"
+
+
+class DutyTeamEntry(_Entry):
+    """A duty team (值班组): who watches which units, in which shifts, in which order."""
+
+    key: str
+    name: str = Field(min_length=1, max_length=200)
+    unit: str
+    scope: list[str] = Field(default_factory=list)
+    lead: str | None = None
+    chat: str | None = None
+    shifts: ShiftMode = ShiftMode.DAY_NIGHT
+    day_start: Annotated[str, BeforeValidator(_clock_time)] = "08:30"
+    night_start: Annotated[str, BeforeValidator(_clock_time)] = "20:30"
+    rotation: list[str] = Field(min_length=1)
+    holiday_rotation: list[str] = Field(default_factory=list)
+    swap_approval: bool = True
+    effective_from: date | None = None
+    active: bool = True
+
+    @field_validator("shifts", mode="before")
+    @classmethod
+    def _mode_label(cls, value: Any) -> Any:
+        return _enum_by_label(value, SHIFT_MODE_BY_LABEL, ShiftMode)
+
+    @field_validator("scope", "rotation", "holiday_rotation", mode="before")
+    @classmethod
+    def _key_list(cls, value: Any) -> Any:
+        if isinstance(value, str):  # "xiaochen、laoliu" as people write it
+            return [v for v in re.split(r"[,，、\s]+", value) if v]
+        return value
+
+    @property
+    def scope_units(self) -> list[str]:
+        """The units watched: the listed ones, else the team's own unit."""
+        return self.scope or [self.unit]
+
+
 class OrgFile(_Entry):
     units: list[UnitEntry] = Field(default_factory=list)
     people: list[PersonEntry] = Field(default_factory=list)
     chats: list[ChatEntry] = Field(default_factory=list)
     accounts: list[AccountEntry] = Field(default_factory=list)
+    duty_teams: list[DutyTeamEntry] = Field(default_factory=list)
 
 
 def natural_account_key(
@@ -329,7 +396,7 @@ def parse_text(text: str, fmt: str) -> SourceText:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise OrgError(["文件顶层应为 units / people / chats / accounts 几个部分"])
+        raise OrgError(["文件顶层应为 units / people / chats / accounts / duty_teams 几个部分"])
     source = SourceText(data, _entry_lines(node))
     if node is not None:
         duplicates: list[str] = []
@@ -381,6 +448,7 @@ _ENTRY_MODELS: dict[str, type[_Entry]] = {
     "people": PersonEntry,
     "chats": ChatEntry,
     "accounts": AccountEntry,
+    "duty_teams": DutyTeamEntry,
 }
 
 
@@ -392,6 +460,7 @@ class _Checked:
     people: list[tuple[int, PersonEntry]] = field(default_factory=list)
     chats: list[tuple[int, ChatEntry]] = field(default_factory=list)
     accounts: list[tuple[int, AccountEntry]] = field(default_factory=list)
+    duty_teams: list[tuple[int, DutyTeamEntry]] = field(default_factory=list)
     # Keys of entries that failed validation: references to them are not reported again.
     broken: dict[str, set[str]] = field(default_factory=lambda: {s: set() for s in SECTIONS})
 
@@ -403,7 +472,9 @@ def parse(data: dict[str, Any] | SourceText) -> OrgFile:
     checked = _Checked()
     for name in source.data:
         if name not in SECTIONS:
-            problems.append(f"{name}：不认识的部分（文件只能包含 units、people、chats、accounts）")
+            problems.append(
+                f"{name}：不认识的部分（文件只能包含 units、people、chats、accounts、duty_teams）"
+            )
     for section, model in _ENTRY_MODELS.items():
         items = source.data.get(section)
         if items is None:
@@ -428,6 +499,7 @@ def parse(data: dict[str, Any] | SourceText) -> OrgFile:
         people=[e for _, e in checked.people],
         chats=[e for _, e in checked.chats],
         accounts=[e for _, e in checked.accounts],
+        duty_teams=[e for _, e in checked.duty_teams],
     )
 
 
@@ -579,6 +651,64 @@ def _check_references(checked: _Checked, source: SourceText) -> list[str]:
                     f"{where}.platform：与 accounts[{first + 1}] 是同一责任主体在同一平台的账号"
                     "（一个单位在同一平台只能开设一个政务新媒体账号）"
                 )
+    problems.extend(_check_duty_teams(checked, source, units, people))
+    return problems
+
+
+def _check_duty_teams(
+    checked: _Checked, source: SourceText, units: dict[str, UnitEntry], people: set[str]
+) -> list[str]:
+    """Every duty team's references, its change times and its rotations."""
+    problems: list[str] = []
+    broken = checked.broken
+    active_people = {p.key for _, p in checked.people if p.active}
+    chats = {c.key for _, c in checked.chats} | broken["chats"]
+    seen: dict[str, int] = {}
+    for i, t in checked.duty_teams:
+        where = source.label("duty_teams", i, t.name)
+        if not KEY_PATTERN.match(t.key):
+            problems.append(
+                f"{where}.key：“{t.key}”只能用字母、数字和 _ . -，"
+                "以字母或数字开头，不超过 64 个字符"
+            )
+        if t.key in seen or t.key in broken["duty_teams"]:
+            problems.append(f"{where}.key：“{t.key}”与另一个值班组重复")
+        seen.setdefault(t.key, i)
+        if t.unit not in units and t.unit not in broken["units"]:
+            problems.append(f"{where}.unit：找不到单位 {t.unit}")
+        for j, unit in enumerate(t.scope):
+            if unit not in units and unit not in broken["units"]:
+                problems.append(f"{where}.scope[{j + 1}]：找不到单位 {unit}")
+            elif unit in t.scope[:j]:
+                problems.append(f"{where}.scope[{j + 1}]：{unit} 重复列出")
+        if t.lead is not None and t.lead not in people:
+            problems.append(f"{where}.lead：找不到人员 {t.lead}")
+        elif t.lead is not None and t.active and t.lead not in active_people | broken["people"]:
+            problems.append(f"{where}.lead：{t.lead} 已停用，不能担任值班长")
+        if t.chat is not None and t.chat not in chats:
+            problems.append(f"{where}.chat：找不到群聊 {t.chat}")
+        for field_name in ("rotation", "holiday_rotation"):
+            keys: list[str] = getattr(t, field_name)
+            for j, key in enumerate(keys):
+                if key not in people:
+                    problems.append(
+                        f"{where}.{field_name}[{j + 1}]：找不到人员 {key}"
+                        "（人员从名单中删去时，请同时从轮值顺序中去掉）"
+                    )
+                elif key in keys[:j]:
+                    problems.append(
+                        f"{where}.{field_name}[{j + 1}]：{key} 重复列出（轮值顺序中每人只写一次）"
+                    )
+                elif t.active and key not in active_people | broken["people"]:
+                    problems.append(
+                        f"{where}.{field_name}[{j + 1}]：{key} 已停用，不能排班"
+                        "（请从轮值顺序中去掉）"
+                    )
+        if t.shifts == ShiftMode.DAY_NIGHT and t.night_start <= t.day_start:
+            problems.append(
+                f"{where}.night_start：夜班开始时间（{t.night_start}）应晚于"
+                f"白班开始时间（{t.day_start}）"
+            )
     return problems
 
 

@@ -202,6 +202,8 @@ class ActivitySection(BaseModel):
 
     min_posts_per_week: Number
     silence_consequence: Text
+    # How many days before a silence breach the owner unit is warned (duty activity monitor).
+    warn_days_before: Number
 
 
 class DutySection(BaseModel):

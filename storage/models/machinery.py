@@ -85,6 +85,10 @@ class OutboxMessage(Model):
     external_id = fields.CharField(max_length=255, null=True)
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
+    # The first failed attempt of the current run of failures: the retry budget counts from it.
+    failing_since = fields.DatetimeField(null=True)
+    # When the outbox stopped retrying (status failed), so admins are told about it once.
+    given_up_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "outbox_message"
@@ -182,3 +186,32 @@ class StoredFile(Model):
     class Meta:
         table = "stored_file"
         indexes = (("subject_type", "subject_id"),)
+
+
+class WorkerHeartbeat(Model):
+    """A worker process saying it is alive, read by /healthz and dutybot doctor."""
+
+    id = fields.CharField(max_length=100, primary_key=True)  # host:pid:random
+    hostname = fields.CharField(max_length=255)
+    pid = fields.IntField()
+    started_at = fields.DatetimeField()
+    beat_at = fields.DatetimeField()
+    redis_ok = fields.BooleanField(default=True)
+    note = fields.TextField(default="")
+
+    class Meta:
+        table = "worker_heartbeat"
+
+
+class StoredFileContent(Model):
+    """The bytes of a stored file, in the database so that every replica reaches them.
+
+    A table of its own so that reading a file's name or size never loads its content. Files
+    are at most 20 MB (the upload cap), which PostgreSQL bytea and SQLite BLOB hold well.
+    """
+
+    file_id = fields.CharField(max_length=64, primary_key=True)
+    data = fields.BinaryField()
+
+    class Meta:
+        table = "stored_file_content"

@@ -16,7 +16,7 @@ from bot.org.seed import seed_demo
 from storage.enums import AccountStatus, MediaPlatform
 from storage.models.machinery import AuditEntry
 from storage.models.org import Account
-from tests.org.helpers import audit_count, dutybot
+from tests.support.orgfiles import audit_count, dutybot
 
 pytestmark = pytest.mark.slow
 

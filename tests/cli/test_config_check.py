@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.org.helpers import run_clean
+from tests.support.orgfiles import run_clean
 
 pytestmark = pytest.mark.slow
 

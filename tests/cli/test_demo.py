@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.org.helpers import clean_env
+from tests.support.orgfiles import clean_env
 
 pytestmark = pytest.mark.slow
 

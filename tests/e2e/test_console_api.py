@@ -5,11 +5,12 @@ from __future__ import annotations
 from aiohttp.test_utils import TestClient
 
 from storage.models.machinery import ConsoleMessage, InboundEvent
-from tests.harness import ChatHarness
+from tests.support.chat import ChatHarness
 
 
 async def test_healthz_checks_database_and_redis(client: TestClient[object, object]) -> None:
-    resp = await client.get("/healthz")
+    # scope=web: this process's own dependencies; the worker check is in test_worker_outage.py
+    resp = await client.get("/healthz?scope=web")
     body = await resp.json()
     assert resp.status == 200
     assert body["checks"]["database"] == "ok"

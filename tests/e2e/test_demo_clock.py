@@ -21,8 +21,8 @@ from bot.timekeeping.schedule import StepSpec
 from storage.enums import Platform
 from storage.models.deadlines import StepStatus
 from storage.models.org import Person
-from tests.conftest import SHANGHAI
-from tests.harness import ChatHarness
+from tests.support.chat import ChatHarness
+from tests.support.dates import SHANGHAI
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli import main
-from tests.proc import run_dutybot
+from tests.support.proc import run_dutybot
 
 
 @pytest.fixture

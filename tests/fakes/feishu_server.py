@@ -269,6 +269,8 @@ class FakeMessage:
             return str(json.loads(self.content)["text"])
         if self.msg_type == "file":
             return "[文件] " + str(json.loads(self.content)["file_key"])
+        if self.msg_type == "image":
+            return "[图片] " + str(json.loads(self.content)["image_key"])
         return card_text(self.card)
 
     @property
@@ -315,6 +317,7 @@ class FakeFeishu:
         self.chats: dict[str, str] = {}
         # Uploaded files: file_key -> (file_name, file_type, bytes).
         self.uploads: dict[str, tuple[str, str, bytes]] = {}
+        self.images: dict[str, bytes] = {}  # image_key -> the uploaded picture
         # What people sent: (message_id, image_key | file_key) -> (type, file_name, bytes).
         self.resources: dict[tuple[str, str], tuple[str, str, bytes]] = {}
         self.calls: list[Call] = []
@@ -351,6 +354,7 @@ class FakeFeishu:
         app.router.add_get("/open-apis/bot/v3/info", self._bot_info)
         app.router.add_get("/open-apis/im/v1/chats", self._chats)
         app.router.add_post("/open-apis/im/v1/files", self._upload_file)
+        app.router.add_post("/open-apis/im/v1/images", self._upload_image)
         app.router.add_post("/open-apis/im/v1/messages", self._create)
         app.router.add_post("/open-apis/im/v1/messages/{message_id}/reply", self._reply)
         app.router.add_patch("/open-apis/im/v1/messages/{message_id}", self._patch)
@@ -516,6 +520,27 @@ class FakeFeishu:
         self.uploads[key] = (file_name, file_type, data)
         return self._answer(call, 200, {"code": 0, "msg": "success", "data": {"file_key": key}})
 
+    async def _upload_image(self, request: web.Request) -> web.Response:
+        """``POST /open-apis/im/v1/images`` (multipart): image_type message, a real picture of
+        at most 10 MB."""
+        call, refused = await self._begin(request)
+        if refused is not None:
+            return refused
+        form = await request.post()
+        upload = form.get("image")
+        data = upload.file.read() if isinstance(upload, web.FileField) else b""
+        image_type = str(form.get("image_type", ""))
+        call.body = {"image_type": image_type, "size": len(data)}
+        if image_type not in ("message", "avatar"):
+            return self._answer(call, 400, {"code": 234001, "msg": "invalid image_type"})
+        if not data.startswith((b"\x89PNG", b"\xff\xd8", b"GIF8")):
+            return self._answer(call, 400, {"code": 234011, "msg": "image format not supported"})
+        if len(data) > 10 * 1024 * 1024:
+            return self._answer(call, 400, {"code": 234006, "msg": "image too large"})
+        key = f"img_v3_{uuid_lib.uuid4().hex}"
+        self.images[key] = data
+        return self._answer(call, 200, {"code": 0, "msg": "success", "data": {"image_key": key}})
+
     async def _resource(self, request: web.Request) -> web.StreamResponse:
         """``GET im/v1/messages/:message_id/resources/:file_key?type=image|file``: the bytes of
         an image or file in a message (the key must belong to that message)."""
@@ -574,6 +599,10 @@ class FakeFeishu:
         if msg_type == "file":
             if not isinstance(value, dict) or value.get("file_key") not in self.uploads:
                 return "file content needs the file_key of an uploaded file"
+            return None
+        if msg_type == "image":
+            if not isinstance(value, dict) or value.get("image_key") not in self.images:
+                return "image content needs the image_key of an uploaded image"
             return None
         return f"msg_type {msg_type!r} is not supported by the fake"
 

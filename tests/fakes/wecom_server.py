@@ -91,7 +91,8 @@ class FakeWeCom:
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
-    async def start(self) -> str:
+    async def start(self, port: int = 0) -> str:
+        """Serve on loopback; ``port`` brings a stopped fake back on its old address."""
         app = web.Application()
         app.router.add_get("/cgi-bin/gettoken", self._gettoken)
         app.router.add_post("/cgi-bin/message/send", self._send)
@@ -100,8 +101,12 @@ class FakeWeCom:
         app.router.add_post("/cgi-bin/menu/create", self._menu)
         app.router.add_post("/cgi-bin/media/upload", self._upload)
         app.router.add_get("/cgi-bin/media/get", self._media_get)
-        self._runner, self.url = await serve_on_loopback(app)
+        self._runner, self.url = await serve_on_loopback(app, port)
         return self.url
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -287,8 +292,8 @@ class FakeWeCom:
             if len(content.encode()) > 2048:
                 return bad("content size out of limit", 45002)
             return None
-        if msgtype == "file":
-            if (body.get("file") or {}).get("media_id") not in self.media:
+        if msgtype in ("file", "image"):
+            if (body.get(msgtype) or {}).get("media_id") not in self.media:
                 return bad("invalid media_id", 40007)
             return None
         if msgtype != "template_card":
@@ -325,9 +330,11 @@ class FakeWeCom:
         return None
 
     async def _upload(self, request: web.Request) -> web.Response:
-        """``media/upload?type=file``: one multipart part named ``media`` with a filename."""
+        """``media/upload?type=file|image``: one multipart part named ``media`` with a filename
+        (an image must be a PNG or JPEG of at most 2 MB)."""
         error = self._token_error(request)
-        if error is None and request.query.get("type") != "file":
+        media_type = request.query.get("type")
+        if error is None and media_type not in ("file", "image"):
             error = {"errcode": 40004, "errmsg": "invalid media type"}
         name, data = "", b""
         if error is None:
@@ -340,11 +347,15 @@ class FakeWeCom:
                 data = bytes(await part.read())  # type: ignore[union-attr]
                 if not name or not data:
                     error = {"errcode": 40005, "errmsg": "empty media"}
+                elif media_type == "image" and not data.startswith((b"\x89PNG", b"\xff\xd8")):
+                    error = {"errcode": 40005, "errmsg": "invalid image format"}
+                elif media_type == "image" and len(data) > 2 * 1024 * 1024:
+                    error = {"errcode": 40006, "errmsg": "invalid image size"}
         if error is not None:
             return await self._record(request, error, None)
         media_id = f"media{next(self._seq)}"
         self.media[media_id] = (name, data)
-        answer = {"errcode": 0, "errmsg": "ok", "type": "file", "media_id": media_id}
+        answer = {"errcode": 0, "errmsg": "ok", "type": media_type, "media_id": media_id}
         return await self._record(request, answer, {"filename": name, "size": len(data)})
 
     def hold_media_downloads(self) -> asyncio.Event:

@@ -12,11 +12,11 @@ import pytest
 from storage.enums import AccountStatus
 from storage.models.filing import Filing, FilingStatus
 from storage.models.org import Account
-from tests.adapters.wecom.conftest import aes_key
-from tests.adapters.wecom.test_e2e import Processes, cards_to, eventually, say_in_turn, stack
-from tests.conftest import load_org_text
 from tests.fakes.wecom_server import WeComPlatform
-from tests.filing.platform_org import OPEN_ANSWERS
+from tests.support.orgs import PLATFORM_OPEN_ANSWERS as OPEN_ANSWERS
+from tests.support.orgs import load_org_text
+from tests.support.processes import Processes, cards_to, eventually, say_in_turn, stack
+from tests.support.wecom import aes_key
 
 pytestmark = pytest.mark.slow
 

@@ -13,8 +13,8 @@ from bot.handlers import load_all
 from bot.policy.runtime import TimeKeeping
 from storage.models.filing import Filing
 from storage.models.machinery import Conversation
-from tests.filing.helpers import answer_all, card_of
-from tests.harness import ChatHarness
+from tests.support.chat import ChatHarness, card_of
+from tests.support.filing import answer_all
 
 
 async def start_open(h: ChatHarness, person: str = "xiaoxu") -> None:
@@ -70,9 +70,8 @@ async def test_names_that_differ_across_platforms_are_warned_not_refused(
     answers = ["同上", "临江教育发布", "ljjyfb", "抖音", "短视频宣传", "黄科长", "13900000043"]
     answers += ["小徐", "13900000044", "林副主任", "预算", "三审三校", "小徐"]
     summary = card_of(await answer_all(harness, "xiaoxu", answers), "请核对")
-    assert summary.card is not None
-    assert "本单位其他平台账号名称为「临江教育」，与「临江教育发布」不一致" in summary.card.body
-    assert "提交备案" in [b.label for b in summary.card.buttons]
+    assert "本单位其他平台账号名称为「临江教育」，与「临江教育发布」不一致" in summary.body
+    assert "提交备案" in [b.label for b in summary.buttons]
 
 
 @pytest.fixture
@@ -101,9 +100,8 @@ async def test_jiaxian_change_deadline_is_two_working_days(jiaxian: ChatHarness)
         await answer_all(jiaxian, "laozhou", ["6", "小王", "13900000035", "调岗", "2026-10-09"]),
         "请核对",
     )
-    assert summary.card is not None
-    assert "备案须在 10月12日 18:00 前报送主管单位" in summary.card.body
-    assert "第八条（五）" in summary.card.body
+    assert "备案须在 10月12日 18:00 前报送主管单位" in summary.body
+    assert "第八条（五）" in summary.body
 
 
 async def test_unknown_kind_and_no_eligible_account(harness: ChatHarness) -> None:
@@ -119,7 +117,7 @@ async def test_cancel_mid_form_leaves_nothing(harness: ChatHarness) -> None:
     await start_open(harness)
     await answer_all(harness, "xiaoxu", ["同上", "临江教育"])
     bye = await harness.say("xiaoxu", "取消")
-    assert bye
+    assert [m.text for m in bye] == ["已取消「开设备案」，填写的内容没有提交。需要时可重新开始。"]
     assert await Conversation.all().count() == 0
     assert await Filing.all().count() == 0
     again = await harness.say("xiaoxu", "临江教育")  # no form any more: not taken as an answer

@@ -8,8 +8,9 @@ from tortoise.transactions import in_transaction
 from bot.org.seed import demo_org_text
 from storage import audit
 from storage.models.machinery import AuditEntry
-from tests.conftest import DEFAULT_NOW, load_org_text
-from tests.proc import run_dutybot
+from tests.support.dates import DEFAULT_NOW
+from tests.support.orgs import load_org_text
+from tests.support.proc import run_dutybot
 
 
 async def _append(n: int) -> None:

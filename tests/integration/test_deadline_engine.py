@@ -30,7 +30,7 @@ from bot.timekeeping.schedule import StepSpec
 from storage.models.deadlines import Deadline, DeadlineStatus, DeadlineStep, StepStatus
 from storage.models.machinery import AuditEntry, ConsoleMessage, OutboxMessage
 from storage.models.org import Person
-from tests.conftest import SHANGHAI
+from tests.support.dates import SHANGHAI
 
 KUNMING = load_policy("kunming")
 YONGCHUAN = load_policy("yongchuan")

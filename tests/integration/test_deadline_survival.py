@@ -9,137 +9,27 @@ outbox message per step, written by the ``notify`` handler in the firing transac
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import sys
-import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import aiohttp
 import pytest
 from tortoise.transactions import in_transaction
 
-from bot.clock import SystemClock
 from bot.core.services import Services
 from bot.deadlines import lifecycle
 from bot.deadlines.builtin import NOTIFY, notify_data
-from bot.policy.runtime import TimeKeeping
 from bot.timekeeping.schedule import StepSpec
 from storage.models.deadlines import DeadlineStep, StepStatus
 from storage.models.machinery import AuditEntry, OutboxMessage
 from storage.models.org import Person
-from tests.conftest import SHANGHAI
-from tests.proc import ROOT
+from tests.support.processes import System, system, wait_for
 
 pytestmark = pytest.mark.slow
 
+__all__ = ["system"]  # the fixture
+
 BACK_WITHIN = 60.0  # seconds: the requirement
-
-
-@dataclass
-class Process:
-    name: str
-    proc: asyncio.subprocess.Process
-    log: Path
-    started: float = field(default_factory=time.monotonic)
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    async def kill(self) -> None:
-        if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGKILL)
-        await self.proc.wait()
-
-    async def stop(self) -> None:
-        if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.proc.wait(), timeout=20)
-            except TimeoutError:
-                await self.kill()
-
-
-@dataclass
-class System:
-    """Starts dutybot processes against the test's database and Redis."""
-
-    env: dict[str, str]
-    logs: Path
-    port: int
-    running: list[Process] = field(default_factory=list)
-    count: int = 0
-
-    async def spawn(self, command: str, ready: str) -> Process:
-        self.count += 1
-        log = self.logs / f"{self.count:02d}-{command}.log"
-        handle = log.open("wb")
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", command,
-            env=self.env, stdout=handle, stderr=asyncio.subprocess.STDOUT, cwd=str(ROOT),
-        )  # fmt: skip
-        handle.close()
-        process = Process(f"{command}#{self.count}", proc, log)
-        self.running.append(process)
-        deadline = time.monotonic() + 60
-        while ready not in process.output():
-            if proc.returncode is not None or time.monotonic() > deadline:
-                raise AssertionError(f"{process.name} did not start:\n{process.output()}")
-            await asyncio.sleep(0.05)
-        return process
-
-    async def worker(self) -> Process:
-        return await self.spawn("worker", "dutybot worker 已启动")
-
-    async def web(self) -> Process:
-        return await self.spawn("serve", "dutybot 已在")
-
-    async def close(self) -> None:
-        for process in self.running:
-            await process.stop()
-
-    def logs_text(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.output()[-3000:]}" for p in self.running)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-async def system(
-    services: Services, demo_org: None, db_url: str, redis_url: str, tmp_path: Path
-) -> AsyncIterator[System]:
-    services.clock = SystemClock(SHANGHAI)
-    settings = services.settings.model_copy(update={"calendar_file": tmp_path / "calendar.toml"})
-    services.timekeeping = TimeKeeping.from_settings(settings)
-    port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "DUTYBOT_HOME": str(tmp_path / "home"),
-        "DUTYBOT_DATABASE_URL": db_url,
-        "DUTYBOT_REDIS_URL": redis_url,
-        "DUTYBOT_CONSOLE": "true",
-        "DUTYBOT_HTTP_PORT": str(port),
-        "DUTYBOT_CALENDAR_FILE": str(tmp_path / "calendar.toml"),
-        "DUTYBOT_LOG_LEVEL": "INFO",
-    }
-    env.pop("DUTYBOT_POLICY", None)
-    env.pop("DUTYBOT_POLICY_OVERRIDES", None)
-    system = System(env=env, logs=tmp_path, port=port)
-    try:
-        yield system
-    finally:
-        await system.close()
 
 
 async def plant(services: Services, count: int, first: float, last: float) -> list[int]:
@@ -169,17 +59,6 @@ async def plant(services: Services, count: int, first: float, last: float) -> li
 
 async def fired_steps(ids: list[int]) -> int:
     return await DeadlineStep.filter(deadline_id__in=ids, status=StepStatus.FIRED).count()
-
-
-async def wait_for(
-    check: Callable[[], Awaitable[bool]], seconds: float, system: System, what: str
-) -> float:
-    started = time.monotonic()
-    while not await check():
-        if time.monotonic() - started > seconds:
-            raise AssertionError(f"{what} not within {seconds:.0f} s\n{system.logs_text()}")
-        await asyncio.sleep(0.1)
-    return time.monotonic() - started
 
 
 async def assert_each_step_fired_once(ids: list[int], back_at: datetime) -> None:

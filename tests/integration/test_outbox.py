@@ -104,20 +104,33 @@ async def test_permanent_failure_and_exhausted_retries_mark_failed(
 ) -> None:
     flaky = FlakyChannel(script=[DeliveryError("用户不存在", retry_after=None)])
     services.channels[Platform.CONSOLE] = flaky
-    await _emit(services, "xiaowang", "发不出去")
+    (row_id,) = await _emit(services, "xiaowang", "发不出去")
     await outbox.drain(services)
-    row = await OutboxMessage.get()
+    row = await OutboxMessage.get(id=row_id)
     assert row.status == OutboxStatus.FAILED
     assert row.last_error == "用户不存在"
+    # Never silently: the admin (何管理员) is told which message and why.
+    await outbox.drain(services)
+    assert "发不出去" in flaky.delivered[0]
+    assert "用户不存在" in flaky.delivered[0]
+    assert "消息未送达" in flaky.delivered[0]
 
-    flaky.script = [DeliveryError("超时", retry_after=1)] * outbox.MAX_ATTEMPTS
+    # A transient error is retried (backoff up to 10 min) until the budget from its first
+    # failure is spent, and only then given up.
+    flaky.script = [DeliveryError("超时", retry_after=1)] * 1000
     await _emit(services, "laozhou", "一直超时")
-    for _ in range(outbox.MAX_ATTEMPTS + 2):
+    laozhou = (await Person.get(key="laozhou")).id
+    started = clock.now()
+    while clock.now() - started < outbox.RETRY_BUDGET + timedelta(hours=1):
         await outbox.drain(services)
-        clock.advance(timedelta(seconds=2))
-    row = await OutboxMessage.filter(target_id=(await Person.get(key="laozhou")).id).get()
+        row = await OutboxMessage.filter(target_id=laozhou).get()
+        if row.status == OutboxStatus.FAILED:
+            break
+        clock.advance(row.next_attempt_at - clock.now())
     assert row.status == OutboxStatus.FAILED
-    assert row.attempts == outbox.MAX_ATTEMPTS
+    assert row.given_up_at is not None
+    assert row.given_up_at - started >= outbox.RETRY_BUDGET
+    assert 100 < row.attempts < 400
 
 
 async def test_expired_lease_is_redelivered_once(

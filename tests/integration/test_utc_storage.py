@@ -6,7 +6,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from storage.models.machinery import SystemState
-from tests.conftest import DEFAULT_NOW
+from tests.support.dates import DEFAULT_NOW
 
 
 async def test_filters_compare_instants_not_text(db: str) -> None:

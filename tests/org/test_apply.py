@@ -13,7 +13,7 @@ from bot.org.schema import OrgError, parse, parse_text
 from storage.enums import AccountStatus, MediaPlatform
 from storage.models.machinery import AuditEntry
 from storage.models.org import Account, Chat, Identity, Person, Unit
-from tests.org.helpers import audit_count, snapshot
+from tests.support.orgfiles import audit_count, snapshot
 
 
 def small_org() -> dict[str, Any]:

@@ -32,3 +32,15 @@ async def test_documented_example_loads_and_reloads_unchanged(
     xiaoli = await Person.get(key="xiaoli")
     assert xiaoli.phone == "13900001005"
     assert await Account.filter(owner_unit__key="jx-jyj").exists()
+
+
+async def test_documented_duty_team_loads(db: str, clock: ManualClock) -> None:
+    from storage.models.duty import DutyRotation, DutyTeam, ShiftMode
+
+    (text,) = examples("yaml")
+    await apply_org(parse(parse_text(text, "yaml")), clock.now())
+    team = await DutyTeam.get(key="jx-zb")
+    assert team.mode == ShiftMode.FULL
+    assert team.day_start == "09:00"
+    rotation = await DutyRotation.get(team_id=team.id)
+    assert len(rotation.people) == 2

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from storage.enums import Role
 from storage.models.machinery import AuditEntry
 from storage.models.org import Account, Chat, ChatMember, Person, PersonRole, Unit
-from tests.org.helpers import (
+from tests.support.orgfiles import (
     audit_count,
     demo_data,
     dutybot,
@@ -29,14 +30,15 @@ async def _load_demo(db: str, tmp_path: Path) -> Path:
     path = write_yaml(tmp_path / "org.yaml", demo_data())
     result = await dutybot(db, tmp_path, "org", "load", str(path))
     assert result.returncode == 0, result.stderr
-    assert "新增：单位 8、人员 22、群聊 11、账号 7；更新：无；停用：无" in result.stdout
+    assert "新增：单位 8、人员 22、群聊 11、账号 7、值班组 1；更新：无；停用：无" in result.stdout
     return path
 
 
 async def test_loading_twice_changes_nothing(db: str, tmp_path: Path) -> None:
     path = await _load_demo(db, tmp_path)
     before, entries = await snapshot(), await audit_count()
-    assert entries == 8 + 22 + 11 + 7  # one "created" entry per row
+    # One "created" entry per row, and the duty team's first roster planned.
+    assert entries == 8 + 22 + 11 + 7 + 1 + 1
 
     again = await dutybot(db, tmp_path, "org", "load", str(path), "-v")
     assert again.returncode == 0, again.stderr
@@ -52,6 +54,7 @@ async def test_edited_file_applies_exactly_the_differences(db: str, tmp_path: Pa
     person(data, "laozhou")["roles"] = ["clerk"]  # role removed
     person(data, "xiaoxu")["unit"] = "ljq-jw"  # moved to the bureau itself
     data["people"].remove(person(data, "xiaoma"))  # left: deactivated, not deleted
+    entry(data, "duty_teams", "ljq-zx")["rotation"].remove("xiaoma")  # and off the roster
     for chat in data["chats"]:
         chat["members"] = [m for m in chat["members"] if m != "xiaoma"]
     entry(data, "chats", "ljq-wlw-duty")["members"].append("qianfzr")  # member added
@@ -66,7 +69,7 @@ async def test_edited_file_applies_exactly_the_differences(db: str, tmp_path: Pa
 
     assert result.returncode == 0, result.stderr
     first_line = result.stdout.splitlines()[0]
-    assert first_line == "新增：无；更新：人员 3、群聊 3、账号 1；停用：人员 1"
+    assert first_line == "新增：无；更新：人员 3、群聊 3、账号 1、值班组 1；停用：人员 1"
     new_entries = await AuditEntry.filter(seq__gt=seq_before.seq).order_by("seq")
     changes = {(e.action, e.subject_id): e.detail for e in new_entries}
     assert set(changes) == {
@@ -78,6 +81,13 @@ async def test_edited_file_applies_exactly_the_differences(db: str, tmp_path: Pa
         ("chat.members_changed", "ljq-wlw-duty"),
         ("account.updated", "ljq-wlw-douyin"),
         ("person.deactivated", "xiaoma"),
+        ("duty_team.rotation_changed", "ljq-zx"),
+        ("duty.roster_planned", "1"),  # the shifts from now on follow the new rotation
+    }
+    assert changes[("duty_team.rotation_changed", "ljq-zx")] == {
+        "from": ["xiaochen", "laoliu", "xiaoma"],
+        "to": ["xiaochen", "laoliu"],
+        "effective_from": seq_before.at.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat(),
     }
     assert changes[("person.roles_changed", "xiaowang")] == {"added": ["clerk"], "removed": []}
     assert changes[("person.roles_changed", "laozhou")] == {"added": [], "removed": ["editor"]}
@@ -138,6 +148,9 @@ async def test_export_then_load_changes_nothing(db: str, tmp_path: Path) -> None
     data["chats"] = [c for c in data["chats"] if c.get("unit") != "ljq-hxz"]
     data["accounts"] = [a for a in data["accounts"] if a["owner_unit"] != "ljq-hxz"]
     person(data, "laoliu")["active"] = False
+    team = entry(data, "duty_teams", "ljq-zx")
+    team["scope"].remove("ljq-hxz")
+    team["rotation"].remove("laoliu")
     edited = await dutybot(
         db, tmp_path, "org", "load", str(write_yaml(tmp_path / "edited.yaml", data))
     )

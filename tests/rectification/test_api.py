@@ -13,9 +13,10 @@ import pytest
 from bot.core.services import Services
 from storage.models.machinery import AuditEntry
 from storage.models.rectification import Rectification, SourceToken
-from tests.harness import ChatHarness
-from tests.org.helpers import dutybot
-from tests.rectification.conftest import at, card_of, use_policy
+from tests.support.chat import ChatHarness, card_of
+from tests.support.dates import at
+from tests.support.orgfiles import dutybot
+from tests.support.policy import use_policy
 
 pytestmark = pytest.mark.slow
 
@@ -50,6 +51,7 @@ async def post(h: ChatHarness, body: Any, token: str | None, raw: str | None = N
 async def test_monitoring_system_issues_a_notice(
     harness: ChatHarness, db_url: str, tmp_path: Path
 ) -> None:
+    harness.ignore("likz", "laozhou", "group:ljq-wlw-duty")  # the copies besides 小王's
     token = await new_token(db_url, tmp_path, "web-monitor")
     stored = await SourceToken.get(source="web-monitor")
     assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
@@ -59,13 +61,23 @@ async def test_monitoring_system_issues_a_notice(
     assert status == 201, data
     assert data["ok"]
     assert data["number"] == "ZG2026-0001"
-    assert data["explanation"]
+    # A serious problem at 10:00 on a working day: 30 minutes, under the rule the default
+    # preset borrows (kunming's 第十五条), as the answer, the record and the card all say.
+    assert data["due_at"] == "2026-10-09T10:30:00+08:00"
+    assert data["explanation"] == (
+        "依据系统默认规则（参照《昆明市党政群网站及新媒体管理办法》第十五条）："
+        "工作时间内严重问题30分钟内完成整改，截止 10月9日 10:30"
+    )
     rect = await Rectification.get(id=data["id"])
     assert rect.source == "api:web-monitor"
     assert rect.issued_by_id is None
+    assert rect.due_at == at(2026, 10, 9, 10, 30)
+    assert rect.rule_id == "rectification.serious"
     await harness.drain()
     card = card_of(await harness.new_messages("xiaowang"), "整改通知 ZG2026-0001")
     assert "404" in card.to_text()
+    assert "剩余30分钟" in card.to_text()
+    assert "第十五条" in card.to_text()
     entry = await AuditEntry.get(action="rectification.issued")
     assert entry.actor_label == "监测系统：web-monitor"
 
@@ -128,7 +140,7 @@ async def test_bad_tokens_are_refused(harness: ChatHarness, db_url: str, tmp_pat
 async def test_a_netizen_report_counts_from_when_it_was_received(
     harness: ChatHarness, db_url: str, tmp_path: Path, services: Services
 ) -> None:
-    use_policy(services, tmp_path, "beibei")
+    use_policy(services, "beibei", calendar_file=tmp_path / "calendar.toml")
     harness.clock.set(at(2026, 10, 8, 10, 0))  # the first working day after National Day
     token = await new_token(db_url, tmp_path, "web-monitor")
     report = {

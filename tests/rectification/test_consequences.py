@@ -4,57 +4,25 @@ letters (.docx) and the circular the quarter after, jiaxian bottom three twice i
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
 from pathlib import Path
 
 from docx import Document
-from tortoise.transactions import in_transaction
 
 from bot.core import files
-from bot.core.emit import Emitter
 from bot.core.services import Services
-from bot.deadlines import reconciler
-from bot.flows.rectification.start import NoticeRequest, issue_notice
-from storage import audit
 from storage.models.machinery import OutboxMessage
-from storage.models.org import Account
-from storage.models.rectification import RectCategory, RectFlag, Rectification, Severity
-from tests.harness import ChatHarness
-from tests.rectification.conftest import at, use_policy
-
-
-async def notice(h: ChatHarness, account_key: str, when: datetime, overdue: bool) -> int:
-    """A notice through the seam every source uses; optionally let it run past its due time."""
-    h.clock.set(when)
-    account = await Account.get(key=account_key)
-    async with in_transaction() as conn:
-        emit = Emitter(h.services, conn, key_prefix=f"test:{when.isoformat()}", now=when)
-        rect = await issue_notice(
-            h.services,
-            conn,
-            emit,
-            now=when,
-            request=NoticeRequest(
-                owner_unit_id=account.owner_unit_id,
-                account_id=account.id,
-                problem="栏目长期未更新",
-                evidence="",
-                category=RectCategory.NOT_UPDATED,
-                severity=Severity.ORDINARY,
-            ),
-            actor=audit.Actor.system("测试"),
-        )
-    if overdue:
-        h.clock.set(rect.due_at + timedelta(minutes=1))
-        await reconciler.reconcile(h.services)
-    await h.drain()
-    return rect.id
+from storage.models.rectification import RectFlag, Rectification
+from tests.support.chat import ChatHarness
+from tests.support.dates import at
+from tests.support.policy import use_policy
+from tests.support.rectification import JW_UNIT, SUPERVISORS, WLW_UNIT, notice
 
 
 async def test_dongguan_second_circular_within_a_year_suggests_closing(
     harness: ChatHarness, services: Services, tmp_path: Path
 ) -> None:
-    use_policy(services, tmp_path, "dongguan")
+    harness.ignore(*WLW_UNIT, *SUPERVISORS)  # notices and overdue reports; the test reads the flags
+    use_policy(services, "dongguan", calendar_file=tmp_path / "calendar.toml")
     await notice(harness, "ljq-wlw-wechat", at(2026, 3, 2, 10), overdue=True)
     assert not await RectFlag.exists()
     # An on-time notice in between is no circular.
@@ -75,12 +43,15 @@ async def test_dongguan_second_circular_within_a_year_suggests_closing(
 
 
 async def test_the_default_preset_has_no_closing_rule(harness: ChatHarness) -> None:
+    harness.ignore(*WLW_UNIT, *SUPERVISORS)  # notices and overdue reports; the test reads the flags
     await notice(harness, "ljq-wlw-wechat", at(2026, 3, 2, 10), overdue=True)
     await notice(harness, "ljq-wlw-wechat", at(2026, 4, 2, 10), overdue=True)
     assert not await RectFlag.exists()
 
 
 async def test_kunming_quarterly_letter_then_circular(kunming: ChatHarness) -> None:
+    # Not looked at: notices and reports; the test reads the letters.
+    kunming.ignore(*WLW_UNIT, *JW_UNIT, *SUPERVISORS, "wangzr")
     h = kunming
     await notice(h, "ljq-wlw-wechat", at(2026, 7, 6, 10), overdue=True)
     await notice(h, "ljq-wlw-douyin", at(2026, 8, 3, 10), overdue=False)
@@ -143,7 +114,9 @@ async def test_quarter_review_input_is_checked(kunming: ChatHarness) -> None:
 async def test_jiaxian_bottom_three_twice_in_a_row(
     harness: ChatHarness, services: Services, tmp_path: Path
 ) -> None:
-    use_policy(services, tmp_path, "jiaxian")
+    # Not looked at: notices and reports; the test reads the flags.
+    harness.ignore(*WLW_UNIT, *JW_UNIT, *SUPERVISORS)
+    use_policy(services, "jiaxian", calendar_file=tmp_path / "calendar.toml")
     h = harness
     await notice(h, "ljq-wlw-wechat", at(2026, 7, 6, 10), overdue=True)
     h.clock.set(at(2026, 10, 9, 10))

@@ -11,8 +11,10 @@ import pytest
 from bot.core.services import Services
 from bot.deadlines import lifecycle
 from storage.models.rectification import Rectification
-from tests.harness import ChatHarness
-from tests.rectification.conftest import at, card_of, issue, use_policy
+from tests.support.chat import ChatHarness, card_of
+from tests.support.dates import at
+from tests.support.policy import use_policy
+from tests.support.rectification import WLW_UNIT, issue
 
 
 async def issued_at(h: ChatHarness, when: datetime, **kwargs: str) -> tuple[Rectification, str]:
@@ -53,6 +55,7 @@ async def issued_at(h: ChatHarness, when: datetime, **kwargs: str) -> tuple[Rect
 async def test_kunming_limits_follow_the_calendar(
     kunming: ChatHarness, when: datetime, severity: str, due: datetime, phrase: str
 ) -> None:
+    kunming.ignore(*WLW_UNIT)  # the notice's copies; this test is about its due time
     rect, confirmation = await issued_at(kunming, when, severity=severity)
     assert rect.due_at == due
     assert phrase in confirmation
@@ -62,6 +65,7 @@ async def test_kunming_limits_follow_the_calendar(
 
 
 async def test_reminders_of_a_notice_issued_just_before_closing_time(kunming: ChatHarness) -> None:
+    kunming.ignore(*WLW_UNIT)  # the notice's copies
     rect, _ = await issued_at(kunming, at(2026, 11, 23, 17, 50), severity="一般")
     assert rect.deadline_id is not None
     steps = {s.name: s.fire_at for s in await lifecycle.steps_of(None, rect.deadline_id)}
@@ -88,7 +92,8 @@ async def test_the_summary_shows_the_deadline_before_issuing(kunming: ChatHarnes
 async def test_beibei_netizen_error_reports_use_working_days_across_a_holiday(
     harness: ChatHarness, services: Services, tmp_path: Path
 ) -> None:
-    use_policy(services, tmp_path, "beibei")
+    harness.ignore(*WLW_UNIT)  # the notice's copies; this test is about its due time
+    use_policy(services, "beibei", calendar_file=tmp_path / "calendar.toml")
     rect, confirmation = await issued_at(
         harness, at(2026, 9, 30, 10, 0), category="网民纠错", severity="一般"
     )
@@ -101,7 +106,8 @@ async def test_beibei_netizen_error_reports_use_working_days_across_a_holiday(
 async def test_jiaxian_unanswered_messages_get_five_working_days(
     harness: ChatHarness, services: Services, tmp_path: Path
 ) -> None:
-    use_policy(services, tmp_path, "jiaxian")
+    harness.ignore(*WLW_UNIT)  # the notice's copies; this test is about its due time
+    use_policy(services, "jiaxian", calendar_file=tmp_path / "calendar.toml")
     rect, confirmation = await issued_at(
         harness, at(2026, 10, 9, 10, 0), category="留言未回复", severity="一般"
     )
@@ -114,6 +120,7 @@ async def test_jiaxian_unanswered_messages_get_five_working_days(
 async def test_kunming_netizen_reports_use_its_own_rectification_limit(
     kunming: ChatHarness,
 ) -> None:
+    kunming.ignore(*WLW_UNIT)  # the notice's copies; this test is about its due time
     rect, _ = await issued_at(kunming, at(2026, 11, 23, 10, 0), category="网民纠错")
     assert rect.rule_id == "rectification.serious"
     assert rect.due_at == at(2026, 11, 23, 10, 30)

@@ -11,11 +11,11 @@ import pytest
 
 from bot.core.services import Services
 from storage.models.rectification import Rectification, RectStatus
-from tests.adapters.feishu.conftest import fake_feishu
-from tests.adapters.feishu.test_e2e import running_processes
-from tests.conftest import load_org_text
 from tests.fakes.feishu_server import FakeFeishu
-from tests.rectification.test_feishu import ORG
+from tests.support.feishu import fake_feishu
+from tests.support.orgs import RECT_FEISHU_ORG as ORG
+from tests.support.orgs import load_org_text
+from tests.support.processes import running_processes
 
 pytestmark = pytest.mark.slow
 

@@ -14,11 +14,12 @@ import pytest
 
 from bot.web.sources import create_token
 from storage.models.rectification import Rectification, RectStatus
-from tests.adapters.wecom.conftest import ROBOT_KEY, aes_key
-from tests.adapters.wecom.test_e2e import Processes, eventually, running_stack
-from tests.conftest import DEFAULT_NOW
 from tests.fakes.wecom_server import WeComPlatform
-from tests.rectification.test_wecom import ORG
+from tests.support.dates import DEFAULT_NOW
+from tests.support.orgs import RECT_WECOM_ORG as ORG
+from tests.support.orgs import ROBOT_KEY
+from tests.support.processes import Processes, eventually, running_stack
+from tests.support.wecom import aes_key
 
 pytestmark = pytest.mark.slow
 

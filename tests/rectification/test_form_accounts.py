@@ -6,11 +6,12 @@ from __future__ import annotations
 from storage.enums import MediaPlatform
 from storage.models.org import Account, Unit
 from storage.models.rectification import Rectification
-from tests.harness import ChatHarness
-from tests.rectification.conftest import card_of
+from tests.support.chat import ChatHarness, card_of
+from tests.support.rectification import JW_UNIT, WLW_UNIT
 
 
 async def test_accounts_are_offered_by_their_label(kunming: ChatHarness) -> None:
+    kunming.ignore(*WLW_UNIT)  # the notice's copies; this test is about the form
     h = kunming
     question = card_of(await h.say("zhangzr", "整改"), "整改通知")
     labels = [b.label for b in question.buttons]
@@ -30,6 +31,7 @@ async def test_accounts_are_offered_by_their_label(kunming: ChatHarness) -> None
 
 
 async def test_two_accounts_with_one_label_keep_their_unit(kunming: ChatHarness) -> None:
+    kunming.ignore(*JW_UNIT)  # the notice's copies; the test reads the stored unit
     h = kunming
     education = await Unit.get(key="ljq-jw")
     await Account.create(

@@ -14,9 +14,9 @@ from bot.flows.rectification.consequences import Quarter
 from bot.worker import CRON_JOBS, review_quarter
 from storage.models.machinery import AuditEntry, OutboxMessage
 from storage.models.rectification import RectFlag, RectQuarterRun
-from tests.harness import ChatHarness
-from tests.rectification.conftest import at
-from tests.rectification.test_consequences import notice
+from tests.support.chat import ChatHarness
+from tests.support.dates import at
+from tests.support.rectification import WLW_UNIT, notice
 
 SUPERVISORS = (
     "zhangzr",
@@ -51,6 +51,7 @@ async def letter_messages(h: ChatHarness, person: str) -> list[list[str]]:
 
 
 async def test_the_worker_runs_the_review_when_the_quarter_turns(kunming: ChatHarness) -> None:
+    kunming.ignore(*WLW_UNIT, "wangzr")  # the notices and the letter to the head
     h = kunming
     assert any(job.coroutine is review_quarter for job in CRON_JOBS)
     await two_repeated_notices(h)
@@ -107,6 +108,7 @@ async def test_the_worker_runs_the_review_when_the_quarter_turns(kunming: ChatHa
 
 
 async def test_two_workers_at_once_review_the_quarter_once(kunming: ChatHarness) -> None:
+    kunming.ignore(*WLW_UNIT, "wangzr")  # the notices and the letter to the head
     h = kunming
     await two_repeated_notices(h)
     h.clock.set(at(2027, 1, 1, 0, 2))
@@ -123,6 +125,7 @@ async def test_two_workers_at_once_review_the_quarter_once(kunming: ChatHarness)
 
 async def test_the_claim_holds_without_the_early_check(kunming: ChatHarness) -> None:
     """Two transactions that both got past the cheap "already done?" look: one reviews."""
+    kunming.ignore(*WLW_UNIT, "wangzr")  # the notices and the letter to the head
     h = kunming
     await two_repeated_notices(h)
     now = at(2027, 1, 1, 0, 2)
@@ -147,6 +150,7 @@ async def test_the_claim_holds_without_the_early_check(kunming: ChatHarness) -> 
 
 
 async def test_a_manual_review_first_means_the_cron_does_nothing(kunming: ChatHarness) -> None:
+    kunming.ignore(*WLW_UNIT, "wangzr")  # the notices and the letter to the head
     h = kunming
     await two_repeated_notices(h)
     # Before the quarter ends the command refuses: reviewing now would skip its last weeks.

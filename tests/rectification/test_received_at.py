@@ -6,14 +6,17 @@ from pathlib import Path
 
 from bot.core.services import Services
 from storage.models.rectification import Rectification
-from tests.harness import ChatHarness
-from tests.rectification.conftest import MONDAY_10, at, button_starting, card_of, use_policy
+from tests.support.chat import ChatHarness, button_starting, card_of
+from tests.support.dates import MONDAY_10, at
+from tests.support.policy import use_policy
+from tests.support.rectification import WLW_UNIT
 
 
 async def test_a_netizen_report_counts_from_when_it_was_received(
     harness: ChatHarness, services: Services, tmp_path: Path
 ) -> None:
-    use_policy(services, tmp_path, "beibei")
+    harness.ignore(*WLW_UNIT)  # the notice's copies; this test is about its due time
+    use_policy(services, "beibei", calendar_file=tmp_path / "calendar.toml")
     h = harness
     h.clock.set(MONDAY_10)
     question = card_of(await h.say("zhangzr", "整改"), "整改通知")

@@ -18,7 +18,7 @@ from storage.models.deadlines import DeadlineStep, StepStatus
 from storage.models.machinery import AuditEntry, OutboxMessage
 from storage.models.org import Account
 from storage.models.rectification import RectCategory, Rectification, Severity
-from tests.integration.test_deadline_survival import System, system, wait_for
+from tests.support.processes import System, system, wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -8,8 +8,9 @@ import pytest
 
 from storage.models.machinery import AuditEntry
 from storage.models.rectification import Rectification, RectStatus
-from tests.harness import ChatHarness
-from tests.rectification.conftest import at, card_of, issue
+from tests.support.chat import ChatHarness, card_of
+from tests.support.dates import at
+from tests.support.rectification import SUPERVISORS, WLW_UNIT, issue
 
 
 async def submitted(h: ChatHarness) -> None:
@@ -27,6 +28,7 @@ async def test_only_supervisors_may_issue(kunming: ChatHarness) -> None:
 
 
 async def test_two_supervisors_verify_at_once_one_decision(kunming: ChatHarness) -> None:
+    kunming.ignore(*WLW_UNIT, "hegly")  # copies besides the people who tap
     h = kunming
     await submitted(h)
     review = card_of(await h.new_messages("zhangzr"), "整改核验")
@@ -53,31 +55,39 @@ async def test_double_ack_records_once(kunming: ChatHarness) -> None:
         h.tap("likz", card, "已接收", chat=h.dm("likz")),
     )
     assert await AuditEntry.filter(action="rectification.acknowledged").count() == 1
+    # The supervisors hear of it once each, whoever won.
+    for person in SUPERVISORS:
+        told = await h.expect(person, "整改通知 ZG2026-0001 已由")
+        assert len([m for m in told if "接收" in m.text]) == 1, told
+    h.ignore(*WLW_UNIT)  # the notice's copies and the card updates
 
 
 async def test_a_bad_extension_time_is_explained_and_changes_nothing(kunming: ChatHarness) -> None:
+    kunming.ignore(*WLW_UNIT, "zhoufzr", "hegly")  # copies besides the people who tap
     h = kunming
     await issue(h)
     card = card_of(await h.new_messages("xiaowang"), "整改通知")
     await h.tap("xiaowang", card, "申请延期", form={"reason": "系统故障"})
     extension = card_of(await h.new_messages("zhangzr"), "延期申请")
-    for bad, words in (("下周", "格式不正确"), ("今天 09:00", "晚于现在")):
+    for bad, toast in (
+        ("下周", "截止时间格式不正确，请写成“2026-11-23 17:00”或“11月23日 17:00”或“明天 17:00”。"),
+        ("今天 09:00", "新的截止时间必须晚于现在。"),
+    ):
         tapped = await h.tap("zhangzr", extension, "同意延期", form={"new_due": bad})
-        assert tapped.toast is not None
-        assert words in tapped.toast
+        assert tapped.toast == toast
     rect = await Rectification.get(id=1)
     assert rect.extension_pending
     assert rect.due_at == at(2026, 11, 23, 10, 30)
     # Refusing needs a reason; then the unit is told and keeps the old due time.
     refused = await h.tap("zhangzr", extension, "不同意", form={"reason": "问题简单，应按时完成"})
-    assert refused.toast is not None
-    assert "不同意" in refused.toast
+    assert refused.toast == "已答复不同意延期。"
     notice = await h.new_messages("xiaowang", "group:ljq-wlw-duty")
     assert any("未获同意" in m.text and "10:30" in m.text for m in notice)
     assert not (await Rectification.get(id=1)).extension_pending
 
 
 async def test_completion_needs_a_note(kunming: ChatHarness) -> None:
+    kunming.ignore(*WLW_UNIT, *SUPERVISORS)  # copies besides the people who tap
     h = kunming
     await issue(h)
     card = card_of(await h.new_messages("xiaowang"), "整改通知")
@@ -86,8 +96,7 @@ async def test_completion_needs_a_note(kunming: ChatHarness) -> None:
     tapped = await h.tap("xiaowang", card, "已整改", form={"note": " "})
     assert (await Rectification.get(id=1)).status == RectStatus.ACKNOWLEDGED
     # The blank note is asked for in the chat, and the tap replayed once it is given.
-    assert tapped.toast is not None
-    assert "填写整改情况说明" in tapped.toast
+    assert tapped.toast == "请在对话中填写整改情况说明"
     await h.say("xiaowang", "标题已更正并重新推送")
     rect = await Rectification.get(id=1)
     assert rect.status == RectStatus.SUBMITTED
@@ -112,6 +121,7 @@ async def test_form_input_is_checked_and_survives_a_restart(kunming: ChatHarness
 
 
 async def test_rejection_after_an_extension_restarts_under_the_rule(kunming: ChatHarness) -> None:
+    kunming.ignore(*WLW_UNIT, "zhoufzr", "hegly")  # copies besides the people who tap
     h = kunming
     await issue(h)
     card = card_of(await h.new_messages("xiaowang"), "整改通知")
@@ -132,6 +142,7 @@ async def test_rejection_after_an_extension_restarts_under_the_rule(kunming: Cha
 
 
 async def test_completing_makes_a_pending_extension_moot(kunming: ChatHarness) -> None:
+    kunming.ignore(*WLW_UNIT, "zhoufzr", "hegly")  # copies besides the people who tap
     h = kunming
     await issue(h)
     card = card_of(await h.new_messages("xiaowang"), "整改通知")
@@ -143,8 +154,7 @@ async def test_completing_makes_a_pending_extension_moot(kunming: ChatHarness) -
     messages = await h.new_messages("zhangzr")
     extension = card_of(messages, "延期申请")
     late = await h.tap("zhangzr", extension, "同意延期", form={"new_due": "今天 17:00"})
-    assert late.toast is not None
-    assert "已处理" in late.toast
+    assert late.toast == "整改通知 ZG2026-0001 已处理（当前：待核验）。"
     rect = await Rectification.get(id=1)
     assert rect.status == RectStatus.SUBMITTED
     assert rect.due_at == at(2026, 11, 23, 10, 30)
@@ -192,6 +202,7 @@ async def test_a_unit_without_people_gets_no_silent_notice(kunming: ChatHarness)
 
 async def test_a_finding_becomes_a_notice_with_one_tap(kunming: ChatHarness) -> None:
     """The seam for alerts and patrol findings: a button on their card."""
+    kunming.ignore(*WLW_UNIT)  # the notice's copies; the test reads the stored notice
     from tortoise.transactions import in_transaction
 
     from bot.cards.model import Card
@@ -224,8 +235,7 @@ async def test_a_finding_becomes_a_notice_with_one_tap(kunming: ChatHarness) -> 
     await h.drain()
     finding = card_of(await h.new_messages("xiaowang"), "巡查发现")
     refused = await h.tap("xiaowang", finding, "下发整改")
-    assert refused.toast is not None
-    assert "只有主管单位工作人员" in refused.toast
+    assert refused.toast == "只有主管单位工作人员可以下发整改通知。"
 
     finding = card_of(await h.new_messages("zhangzr"), "巡查发现")
     tapped = await h.tap("zhangzr", finding, "下发整改")

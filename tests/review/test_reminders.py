@@ -5,21 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.core.services import Services
-from bot.deadlines import lifecycle, reconciler
+from bot.deadlines import lifecycle
 from storage.models.machinery import AuditEntry
 from storage.models.review import ReviewStep, StepStatus
-from tests.conftest import SHANGHAI
-from tests.harness import ChatHarness
-from tests.review.helpers import GROUP, review_card, submit, use_policy
+from tests.support.chat import ChatHarness
+from tests.support.dates import SHANGHAI
+from tests.support.policy import use_policy
+from tests.support.review import GROUP, review_card, submit
 
 TEXT = "第十届临江桃花节今天开幕，欢迎广大市民前来游玩。"
-
-
-async def travel(harness: ChatHarness, services: Services, to: datetime) -> int:
-    harness.clock.set(to)
-    fired = await reconciler.reconcile(services)
-    await harness.drain()
-    return fired
 
 
 async def test_pending_level_reminds_then_escalates(
@@ -31,10 +25,10 @@ async def test_pending_level_reminds_then_escalates(
     await submit(harness, "xiaowang", title="桃花节开幕", text=TEXT)
     await harness.mark_read("likz")
     await harness.mark_read("zhaofzr")
-    assert await travel(harness, services, datetime(2026, 10, 9, 15, 29, tzinfo=SHANGHAI)) == 0
+    assert await harness.advance(to=datetime(2026, 10, 9, 15, 29, tzinfo=SHANGHAI)) == 0
     assert await harness.new_messages("likz") == []
 
-    await travel(harness, services, datetime(2026, 10, 9, 15, 31, tzinfo=SHANGHAI))
+    await harness.advance(to=datetime(2026, 10, 9, 15, 31, tzinfo=SHANGHAI))
     reminded = await harness.new_messages("likz")
     assert [m.text for m in reminded] == [
         "提醒：《桃花节开幕》等待您初审已超过规定时间，请尽快审核。"
@@ -44,8 +38,8 @@ async def test_pending_level_reminds_then_escalates(
     assert await AuditEntry.filter(action="review.reminded").count() == 1
 
     # The evening does not count: nothing more until the make-up Saturday's 10:00.
-    assert await travel(harness, services, datetime(2026, 10, 10, 9, 59, tzinfo=SHANGHAI)) == 0
-    await travel(harness, services, datetime(2026, 10, 10, 10, 1, tzinfo=SHANGHAI))
+    assert await harness.advance(to=datetime(2026, 10, 10, 9, 59, tzinfo=SHANGHAI)) == 0
+    await harness.advance(to=datetime(2026, 10, 10, 10, 1, tzinfo=SHANGHAI))
     # No other 科室负责人 to take over: the next level's 分管领导 hears, and so does the author.
     nudged = await harness.new_messages("zhaofzr")
     assert nudged[-1].text == "《桃花节开幕》初审超时未处理（李科长），请督促。"
@@ -68,7 +62,9 @@ async def test_escalation_lets_a_deputy_decide(harness: ChatHarness, services: S
     # Before escalation 钱副主任 may not decide 赵副主任's level.
     early = await harness.tap("qianfzr", card, "通过", chat=GROUP)
     assert early.toast == "这张卡片需要由指定的人处理，您的操作未生效。"
-    await travel(harness, services, datetime(2026, 10, 12, 10, 1, tzinfo=SHANGHAI))
+    await harness.advance(to=datetime(2026, 10, 12, 10, 1, tzinfo=SHANGHAI))
+    # 赵副主任 was reminded first (at half the escalation time).
+    await harness.expect("zhaofzr", "提醒：《桃花节开幕》等待您复审已超过规定时间")
     group = await harness.messages("qianfzr", GROUP)
     assert group[-1].mentions == ["钱副主任"]
     assert "超时未处理（赵副主任），请您代为审核" in group[-1].text
@@ -80,6 +76,7 @@ async def test_escalation_lets_a_deputy_decide(harness: ChatHarness, services: S
 
 
 async def test_urge_once_per_interval(harness: ChatHarness, services: Services) -> None:
+    harness.ignore(GROUP)  # the group's copies; the test counts the 1:1 urges
     use_policy(services, "default", urge_interval_minutes=60)
     await submit(harness, "xiaowang", title="桃花节开幕", text=TEXT)
     await harness.mark_read("likz")

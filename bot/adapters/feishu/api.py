@@ -216,6 +216,22 @@ class FeishuApi:
             raise FeishuApiError(-1, "没有返回 file_key", http_status=200)
         return key
 
+    async def upload_image(self, name: str, data: bytes) -> str:
+        """Upload a picture for an ``image`` message (``image_type=message``); its ``image_key``."""
+
+        def form() -> aiohttp.FormData:
+            body = aiohttp.FormData()
+            body.add_field("image_type", "message")
+            body.add_field("image", data, filename=name, content_type="application/octet-stream")
+            return body
+
+        answer = await self.call("POST", c.IMAGES_PATH, form=form)
+        data_field = answer.get("data")
+        key = data_field.get("image_key") if isinstance(data_field, dict) else None
+        if not isinstance(key, str) or not key:
+            raise FeishuApiError(-1, "没有返回 image_key", http_status=200)
+        return key
+
     async def download_resource(
         self, message_id: str, file_key: str, kind: str
     ) -> tuple[bytes, str]:

@@ -212,6 +212,13 @@ class FeishuChannel:
             )
         card_message = last if card is not None else None
         for ref in message.files:
+            if ref.inline and ref.mime in c.IMAGE_MIMES and 0 < ref.size <= c.MAX_IMAGE_BYTES:
+                # A picture meant to be seen (the duty roster's PNG) shows in the chat.
+                content = dumps({"image_key": await self._image_key(ref)})
+                last = await self._post(
+                    row, receiver, "image", content, f"image:{ref.file_id}", reply_to
+                )
+                continue
             content = dumps({"file_key": await self._file_key(ref)})
             last = await self._post(row, receiver, "file", content, f"file:{ref.file_id}", reply_to)
         if last is None:
@@ -240,6 +247,23 @@ class FeishuChannel:
         await self._admit("upload", [])
         try:
             key = await self.api.upload_file(ref.name, loaded, file_type)
+        except Exception as exc:
+            raise await self._guard("upload", exc) from exc
+        await self.redis.set(cache, key, ex=c.FILE_KEY_TTL_SECONDS)
+        return key
+
+    async def _image_key(self, ref: FileRef) -> str:
+        """Upload a picture once; later sends of the same file reuse its key."""
+        cache = c.image_key_key(self.api.app_id, ref.file_id)
+        cached = await self.redis.get(cache)
+        if cached:
+            return cached.decode() if isinstance(cached, bytes) else str(cached)
+        loaded = await self.load_file(ref.file_id) if self.load_file is not None else None
+        if not loaded:
+            raise DeliveryError(f"图片「{ref.name}」已不存在，无法发送", retry_after=None)
+        await self._admit("upload", [])
+        try:
+            key = await self.api.upload_image(ref.name, loaded)
         except Exception as exc:
             raise await self._guard("upload", exc) from exc
         await self.redis.set(cache, key, ex=c.FILE_KEY_TTL_SECONDS)

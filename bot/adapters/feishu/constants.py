@@ -9,6 +9,10 @@ BOT_INFO_PATH = "/open-apis/bot/v3/info"
 MESSAGES_PATH = "/open-apis/im/v1/messages"
 CHATS_PATH = "/open-apis/im/v1/chats"
 FILES_PATH = "/open-apis/im/v1/files"
+IMAGES_PATH = "/open-apis/im/v1/images"
+# Image messages: at most 10 MB (JPG/PNG/…); anything else goes as a file.
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+IMAGE_MIMES = frozenset({"image/png", "image/jpeg"})
 
 # Uploads: at most 30 MB, never empty; file_type by suffix, "stream" for anything else.
 MAX_FILE_BYTES = 30 * 1024 * 1024
@@ -64,6 +68,10 @@ def cooldown_key(scope: str) -> str:
 
 def file_key_key(app_id: str, file_id: str) -> str:
     return f"{KEY_PREFIX}feishu:file-key:{app_id}:{file_id}"
+
+
+def image_key_key(app_id: str, file_id: str) -> str:
+    return f"{KEY_PREFIX}feishu:image-key:{app_id}:{file_id}"
 
 
 def bot_info_key(app_id: str) -> str:

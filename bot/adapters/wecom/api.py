@@ -162,15 +162,16 @@ class WeComApi:
     async def create_menu(self, menu: dict[str, Any]) -> dict[str, Any]:
         return await self.call("menu/create", menu, {"agentid": str(self.agent_id)})
 
-    async def upload_file(self, name: str, data: bytes) -> str:
-        """``media/upload?type=file``: a temporary media id (valid 3 days) for a file message."""
+    async def upload_file(self, name: str, data: bytes, media_type: str = "file") -> str:
+        """``media/upload?type=file`` (or ``image``): a temporary media id (valid 3 days) for a
+        file (or image) message."""
         for attempt in (1, 2):
             token = await self.token()
             # Raw UTF-8 file name, as browsers send it: WeCom shows it as is (no %-decoding).
             form = aiohttp.FormData(quote_fields=False)
             form.add_field("media", data, filename=name, content_type="application/octet-stream")
             url = f"{self.base_url}/cgi-bin/media/upload"
-            params = {"access_token": token, "type": "file"}
+            params = {"access_token": token, "type": media_type}
             try:
                 async with self._http().post(url, params=params, data=form) as resp:
                     if resp.status != 200:

@@ -38,6 +38,14 @@ log = logging.getLogger(__name__)
 # Reads a stored document's bytes (None when it is gone); see bot/files.py.
 LoadFile = Callable[[str], Awaitable[bytes | None]]
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# Image messages: JPG/PNG up to 2 MB; anything else goes as a file.
+MAX_IMAGE_BYTES = 2 * 1024 * 1024
+IMAGE_MIMES = frozenset({"image/png", "image/jpeg"})
+
+
+def shows_as_image(ref: FileRef) -> bool:
+    return ref.inline and ref.mime in IMAGE_MIMES and 0 < ref.size <= MAX_IMAGE_BYTES
+
 
 MEMBER_BUDGET = "wecom-member"
 MEMBER_LIMITS = [(30, 60.0), (1000, 3600.0)]
@@ -122,20 +130,23 @@ class WeComChannel:
         delivered = Delivered()
         if message.text or message.card is not None or not message.files:
             delivered = await self._send_one(row, message, userid)
-        # Documents follow as file messages (uploaded as temporary media, reused for 2 days).
+        # Documents follow as file messages, pictures meant to be seen (``FileRef.inline``: the
+        # duty roster's PNG) as image messages (uploaded as temporary media, reused for 2 days).
         for ref in message.files:
+            kind = "image" if shows_as_image(ref) else "file"
             body = {
                 "touser": userid,
-                "msgtype": "file",
+                "msgtype": kind,
                 "agentid": self.api.agent_id,
-                "file": {"media_id": await self._media_id(ref)},
+                kind: {"media_id": await self._media_id(ref, kind)},
             }
             await self._take_member(userid)
             await self.api.send_message(body)
         return delivered
 
-    async def _media_id(self, ref: FileRef) -> str:
-        cache = f"wecom:media:{self.api.agent_id}:{ref.file_id}"
+    async def _media_id(self, ref: FileRef, kind: str = "file") -> str:
+        suffix = "" if kind == "file" else f":{kind}"
+        cache = f"wecom:media:{self.api.agent_id}:{ref.file_id}{suffix}"
         cached = await self.redis.get(cache)
         if cached:
             return cached.decode() if isinstance(cached, bytes) else str(cached)
@@ -144,7 +155,7 @@ class WeComChannel:
             raise DeliveryError(f"文件「{ref.name}」已不存在，无法发送", retry_after=None)
         if len(data) > MAX_FILE_BYTES:
             raise DeliveryError(f"文件「{ref.name}」超过企业微信 20MB 上限", retry_after=None)
-        media_id = await self.api.upload_file(ref.name, data)
+        media_id = await self.api.upload_file(ref.name, data, kind)
         # Temporary media lives 3 days; reuse it for 2.
         await self.redis.set(cache, media_id, ex=2 * 24 * 3600)
         return media_id

@@ -9,6 +9,7 @@ from bot.policy.presets._build import (
     end_of_working_day,
     number,
     penalty,
+    product_default,
     text,
     texts,
 )
@@ -27,6 +28,14 @@ PRESET: Data = {
         "seed": "004_aab410e61f211841.txt",
     },
     "deadlines": {
+        # 第七章 requires the handover on 人员调离 but gives no time: the product's five days.
+        "leaving.handover": end_of_working_day(
+            "离岗交接时限",
+            5,
+            when="人员调离后",
+            what="完成工作移交、保密承诺和口令更换",
+            cite=product_default(BEIBEI, "第七章"),
+        ),
         "error_report.forward": end_of_working_day(
             "网民纠错转办时限",
             1,

@@ -43,6 +43,9 @@ ALERT_ACK = duration("告警确认时限", 5, when="告警发出后", what="确�
 ALERT_ESCALATE = duration(
     "告警升级时限", 15, when="告警发出后", what="仍未确认则通知单位主要负责人", cite=D()
 )
+ALERT_SUPERVISE = duration(
+    "告警上报时限", 30, when="告警发出后", what="仍未确认则通知主管单位", cite=D()
+)
 
 
 def _step(name: str, label: str, **anchor: object) -> Data:
@@ -166,8 +169,21 @@ PRESET: Data = {
         "handover.ack": duration(
             "交接班确认时限", 15, when="交班后", what="确认接班，否则通知值班长", cite=D()
         ),
+        "handover.remind": duration(
+            "接班提醒提前量", 30, when="接班前", what="提醒接班人", cite=D()
+        ),
+        "handover.prepare": duration(
+            "交班清单提前量", 15, when="交班前", what="把预填的交班清单发给交班人", cite=D()
+        ),
         "alert.ack": ALERT_ACK,
+        "alert.ack.serious": duration(
+            "严重告警确认时限", 3, when="严重告警发出后", what="确认，否则通知值班长", cite=D()
+        ),
+        "alert.ack.opinion": duration(
+            "舆情告警确认时限", 3, when="舆情告警发出后", what="确认，否则通知值班长", cite=D()
+        ),
         "alert.escalate": ALERT_ESCALATE,
+        "alert.supervise": ALERT_SUPERVISE,
         "update.max_silence": calendar_days(
             "停更判定",
             14,
@@ -175,6 +191,14 @@ PRESET: Data = {
             what="再次更新，否则判为不合格",
             cite=D(JIAXIAN, "第十条（二）"),
             extend=False,
+        ),
+        # The regulations require the handover but give no time: five working days is ours.
+        "leaving.handover": end_of_working_day(
+            "离岗交接时限",
+            5,
+            when="人员离岗或调岗后",
+            what="完成工作移交、保密承诺和口令更换",
+            cite=D(YONGCHUAN, "第二十二条"),
         ),
     },
     "schedules": {
@@ -218,7 +242,13 @@ PRESET: Data = {
         "handover": {
             "label": "交接班提醒",
             "citation": D(),
-            "steps": [_step("escalate", "通知值班长", after_due_minutes=0)],
+            # Before the change the steps come from handover.remind / handover.prepare;
+            # these follow the acknowledgement deadline (handover.ack) until acknowledged.
+            "steps": [
+                _step("lead", "通知值班长", after_due_minutes=0),
+                _step("head", "通知单位负责人", after_due_minutes=15),
+                _step("renotify", "再次提醒", after_due_minutes=30, every_minutes=15),
+            ],
         },
         "alert": {
             "label": "告警提醒",
@@ -226,12 +256,23 @@ PRESET: Data = {
             "steps": [
                 _step("duty_lead", "通知值班长", after_due_minutes=0),
                 _step("unit_head", "通知单位主要负责人", rule=ALERT_ESCALATE),
+                _step("supervisor", "通知主管单位", rule=ALERT_SUPERVISE),
+                _step("renotify", "再次提醒", after_due_minutes=5, every_minutes=5),
             ],
         },
         "notice": {
             "label": "公告期提醒",
             "citation": D(),
             "steps": [_step("due", "公告期届满", after_due_minutes=0)],
+        },
+        "leaving": {
+            "label": "离岗交接提醒",
+            "citation": D(),
+            "steps": [
+                _step("half", "时限过半提醒", fraction=0.5),
+                _step("due", "到期", after_due_minutes=0),
+                _step("overdue", "超期催办", after_due_minutes=24 * 60, every_minutes=24 * 60),
+            ],
         },
     },
     "escalations": {
@@ -246,6 +287,7 @@ PRESET: Data = {
             "steps": [
                 {"after": "alert.ack", "notify": [Role.DUTY_LEAD.value]},
                 {"after": "alert.escalate", "notify": [Role.PRINCIPAL.value]},
+                {"after": "alert.supervise", "notify": [Role.SUPERVISOR_STAFF.value]},
             ],
         },
         "rectification": {
@@ -321,6 +363,7 @@ PRESET: Data = {
     },
     "activity": {
         "min_posts_per_week": number("每周最少更新次数", 1, "次", D(YONGCHUAN, "第十八条")),
+        "warn_days_before": number("停更预警提前天数", 3, "天", D()),
         "silence_consequence": text(
             "停更后果", "超过停更判定期限未更新的，判为不合格", D(JIAXIAN, "第十条（二）")
         ),

@@ -21,8 +21,8 @@ from bot.core.services import Services
 from storage.enums import OutboxStatus, Platform
 from storage.models.machinery import CardDelivery, OutboxMessage
 from storage.models.org import Chat, Person
-from tests.adapters.feishu.conftest import settle
 from tests.fakes.feishu_server import FakeFeishu
+from tests.support.travel import settle
 
 MESSAGES = "/open-apis/im/v1/messages"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from tests.fakes.feishu_server import FakeFeishu
-from tests.proc import run_dutybot
+from tests.support.proc import run_dutybot
 
 
 def _env(fake: FakeFeishu, **extra: str) -> dict[str, str]:

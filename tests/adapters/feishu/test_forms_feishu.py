@@ -15,8 +15,8 @@ from bot.core.forms import Choice, FormSpec, Question, QuestionKind
 from bot.core.services import Services
 from bot.handlers import load_all
 from storage.models.machinery import AuditEntry
-from tests.adapters.feishu.conftest import settle
 from tests.fakes.feishu_server import FakeFeishu, card_text
+from tests.support.travel import settle
 
 
 async def _complete(ctx: HandlerContext, answers: dict[str, str], extra: dict[str, Any]) -> None:

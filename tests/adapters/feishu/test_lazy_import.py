@@ -6,7 +6,7 @@ import asyncio
 import os
 import sys
 
-from tests.proc import ROOT
+from tests.support.proc import ROOT
 
 PROBE = """
 import sys

@@ -22,9 +22,10 @@ from bot.app import create_app
 from bot.core.services import Services
 from bot.handlers import load_all
 from storage.models.machinery import InboundEvent
-from tests.adapters.feishu.conftest import FEISHU_ORG, close_feishu, feishu_settings, settle
-from tests.conftest import load_org_text
 from tests.fakes.feishu_server import FakeFeishu, card_text
+from tests.support.feishu import close_feishu, feishu_settings
+from tests.support.orgs import FEISHU_ORG, load_org_text
+from tests.support.travel import settle
 
 pytestmark = pytest.mark.slow
 

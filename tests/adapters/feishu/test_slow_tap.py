@@ -15,8 +15,8 @@ from bot.core.context import HandlerContext
 from bot.core.emit import card_from_record
 from bot.core.services import Services
 from bot.handlers import load_all
-from tests.adapters.feishu.conftest import settle
 from tests.fakes.feishu_server import FakeFeishu
+from tests.support.travel import settle
 
 
 @pytest.fixture

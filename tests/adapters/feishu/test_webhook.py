@@ -10,8 +10,8 @@ from aiohttp.test_utils import TestClient
 
 from bot.core.services import Services
 from storage.models.machinery import AuditEntry, CardRecord, InboundEvent, OutboxMessage
-from tests.adapters.feishu.conftest import settle
 from tests.fakes.feishu_server import FakeFeishu, card_text
+from tests.support.travel import settle
 
 pytestmark = pytest.mark.usefixtures("bot_client")
 

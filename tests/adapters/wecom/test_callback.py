@@ -13,7 +13,6 @@ from aiohttp.test_utils import TestClient
 from bot.core.services import Services
 from storage.enums import InboundStatus
 from storage.models.machinery import AuditEntry, InboundEvent, OutboxMessage
-from tests.adapters.wecom.conftest import AGENT_ID, CORP_ID, settle
 from tests.fakes.wecom_callbacks import (
     CallbackSigner,
     click_xml,
@@ -22,6 +21,8 @@ from tests.fakes.wecom_callbacks import (
     text_xml,
 )
 from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
+from tests.support.travel import settle
+from tests.support.wecom import AGENT_ID, CORP_ID
 
 Client = TestClient[object, object]
 

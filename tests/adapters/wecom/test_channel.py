@@ -24,9 +24,11 @@ from bot.handlers.registry import router
 from storage.enums import OutboxStatus, Platform
 from storage.models.machinery import AuditEntry, CardDelivery, OutboxMessage
 from storage.models.org import Chat, Person
-from tests.adapters.wecom.conftest import AGENT_ID, CORP_ID, ROBOT_KEY, settle
 from tests.fakes.wecom_callbacks import text_xml
 from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
+from tests.support.orgs import ROBOT_KEY
+from tests.support.travel import settle
+from tests.support.wecom import AGENT_ID, CORP_ID
 
 Client = TestClient[object, object]
 

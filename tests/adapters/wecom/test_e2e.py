@@ -6,181 +6,20 @@ and the card is updated.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 
-from bot.runtime import connect_redis
 from storage.models.machinery import AuditEntry, InboundEvent
-from tests.adapters.wecom.conftest import AGENT_ID, CORP_ID, SECRET, TOKEN, WECOM_ORG
-from tests.conftest import load_org_text
-from tests.fakes.wecom_callbacks import CallbackSigner, text_xml
-from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
+from tests.fakes.wecom_callbacks import text_xml
+from tests.fakes.wecom_server import WeComPlatform
+from tests.support.processes import Processes, eventually, stack
+from tests.support.wecom import CORP_ID
 
-ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.slow
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Processes:
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.running: list[tuple[str, subprocess.Popen[bytes]]] = []
-
-    def start(self, name: str, env: dict[str, str]) -> None:
-        with (self.workdir / f"{name}.log").open("wb") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "bot", name],
-                cwd=self.workdir,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        self.running.append((name, proc))
-
-    def logs(self) -> str:
-        return "\n".join(
-            f"--- {name} ---\n" + (self.workdir / f"{name}.log").read_text(errors="replace")
-            for name, _ in self.running
-        )
-
-    def stop(self) -> list[int | None]:
-        codes = []
-        for _, proc in self.running:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for _, proc in self.running:
-            try:
-                codes.append(proc.wait(timeout=20))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                codes.append(proc.wait())
-        return codes
-
-
-async def eventually(
-    check: Callable[[], Any], what: str, procs: Processes, within: float = 30
-) -> Any:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}\n{procs.logs()}")
-
-
-async def say_in_turn(
-    base: str, platform: WeComPlatform, procs: Processes, userid: str, texts: list[str], tag: str
-) -> None:
-    """Send each text as ``userid`` and wait for the bot's answer before the next, as a person
-    filling a form does. ``tag`` keeps the MsgIds of different tests apart."""
-    for n, text in enumerate(texts):
-        before = len(platform.api.sent(touser=userid))
-        status, _ = await platform.post(base, text_xml(CORP_ID, userid, text, f"{tag}{n:04d}"))
-        assert status == 200
-        await eventually(
-            lambda before=before: len(platform.api.sent(touser=userid)) > before,
-            f"the answer to {text}",
-            procs,
-        )
-
-
-def cards_to(platform: WeComPlatform, userid: str, title: str) -> list[dict[str, Any]]:
-    """Template cards the bot sent ``userid`` whose title contains ``title``, oldest first."""
-    return [
-        s["template_card"]
-        for s in platform.api.sent(msgtype="template_card", touser=userid)
-        if title in s["template_card"]["main_title"]["title"]
-    ]
-
-
-@asynccontextmanager
-async def running_stack(
-    db: str,
-    redis_url: str,
-    tmp_path: Path,
-    aes_key: str,
-    *,
-    org: str,
-    robot_keys: set[str] | None = None,
-    extra_env: dict[str, str] | None = None,
-) -> AsyncIterator[tuple[str, WeComPlatform, Processes]]:
-    """Real ``dutybot serve`` and ``dutybot worker`` processes on ``org``, talking to a fake
-    WeCom: yields the server's base URL, the platform (fake API + callback signer) and the
-    processes. Both must stop cleanly (exit 0) when the block ends."""
-    redis = await connect_redis(redis_url)
-    await redis.flushdb()
-    await redis.aclose()
-    await load_org_text(org)
-    fake = FakeWeCom(
-        corp_id=CORP_ID, secret=SECRET, agent_id=AGENT_ID, robot_keys=robot_keys or set()
-    )
-    await fake.start()
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DUTYBOT_")},
-        "PYTHONPATH": str(ROOT),
-        "DUTYBOT_HOME": str(tmp_path / "home"),
-        "DUTYBOT_DATABASE_URL": db,
-        "DUTYBOT_REDIS_URL": redis_url,
-        "DUTYBOT_HTTP_HOST": "127.0.0.1",
-        "DUTYBOT_HTTP_PORT": str(port),
-        "DUTYBOT_CONSOLE": "false",
-        "DUTYBOT_WECOM_CORP_ID": CORP_ID,
-        "DUTYBOT_WECOM_AGENT_ID": str(AGENT_ID),
-        "DUTYBOT_WECOM_SECRET": SECRET,
-        "DUTYBOT_WECOM_TOKEN": TOKEN,
-        "DUTYBOT_WECOM_AES_KEY": aes_key,
-        "DUTYBOT_WECOM_API_BASE": fake.url,
-        **(extra_env or {}),
-    }
-    procs = Processes(tmp_path)
-    procs.start("serve", env)
-    procs.start("worker", env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as session:
-            deadline = time.monotonic() + 40
-            while True:
-                try:
-                    async with session.get(f"{base}/healthz") as resp:
-                        if resp.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise AssertionError("dutybot serve did not come up\n" + procs.logs())
-                await asyncio.sleep(0.2)
-        yield base, WeComPlatform(api=fake, signer=CallbackSigner(TOKEN, aes_key, CORP_ID)), procs
-    finally:
-        codes = procs.stop()
-        await fake.stop()
-    assert codes == [0, 0], procs.logs()
-    assert "已开启渠道：企业微信" in procs.logs()
-
-
-@pytest.fixture
-async def stack(
-    db: str, redis_url: str, tmp_path: Path, aes_key: str
-) -> AsyncIterator[tuple[str, WeComPlatform, Processes]]:
-    async with running_stack(db, redis_url, tmp_path, aes_key, org=WECOM_ORG) as running:
-        yield running
+__all__ = ["stack"]  # the fixture
 
 
 async def test_message_card_tap_and_update_through_serve_and_worker(

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from bot.adapters.wecom.menu import MENU_ITEMS, app_menu
-from tests.adapters.wecom.conftest import AGENT_ID, CORP_ID, SECRET
 from tests.fakes.wecom_server import FakeWeCom
+from tests.support.wecom import AGENT_ID, CORP_ID, SECRET
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -50,8 +50,8 @@ async def test_menu_push_installs_the_five_entries(fake_wecom: FakeWeCom, tmp_pa
     subs = [s["name"] for s in fake_wecom.menu["button"][0]["sub_button"]]
     assert sorted([*labels[1:], *subs]) == sorted(MENU_ITEMS)
     assert "已安装企业微信应用菜单" in out
-    # The admin is told which entries do nothing yet: 值班 (duty) has no commands so far.
-    assert "值班（duty）" in out
+    # Every entry leads to a command now (值班 since the duty roster): no warning.
+    assert "值班（duty）" not in out
     assert "备案（filing）" not in out
     assert "送审（review）" not in out
     assert "帮助（help）" not in out

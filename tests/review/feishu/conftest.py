@@ -1,6 +1,6 @@
-"""The Feishu adapter's fixtures (fake Feishu API, signed events), shared with its own tests."""
+"""The Feishu fixtures (fake Feishu API, signed events) from tests/support."""
 
-from tests.adapters.feishu.conftest import (  # noqa: F401  (pytest finds fixtures by name)
+from tests.support.feishu import (  # noqa: F401  (pytest finds fixtures by name)
     bot_client,
     events_url,
     fake_feishu,

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from bot.core.services import Services
 from storage.models.review import PostVersion
-from tests.conftest import load_org_text
 from tests.fakes.feishu_server import FakeFeishu
-from tests.review.feishu.test_review_feishu import ORG, TEXT, group_cards, submit_on_feishu
-from tests.review.helpers import deliver_all, use_policy
+from tests.support.feishu import group_cards, submit_on_feishu
+from tests.support.orgs import REVIEW_FEISHU_ORG as ORG
+from tests.support.orgs import load_org_text
+from tests.support.policy import use_policy
+from tests.support.review import TEXT
+from tests.support.travel import deliver_all
 
 PHOTO = b"\xff\xd8\xff\xe0 peach blossoms"
 PLAN = b"%PDF-1.4 activity plan"

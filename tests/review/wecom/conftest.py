@@ -1,10 +1,10 @@
-"""The WeCom adapter's fixtures (fake WeCom API, signed callbacks), shared with its own tests."""
+"""The WeCom fixtures (fake WeCom API, signed callbacks) from tests/support."""
 
-from tests.adapters.wecom.conftest import (  # noqa: F401  (pytest finds fixtures by name)
+from tests.support.processes import stack  # noqa: F401  (pytest finds fixtures by name)
+from tests.support.wecom import (  # noqa: F401
     aes_key,
     bot_client,
     fake_wecom,
     platform,
     wecom,
 )
-from tests.adapters.wecom.test_e2e import stack  # noqa: F401

@@ -12,12 +12,14 @@ from tortoise.transactions import in_transaction
 from bot.core.services import Services
 from storage.models.machinery import SystemState
 from storage.models.review import PostVersion
-from tests.adapters.wecom.conftest import CORP_ID
-from tests.conftest import load_org_text
 from tests.fakes.wecom_callbacks import file_xml, image_xml
 from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
-from tests.review.helpers import deliver_all, use_policy
-from tests.review.wecom.test_review_wecom import ORG, TEXT, Client, last_card, post_xml, talk, tap
+from tests.support.orgs import REVIEW_WECOM_ORG as ORG
+from tests.support.orgs import load_org_text
+from tests.support.policy import use_policy
+from tests.support.review import TEXT
+from tests.support.travel import deliver_all
+from tests.support.wecom import CORP_ID, Client, last_card, post_xml, talk, tap
 
 PHOTO = b"\xff\xd8\xff\xe0 peach blossoms"
 PLAN = b"%PDF-1.4 activity plan"

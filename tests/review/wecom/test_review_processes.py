@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 
 from storage.models.review import Post, PostStatus
-from tests.adapters.wecom.test_e2e import Processes, cards_to, eventually, say_in_turn
-from tests.conftest import load_org_text
 from tests.fakes.wecom_server import WeComPlatform
+from tests.support.orgs import load_org_text
+from tests.support.processes import Processes, cards_to, eventually, say_in_turn
 
 pytestmark = pytest.mark.slow
 

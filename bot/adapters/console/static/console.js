@@ -182,6 +182,11 @@ function renderMessages(messages) {
     }
     if (m.card) node.append(renderCard(m.card, state.chat));
     for (const f of m.files || []) {
+      if (f.inline && (f.mime || "").startsWith("image/")) {
+        // A picture meant to be seen (the duty roster): shown, and a click opens it full size.
+        node.append(el("div", { class: "bubble image" }, el("a", { href: f.url, target: "_blank" }, el("img", { src: f.url, alt: f.name }))));
+        continue;
+      }
       const size = f.size >= 1024 ? `${Math.round(f.size / 1024)} KB` : `${f.size} B`;
       node.append(el("div", { class: "bubble file" }, "📄 ", el("a", { href: f.url, download: f.name }, f.name), ` （${size}）`));
     }

@@ -1,0 +1,345 @@
+"""Benchmark reading duty: many teams, a week of shifts, alerts escalating on the deadline engine.
+
+    .venv/bin/python bench/duty.py --db postgres                 # 200 teams, 10,000 alerts, 60 min
+    .venv/bin/python bench/duty.py --db postgres --short         # 50 teams, 1,000 alerts, 2 min
+    .venv/bin/python bench/duty.py --db sqlite --short
+
+A fresh database is migrated; ``--teams`` duty teams are created, each with its own unit (two
+accounts), three officers and a duty lead with console identities, a day/night rotation
+and a week of shifts planned by the real planner. Then ``--alerts`` alerts are raised through
+``raise_alert`` (the path of every source: the card, the outbox rows, the audit entry and the
+acknowledgement countdown), spread over the teams, each one sent twice with the same external
+id as a monitoring system's retry would. Their acknowledgement limits (``alert.ack``, 5 min
+for 一般) fall evenly over ``--minutes``: each alert is raised "5 minutes before" its slot, so
+the run does not wait the 5 minutes. Nobody acknowledges: the production worker
+(``bot.worker.build_worker``, arq jobs + crons) runs in this process and escalates every alert
+to the duty lead at its limit.
+
+Reported: escalation lag (``fired_at - fire_at`` of every ``duty_lead`` step), duplicates
+(alerts beyond one per external id; escalations beyond one per alert and level), and the
+p95 of the two queries a person waits for: the week's roster (``值班表``,
+``records.roster.week``) and the handover pre-fill (``records.handover.open_items``, every
+source: alerts, rectifications, patrols, notes), measured while the escalations run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tortoise.transactions import in_transaction  # noqa: E402
+
+from bench.deadlines import percentile, reset_postgres  # noqa: E402
+from bot.adapters.console.channel import ConsoleChannel  # noqa: E402
+from bot.clock import SystemClock  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.core.emit import Emitter  # noqa: E402
+from bot.core.services import Services  # noqa: E402
+from bot.core.work import Work  # noqa: E402
+from bot.flows.duty.planner import plan_team  # noqa: E402
+from bot.flows.duty.records.handover import open_items  # noqa: E402
+from bot.flows.duty.records.roster import week, week_start  # noqa: E402
+from bot.flows.duty.transitions.alerts import AlertRequest, raise_alert  # noqa: E402
+from bot.handlers import load_all  # noqa: E402
+from bot.policy.runtime import TimeKeeping  # noqa: E402
+from bot.redis_embedded import EmbeddedRedis  # noqa: E402
+from bot.runtime import connect_redis, make_outbox_kick  # noqa: E402
+from bot.worker import build_worker  # noqa: E402
+from storage import audit  # noqa: E402
+from storage.db import close_db, init_db, upgrade  # noqa: E402
+from storage.enums import IdentityKind, MediaPlatform, Platform, Role  # noqa: E402
+from storage.models.deadlines import DeadlineStep, StepStatus  # noqa: E402
+from storage.models.duty import (  # noqa: E402
+    DutyRotation,
+    DutyScope,
+    DutyShift,
+    DutyTeam,
+    ShiftMode,
+)
+from storage.models.duty_alerts import Alert, AlertSeverity, AlertSource  # noqa: E402
+from storage.models.machinery import AuditEntry  # noqa: E402
+from storage.models.org import Account, Identity, Person, PersonRole, Unit  # noqa: E402
+
+TZ = ZoneInfo("Asia/Shanghai")
+ACK_MINUTES = 5  # the default preset's alert.ack for 一般
+RAISE_BATCH = 100
+SETTLE_SECONDS = 60
+
+
+@dataclass
+class Result:
+    db: str
+    teams: int
+    shifts: int
+    alerts: int
+    window_minutes: float
+    raise_seconds: float
+    escalated: int
+    unescalated: int
+    duplicate_alerts: int
+    duplicate_escalations: int
+    lag_p50_ms: float
+    lag_p99_ms: float
+    lag_max_ms: float
+    roster_p95_ms: float
+    prefill_p95_ms: float
+    prefill_items_mean: float
+
+
+async def seed(services: Services, teams: int, now: datetime) -> list[int]:
+    """Teams with their people, accounts, rotation and a week of shifts; returns team ids."""
+    ids: list[int] = []
+    today = now.astimezone(TZ).date()
+    calendar = services.timekeeping.calendar()
+    for t in range(teams):
+        unit = await Unit.create(key=f"u{t}", name=f"基准单位{t}")
+        for platform in (MediaPlatform.WECHAT, MediaPlatform.WEIBO):
+            await Account.create(
+                key=f"u{t}-{platform.value}",
+                name=f"基准账号{t}",
+                platform=platform,
+                owner_unit=unit,
+            )
+        people = []
+        for p, role in enumerate(
+            (Role.DUTY_OFFICER, Role.DUTY_OFFICER, Role.DUTY_OFFICER, Role.DUTY_LEAD)
+        ):
+            person = await Person.create(key=f"p{t}-{p}", name=f"值班{t}-{p}", unit=unit)
+            await PersonRole.create(person=person, role=role)
+            await Identity.create(
+                person=person,
+                platform=Platform.CONSOLE,
+                kind=IdentityKind.HANDLE,
+                value=person.key,
+            )
+            people.append(person.id)
+        team = await DutyTeam.create(
+            key=f"t{t}",
+            name=f"基准值班组{t}",
+            unit_id=unit.id,
+            lead_id=people[3],
+            mode=ShiftMode.DAY_NIGHT,
+        )
+        await DutyScope.create(team=team, unit_id=unit.id)
+        await DutyRotation.create(
+            team=team,
+            holiday=False,
+            effective_from=today - timedelta(days=1),
+            people=people[:3],
+            created_at=now,
+            created_by="bench",
+        )
+        async with in_transaction() as conn:
+            await plan_team(conn, team.id, calendar, now - timedelta(days=1), days=8)
+        ids.append(team.id)
+    return ids
+
+
+async def raise_all(
+    services: Services, team_ids: list[int], count: int, minutes: float, lead: float
+) -> float:
+    """Raise ``count`` alerts (each twice, as a retried request); returns how long it took."""
+    started = time.monotonic()
+    first_due = services.clock.now() + timedelta(seconds=lead)
+    window = timedelta(minutes=minutes)
+    for batch in range(0, count, RAISE_BATCH):
+        async with in_transaction() as conn:
+            for index in range(batch, min(count, batch + RAISE_BATCH)):
+                due = first_due + window * (index / max(1, count - 1))
+                raised_at = due - timedelta(minutes=ACK_MINUTES)
+                emit = Emitter(services, conn, key_prefix=f"bench:{index}", now=raised_at)
+                w = Work(
+                    services=services,
+                    conn=conn,
+                    now=raised_at,
+                    emit=emit,
+                    by=audit.Actor.system("基准测试"),
+                )
+                request = AlertRequest(
+                    team_id=team_ids[index % len(team_ids)],
+                    severity=AlertSeverity.ORDINARY,
+                    source=AlertSource.API,
+                    title=f"基准告警 {index}",
+                    source_name="bench",
+                    external_id=str(index),
+                    dedupe_key=f"api:bench:{index}",
+                )
+                await raise_alert(w, request)
+                await raise_alert(w, request)  # the retry: finds the first
+    return time.monotonic() - started
+
+
+async def measure_queries(
+    services: Services, team_ids: list[int], samples: int
+) -> tuple[float, float, float]:
+    """p95 of 值班表 (the week) and of the handover pre-fill, and pre-fill items on average."""
+    teams = await DutyTeam.filter(id__in=team_ids).order_by("id")
+    calendar = services.timekeeping.calendar()
+    roster: list[float] = []
+    prefill: list[float] = []
+    items: list[int] = []
+    for n in range(samples):
+        team = teams[n % len(teams)]
+        now = services.clock.now()
+        started = time.perf_counter()
+        async with in_transaction() as conn:
+            await week(conn, team, week_start(now.astimezone(TZ).date()), calendar)
+        roster.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        async with in_transaction() as conn:
+            found = await open_items(conn, team, now - timedelta(hours=12), now, TZ)
+        prefill.append((time.perf_counter() - started) * 1000)
+        items.append(len(found))
+        await asyncio.sleep(0.01)  # spread over the run, among the escalations
+    return (
+        round(percentile(sorted(roster), 0.95), 2),
+        round(percentile(sorted(prefill), 0.95), 2),
+        round(statistics.fmean(items), 1),
+    )
+
+
+async def run(args: argparse.Namespace, db_url: str, redis_url: str, home: Path) -> Result:
+    if args.db == "postgres":
+        await reset_postgres(db_url)
+    await upgrade(db_url)
+    await close_db()
+    await init_db(db_url)
+    settings = Settings(
+        home=home,
+        database_url=db_url,
+        redis_url=redis_url,
+        console=True,
+        calendar_file=home / "calendar.toml",
+        _env_file=None,
+    )
+    redis = await connect_redis(redis_url)
+    await redis.flushdb()
+    clock = SystemClock(TZ)
+    services = Services(settings=settings, clock=clock, redis=redis)
+    services.channels[Platform.CONSOLE] = ConsoleChannel(clock)
+    make_outbox_kick(services)
+    services.timekeeping = TimeKeeping.from_settings(settings)
+    load_all()
+    try:
+        team_ids = await seed(services, args.teams, clock.now())
+        # Raising must be done before the first limit falls due (≈ 15–30 alerts a second).
+        lead = args.lead if args.lead is not None else max(60.0, args.alerts * 0.1)
+        raise_seconds = await raise_all(services, team_ids, args.alerts, args.minutes, lead)
+        if raise_seconds > lead:
+            raise SystemExit(f"raising took {raise_seconds:.0f} s > lead {lead:.0f} s")
+        print(f"[{args.db}] raised {args.alerts} alerts in {raise_seconds:.1f} s", flush=True)
+        worker = build_worker(services, handle_signals=False)
+        task = asyncio.create_task(worker.async_run())
+        queries = asyncio.create_task(measure_queries(services, team_ids, args.samples))
+        give_up = time.monotonic() + lead - raise_seconds + args.minutes * 60 + SETTLE_SECONDS
+        while time.monotonic() < give_up:
+            pending = await DeadlineStep.filter(name="duty_lead", status=StepStatus.PENDING).count()
+            if pending == 0:
+                break
+            await asyncio.sleep(1.0)
+        roster_p95, prefill_p95, items_mean = await queries
+        await worker.close()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        shifts = await DutyShift.all().count()
+        return await measure(args, shifts, raise_seconds, roster_p95, prefill_p95, items_mean)
+    finally:
+        await redis.flushdb()
+        await redis.aclose()
+        await close_db()
+
+
+async def measure(
+    args: argparse.Namespace,
+    shifts: int,
+    raise_seconds: float,
+    roster_p95: float,
+    prefill_p95: float,
+    items_mean: float,
+) -> Result:
+    steps = await DeadlineStep.filter(name="duty_lead").values_list("fire_at", "fired_at")
+    lags = sorted((f - due).total_seconds() * 1000 for due, f in steps if f is not None)
+    alerts = await Alert.all().count()
+    entries = await AuditEntry.filter(action="duty.alert_escalated").values_list(
+        "subject_id", "detail"
+    )
+    details: list[tuple[str, dict[str, Any]]] = [(s, dict(d)) for s, d in entries]
+    per_level = Counter((s, d["level"]) for s, d in details)
+    return Result(
+        db=args.db,
+        teams=args.teams,
+        shifts=shifts,
+        alerts=alerts,
+        window_minutes=args.minutes,
+        raise_seconds=round(raise_seconds, 1),
+        escalated=len(lags),
+        unescalated=len(steps) - len(lags),
+        duplicate_alerts=alerts - args.alerts,
+        duplicate_escalations=sum(n - 1 for n in per_level.values() if n > 1),
+        lag_p50_ms=round(statistics.median(lags), 1) if lags else float("nan"),
+        lag_p99_ms=round(percentile(lags, 0.99), 1) if lags else float("nan"),
+        lag_max_ms=round(lags[-1], 1) if lags else float("nan"),
+        roster_p95_ms=roster_p95,
+        prefill_p95_ms=prefill_p95,
+        prefill_items_mean=items_mean,
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres"], required=True)
+    parser.add_argument("--short", action="store_true", help="50 teams, 1,000 alerts, 2 minutes")
+    parser.add_argument("--teams", type=int, default=200)
+    parser.add_argument("--alerts", type=int, default=10_000)
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--samples", type=int, default=500, help="roster/pre-fill queries timed")
+    parser.add_argument("--lead", type=float, default=None, help="seconds to raise them all")
+    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/bench_duty")
+    parser.add_argument("--redis-url", default=None, help="default: a private redis-server")
+    parser.add_argument("--out", type=Path, default=None, help="append JSON lines here")
+    args = parser.parse_args()
+    if args.short:
+        args.teams, args.alerts, args.minutes, args.samples = 50, 1_000, 2.0, 200
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="dutybot-bench-") as tmp:
+        home = Path(tmp)
+        embedded: EmbeddedRedis | None = None
+        redis_url = args.redis_url
+        if redis_url is None:
+            embedded = EmbeddedRedis(home)
+            embedded.start()
+            redis_url = embedded.url
+        try:
+            db_url = (
+                f"sqlite://{home / 'bench-duty.sqlite3'}" if args.db == "sqlite" else args.pg_url
+            )
+            result = await run(args, db_url, redis_url, home)
+            line = json.dumps(asdict(result), ensure_ascii=False)
+            print(line, flush=True)
+            if args.out is not None:
+                with args.out.open("a", encoding="utf-8") as handle:
+                    handle.write(line + "\n")
+        finally:
+            if embedded is not None:
+                embedded.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

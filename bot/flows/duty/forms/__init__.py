@@ -1,0 +1,1 @@
+"""What people type in the duty flow, parsed and validated: one module per area."""

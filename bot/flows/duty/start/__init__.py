@@ -1,0 +1,1 @@
+"""Starting duty actions from command words and menus: one module per area."""

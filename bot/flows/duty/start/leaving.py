@@ -1,0 +1,75 @@
+"""Personnel leaving: the worker opens the checklists ``org load`` recorded, and ``离岗`` shows
+a unit head the open ones as cards to confirm on."""
+
+from __future__ import annotations
+
+import logging
+
+from tortoise.transactions import in_transaction
+
+from bot.core.context import HandlerContext
+from bot.core.emit import Emitter
+from bot.core.services import Services
+from bot.core.work import Work
+from bot.flows.duty.model import LEAVING_ACTOR
+from bot.flows.duty.people import leaving_heads
+from bot.flows.duty.records.leaving import view_of, visible_checklists
+from bot.flows.duty.transitions import leaving
+from storage import audit
+from storage.models.duty_leaving import LeavingChecklist, LeavingStatus
+
+log = logging.getLogger(__name__)
+
+
+async def open_pending(services: Services) -> int:
+    """Open every checklist ``org load`` recorded, one transaction each; how many opened.
+
+    Idempotent: the checklist's row lock and status make a second worker or a retried job
+    open nothing twice.
+    """
+    ids = (
+        await LeavingChecklist.filter(status=LeavingStatus.PENDING)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    opened = 0
+    for checklist_id in ids:
+        now = services.clock.now()
+        async with in_transaction() as conn:
+            emit = Emitter(services, conn, key_prefix=f"leaving:{checklist_id}:open", now=now)
+            w = Work(
+                services=services,
+                conn=conn,
+                now=now,
+                emit=emit,
+                by=audit.Actor.system(LEAVING_ACTOR),
+            )
+            if await leaving.open_checklist(w, int(str(checklist_id))):
+                opened += 1
+        if emit.outbox_ids and services.outbox_kick is not None:
+            await services.outbox_kick(emit.outbox_ids)
+    if opened:
+        log.info("opened %d leaving checklists", opened)
+    return opened
+
+
+async def show_open(ctx: HandlerContext, rest: str) -> None:
+    """离岗: the open checklists of the units one heads, each as its live card (the same card,
+    so a confirmation shows everywhere it was sent)."""
+    rows = await visible_checklists(ctx.conn, ctx.actor, (LeavingStatus.OPEN,))
+    pending = await visible_checklists(ctx.conn, ctx.actor, (LeavingStatus.PENDING,))
+    if not rows:
+        more = "（另有人员离岗已记录，清单将在一分钟内开出）" if pending else ""
+        await ctx.reply(f"目前没有待办的离岗交接清单{more}。发送「离岗清单」查看记录。")
+        return
+    for checklist in rows:
+        view = await view_of(ctx.conn, checklist)
+        if checklist.card_id is None:
+            continue
+        card = leaving.render(ctx, view)
+        # The unit's head now (it may have changed since the checklist opened) may confirm.
+        heads = [h.id for h in await leaving_heads(ctx.conn, checklist.unit_id)]
+        card = await ctx.emit.update_card(checklist.card_id, card, allowed_person_ids=heads)
+        await ctx.reply(card=card)
+    if len(rows) > 1:
+        await ctx.reply(f"共 {len(rows)} 份离岗交接清单待办。")

@@ -1,0 +1,1 @@
+"""The duty flow's transitions, one function each: one module per area."""

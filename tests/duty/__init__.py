@@ -1,0 +1,1 @@
+"""Tests of the duty flow (读网值班)."""

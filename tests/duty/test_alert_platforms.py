@@ -1,0 +1,194 @@
+"""The same alert acknowledgement on WeCom and on Feishu (faked at the HTTP level only): 报告 in
+the app, the card 1:1 and the @ in the duty group, a refused acknowledgement by a colleague
+not on duty (audited, with the reason), 确认告警 by the officer updating the card; on Feishu
+a 严重 alert is pushed with urgent_app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.adapters.feishu.setup import install_feishu
+from bot.adapters.wecom import enable_wecom
+from bot.app import create_app
+from bot.core.services import Services
+from bot.handlers import load_all
+from storage.models.duty_alerts import Alert, AlertStatus
+from storage.models.machinery import AuditEntry
+from tests.adapters.feishu.conftest import close_feishu, fake_feishu, feishu_settings
+from tests.adapters.feishu.conftest import settle as feishu_settle
+from tests.adapters.wecom.conftest import (
+    AGENT_ID,
+    CORP_ID,
+    ROBOT_KEY,
+    aes_key,
+    fake_wecom,
+    platform,
+    settle,
+    wecom_settings,
+)
+from tests.conftest import load_org_text
+from tests.duty.handover_support import DAY, at
+from tests.duty.support import make_team
+from tests.fakes.feishu_server import FakeFeishu, card_text
+from tests.fakes.wecom_callbacks import text_xml
+from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
+
+__all__ = ["aes_key", "fake_feishu", "fake_wecom", "platform"]  # fixtures
+
+Client = TestClient[Any, Any]
+
+WECOM_ORG = f"""
+units:
+  - {{key: xmtzx, name: 临江区政务新媒体中心, kind: government}}
+people:
+  - {{key: xiaochen, name: 小陈, unit: xmtzx, roles: [duty_officer], wecom: XiaoChen}}
+  - {{key: laoliu, name: 老刘, unit: xmtzx, roles: [duty_officer], wecom: LaoLiu}}
+  - {{key: xiaoma, name: 小马, unit: xmtzx, roles: [duty_officer], wecom: XiaoMa}}
+  - {{key: fengzz, name: 冯组长, unit: xmtzx, roles: [duty_lead], wecom: FengZZ}}
+chats:
+  - key: zx-duty
+    name: 新媒体中心值班群
+    purpose: duty
+    unit: xmtzx
+    members: [xiaochen, laoliu, xiaoma, fengzz]
+    wecom_webhook_key: {ROBOT_KEY}
+"""
+
+FEISHU_ORG = """
+units:
+  - {key: xmtzx, name: 临江区政务新媒体中心, kind: government}
+people:
+  - {key: xiaochen, name: 小陈, unit: xmtzx, roles: [duty_officer], feishu_open_id: ou_xiaochen}
+  - {key: laoliu, name: 老刘, unit: xmtzx, roles: [duty_officer], feishu_open_id: ou_laoliu}
+  - {key: xiaoma, name: 小马, unit: xmtzx, roles: [duty_officer], feishu_open_id: ou_xiaoma}
+  - {key: fengzz, name: 冯组长, unit: xmtzx, roles: [duty_lead], feishu_open_id: ou_fengzz}
+chats:
+  - {key: zx-duty, name: 新媒体中心值班群, purpose: duty, unit: xmtzx,
+     members: [xiaochen, laoliu, xiaoma, fengzz], feishu_chat_id: oc_zx_duty}
+"""
+
+REPORT = "报告 严重 临江文旅公众号首页无法打开 https://example.cn/wlw"
+
+
+async def _team(services: Services) -> None:
+    await make_team(
+        services,
+        key="zx",
+        name="新媒体中心读网值班",
+        unit="xmtzx",
+        people=("xiaochen", "laoliu"),
+        lead="fengzz",
+        chat="zx-duty",
+        scope=(),
+        start=DAY,
+    )
+
+
+@pytest.fixture
+async def wecom_client(
+    services: Services, fake_wecom: FakeWeCom, aes_key: str
+) -> AsyncIterator[Client]:
+    services.settings = wecom_settings(services.settings, fake_wecom.url, aes_key)
+    services.channels.clear()
+    enable_wecom(services)
+    services.clock.set(at(10))  # type: ignore[attr-defined]
+    await load_org_text(WECOM_ORG, at(10))
+    app = create_app(services, load_all(), console=False)
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+    await services.wait_background()
+    await services.close()
+
+
+async def test_alert_acknowledged_on_wecom(
+    wecom_client: Client, platform: WeComPlatform, services: Services, fake_wecom: FakeWeCom
+) -> None:
+    await _team(services)
+
+    async def post(xml: str) -> None:
+        signed = platform.signer.post(xml, agent_id=AGENT_ID)
+        resp = await wecom_client.post(f"/wecom/callback?{signed.query}", data=signed.body)
+        assert resp.status == 200
+        await settle(services)
+
+    def last_card(userid: str) -> dict[str, Any]:
+        sent = platform.api.sent(msgtype="template_card", touser=userid)
+        card: dict[str, Any] = sent[-1]["template_card"]
+        return card
+
+    await post(text_xml(CORP_ID, "LaoLiu", REPORT, "9101"))
+    card = last_card("XiaoChen")
+    assert "严重告警" in card["main_title"]["title"]
+    robot = fake_wecom.robot_posts(ROBOT_KEY)
+    assert any("<@XiaoChen>" in str(p) for p in robot)
+
+    # 小马 is not on duty: refused (a forwarded card or a forged callback), audited.
+    await post(platform.tap("XiaoMa", card, "确认告警"))
+    assert (await Alert.get(id=1)).status == AlertStatus.OPEN
+    assert await AuditEntry.filter(action="duty.alert_ack_refused").count() == 1
+
+    await post(platform.tap("XiaoChen", card, "确认告警"))
+    alert = await Alert.get(id=1)
+    assert alert.status == AlertStatus.ACKNOWLEDGED
+    seen = fake_wecom.cards[("XiaoChen", card["task_id"])]
+    assert "小陈" in str(seen)
+    assert "确认告警" not in [b.get("text") for b in seen.get("button_list", [])]
+
+
+@pytest.fixture
+async def events_url(services: Services, fake_feishu: FakeFeishu) -> AsyncIterator[str]:
+    services.settings = feishu_settings(services.settings, fake_feishu)
+    services.channels.clear()
+    install_feishu(services)
+    services.clock.set(at(10))  # type: ignore[attr-defined]
+    await load_org_text(FEISHU_ORG, at(10))
+    app = create_app(services, load_all(), console=False)
+    async with TestClient(TestServer(app)) as client:
+        yield str(client.make_url("/feishu/events"))
+    await close_feishu(services)
+
+
+async def test_alert_acknowledged_on_feishu(
+    services: Services, fake_feishu: FakeFeishu, events_url: str
+) -> None:
+    url = events_url
+    await _team(services)
+    status, _ = await fake_feishu.post_to_bot(
+        url, fake_feishu.message_event(sender_open_id="ou_laoliu", text=REPORT)
+    )
+    assert status == 200
+    await feishu_settle(services)
+    card = await fake_feishu.wait_for(
+        lambda: next(
+            (
+                m
+                for m in fake_feishu.sent("interactive", receive_id="ou_xiaochen")
+                if "严重告警" in m.text
+            ),
+            None,
+        )
+    )
+    # 严重: pushed with urgent_app to the officer.
+    await fake_feishu.wait_for(lambda: card.urgent)
+    assert ["ou_xiaochen"] in card.urgent
+    group = [m for m in fake_feishu.sent(receive_id="oc_zx_duty") if "严重告警" in m.content]
+    assert any("ou_xiaochen" in m.content for m in group)  # the @-mention
+    group = [m for m in group if m.msg_type == "interactive"]
+    assert group
+
+    refused = await fake_feishu.tap(
+        url, group[0].message_id, "确认告警", operator_open_id="ou_xiaoma"
+    )
+    assert "须由当前值班责任人确认（小陈）" in refused["toast"]["content"]
+    assert await AuditEntry.filter(action="duty.alert_ack_refused").count() == 1
+
+    answer = await fake_feishu.tap(url, card.message_id, "确认告警", operator_open_id="ou_xiaochen")
+    assert answer["toast"]["type"] == "success"
+    assert "确认人" in card_text(answer["card"]["data"])
+    assert (await Alert.get(id=1)).status == AlertStatus.ACKNOWLEDGED
+    await feishu_settle(services)
+    assert "已确认" in fake_feishu.messages[group[0].message_id].text

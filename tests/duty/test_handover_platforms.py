@@ -1,0 +1,227 @@
+"""The same handover and acknowledgement on WeCom and on Feishu: the outgoing officer's card,
+提交交接, the incoming officer's card 1:1 and in the duty group, a refused tap by a colleague,
+确认接班 updating the card. Platforms faked at the HTTP level only."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.adapters.feishu.setup import install_feishu
+from bot.adapters.wecom import enable_wecom
+from bot.app import create_app
+from bot.core.services import Services
+from bot.deadlines import reconciler
+from bot.flows.duty.start.handover import plan_all
+from bot.handlers import load_all
+from storage.models.duty import DutyTeam
+from storage.models.duty_handover import DutyHandover, HandoverStatus
+from storage.models.machinery import AuditEntry
+from tests.adapters.feishu.conftest import close_feishu, fake_feishu, feishu_settings
+from tests.adapters.feishu.conftest import settle as feishu_settle
+from tests.adapters.wecom.conftest import (
+    AGENT_ID,
+    CORP_ID,
+    ROBOT_KEY,
+    aes_key,
+    fake_wecom,
+    platform,
+    settle,
+    wecom_settings,
+)
+from tests.conftest import load_org_text
+from tests.duty.handover_support import DAY, at
+from tests.duty.support import make_team
+from tests.fakes.feishu_server import FakeFeishu, card_text
+from tests.fakes.wecom_callbacks import text_xml
+from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
+
+__all__ = ["aes_key", "fake_feishu", "fake_wecom", "platform"]  # fixtures
+
+Client = TestClient[Any, Any]
+
+WECOM_ORG = f"""
+units:
+  - {{key: xmtzx, name: 临江区政务新媒体中心, kind: government}}
+people:
+  - {{key: xiaochen, name: 小陈, unit: xmtzx, roles: [duty_officer], wecom: XiaoChen}}
+  - {{key: laoliu, name: 老刘, unit: xmtzx, roles: [duty_officer], wecom: LaoLiu}}
+  - {{key: xiaoma, name: 小马, unit: xmtzx, roles: [duty_officer], wecom: XiaoMa}}
+  - {{key: fengzz, name: 冯组长, unit: xmtzx, roles: [duty_lead], wecom: FengZZ}}
+  - {{key: tangzr, name: 唐主任, unit: xmtzx, roles: [principal], wecom: TangZR}}
+chats:
+  - key: zx-duty
+    name: 新媒体中心值班群
+    purpose: duty
+    unit: xmtzx
+    members: [xiaochen, laoliu, xiaoma, fengzz]
+    wecom_webhook_key: {ROBOT_KEY}
+"""
+
+FEISHU_ORG = """
+units:
+  - {key: xmtzx, name: 临江区政务新媒体中心, kind: government}
+people:
+  - {key: xiaochen, name: 小陈, unit: xmtzx, roles: [duty_officer], feishu_open_id: ou_xiaochen}
+  - {key: laoliu, name: 老刘, unit: xmtzx, roles: [duty_officer], feishu_open_id: ou_laoliu}
+  - {key: xiaoma, name: 小马, unit: xmtzx, roles: [duty_officer], feishu_open_id: ou_xiaoma}
+  - {key: fengzz, name: 冯组长, unit: xmtzx, roles: [duty_lead], feishu_open_id: ou_fengzz}
+  - {key: tangzr, name: 唐主任, unit: xmtzx, roles: [principal], feishu_open_id: ou_tangzr}
+chats:
+  - {key: zx-duty, name: 新媒体中心值班群, purpose: duty, unit: xmtzx,
+     members: [xiaochen, laoliu, xiaoma, fengzz], feishu_chat_id: oc_zx_duty}
+"""
+
+
+async def _team(services: Services) -> DutyTeam:
+    team = await make_team(
+        services,
+        key="zx",
+        name="新媒体中心读网值班",
+        unit="xmtzx",
+        people=("xiaochen", "laoliu"),
+        lead="fengzz",
+        chat="zx-duty",
+        scope=(),
+        start=DAY,
+    )
+    await plan_all(services)
+    return team
+
+
+async def _travel(services: Services, hh: int, mm: int) -> None:
+    services.clock.set(at(hh, mm))  # type: ignore[attr-defined]
+    await reconciler.reconcile(services)
+
+
+# ---- WeCom -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def wecom_client(
+    services: Services, fake_wecom: FakeWeCom, aes_key: str
+) -> AsyncIterator[Client]:
+    services.settings = wecom_settings(services.settings, fake_wecom.url, aes_key)
+    services.channels.clear()
+    enable_wecom(services)
+    services.clock.set(at(10))  # type: ignore[attr-defined]
+    await load_org_text(WECOM_ORG, at(10))
+    app = create_app(services, load_all(), console=False)
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+    await services.wait_background()
+    await services.close()
+
+
+async def test_handover_on_wecom(
+    wecom_client: Client, platform: WeComPlatform, services: Services, fake_wecom: FakeWeCom
+) -> None:
+    team = await _team(services)
+
+    async def post(xml: str) -> None:
+        signed = platform.signer.post(xml, agent_id=AGENT_ID)
+        resp = await wecom_client.post(f"/wecom/callback?{signed.query}", data=signed.body)
+        assert resp.status == 200
+        await settle(services)
+
+    def last_card(userid: str) -> dict[str, Any]:
+        sent = platform.api.sent(msgtype="template_card", touser=userid)
+        card: dict[str, Any] = sent[-1]["template_card"]
+        return card
+
+    # A note taken in the app goes into the handover.
+    await post(text_xml(CORP_ID, "XiaoChen", "记录 临江文旅留言未回复，已告知李科长", "9001"))
+    await _travel(services, 20, 15)
+    await settle(services)
+    out = last_card("XiaoChen")
+    assert "交班" in out["main_title"]["title"]
+    assert "留言未回复" in str(out)
+    await post(platform.tap("XiaoChen", out, "提交交接"))
+    handover = await DutyHandover.get(team_id=team.id, change_at=at(20, 30))
+    assert handover.status == HandoverStatus.SUBMITTED
+    incoming = last_card("LaoLiu")
+    assert "接班确认" in incoming["main_title"]["title"]
+    assert "留言未回复" in str(incoming)
+    robot = fake_wecom.robot_posts(ROBOT_KEY)
+    assert any("<@LaoLiu>" in str(p) for p in robot)
+
+    # 小马 taps 确认接班 on 老刘's card (a forwarded card, or a forged callback): refused, audited.
+    await post(platform.tap("XiaoMa", incoming, "确认接班"))
+    assert (await DutyHandover.get(id=handover.id)).status == HandoverStatus.SUBMITTED
+    assert await AuditEntry.filter(action="duty.handover_refused").count() == 1
+
+    await _travel(services, 20, 32)
+    await settle(services)
+    await post(platform.tap("LaoLiu", last_card("LaoLiu"), "确认接班"))
+    done = await DutyHandover.get(id=handover.id)
+    assert done.status == HandoverStatus.ACKNOWLEDGED
+    seen = fake_wecom.cards[("LaoLiu", incoming["task_id"])]
+    assert "老刘已于" in str(seen)
+    assert "确认接班" not in [b.get("text") for b in seen.get("button_list", [])]
+
+
+# ---- Feishu ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def events_url(services: Services, fake_feishu: FakeFeishu) -> AsyncIterator[str]:
+    services.settings = feishu_settings(services.settings, fake_feishu)
+    services.channels.clear()
+    install_feishu(services)
+    services.clock.set(at(10))  # type: ignore[attr-defined]
+    await load_org_text(FEISHU_ORG, at(10))
+    app = create_app(services, load_all(), console=False)
+    async with TestClient(TestServer(app)) as client:
+        yield str(client.make_url("/feishu/events"))
+    await close_feishu(services)
+
+
+async def test_handover_on_feishu(
+    services: Services, fake_feishu: FakeFeishu, events_url: str
+) -> None:
+    url = events_url
+    team = await _team(services)
+    await _travel(services, 20, 15)
+    await feishu_settle(services)
+    out = next(
+        m for m in fake_feishu.sent("interactive", receive_id="ou_xiaochen") if "交班" in m.text
+    )
+    answer = await fake_feishu.tap(
+        url,
+        out.message_id,
+        "提交交接",
+        operator_open_id="ou_xiaochen",
+        form={"note": "临江文旅留言已转李科长"},
+    )
+    assert answer["toast"]["type"] == "success"
+    await feishu_settle(services)
+    incoming = next(
+        m for m in fake_feishu.sent("interactive", receive_id="ou_laoliu") if "接班确认" in m.text
+    )
+    assert "临江文旅留言已转李科长" in incoming.text
+    group = [m for m in fake_feishu.sent(receive_id="oc_zx_duty") if "接班确认" in m.content]
+    assert group
+    assert any("ou_laoliu" in m.content for m in group)  # the @-mention
+
+    # 小马 taps 确认接班 on the group's copy: refused, saying who may act.
+    refused = await fake_feishu.tap(
+        url, group[0].message_id, "确认接班", operator_open_id="ou_xiaoma"
+    )
+    assert "只有接班人老刘可以确认接班" in refused["toast"]["content"]
+
+    await _travel(services, 20, 32)
+    await feishu_settle(services)
+    answer = await fake_feishu.tap(
+        url, incoming.message_id, "确认接班", operator_open_id="ou_laoliu"
+    )
+    assert answer["toast"]["type"] == "success"
+    assert "老刘已于" in card_text(answer["card"]["data"])
+    handover = await DutyHandover.get(team_id=team.id, change_at=at(20, 30))
+    assert handover.status == HandoverStatus.ACKNOWLEDGED
+    assert handover.acknowledged_at == at(20, 32)
+    # The group's copy shows the outcome too.
+    await feishu_settle(services)
+    assert "老刘已于" in fake_feishu.messages[group[0].message_id].text
