@@ -15,11 +15,15 @@ RUN useradd --create-home --uid 10001 dutybot
 COPY --from=build /install /usr/local
 USER dutybot
 WORKDIR /home/dutybot
+RUN mkdir -p /home/dutybot/var
 ENV DUTYBOT_HOME=/home/dutybot/var \
     DUTYBOT_HTTP_HOST=0.0.0.0 \
     DUTYBOT_LOG_FORMAT=json \
     PYTHONUNBUFFERED=1
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status == 200 else 1)"
+# The default command is the web server: check it alone (?scope=web), so a dead worker does not
+# get a healthy web container restarted. A worker container overrides this with
+# `dutybot worker --check` (compose.yaml), since it serves no HTTP.
+HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz?scope=web', timeout=4).status == 200 else 1)"
 ENTRYPOINT ["dutybot"]
 CMD ["serve"]

@@ -23,7 +23,13 @@ BEAT_SECONDS = 10.0
 STALE_AFTER = timedelta(seconds=60)
 # Rows of workers gone for this long are deleted (a restarted container gets a new row).
 FORGET_AFTER = timedelta(days=1)
-FILE_NAME = "worker-heartbeat"
+FILE_PREFIX = "worker-heartbeat."
+
+
+def file_name() -> str:
+    """Per host: worker containers may share one DUTYBOT_HOME volume, and each health check
+    must read its own worker's beat (a container's host name is its own)."""
+    return FILE_PREFIX + socket.gethostname()
 
 
 def new_worker_id() -> str:
@@ -71,7 +77,7 @@ async def workers(now: datetime) -> tuple[list[WorkerHeartbeat], list[WorkerHear
 
 def touch_file(home: Path) -> None:
     """The container health check reads this file's age (no database or Redis needed)."""
-    path = home / FILE_NAME
+    path = home / file_name()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"{time.time():.0f}\n", encoding="ascii")
 
@@ -79,6 +85,6 @@ def touch_file(home: Path) -> None:
 def file_age_seconds(home: Path) -> float | None:
     """Seconds since this host's worker last beat, or None when it never did."""
     try:
-        return time.time() - (home / FILE_NAME).stat().st_mtime
+        return time.time() - (home / file_name()).stat().st_mtime
     except FileNotFoundError:
         return None

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tortoise.expressions import F, Q
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from bot import metrics
@@ -250,6 +251,22 @@ def notice_text(lines: list[str], more: int) -> str:
     )
 
 
+def _unnoticed(covered: object = None) -> QuerySet[OutboxMessage]:
+    """Given-up rows no notice has covered yet (notices about notices excluded)."""
+    query = OutboxMessage.filter(status=OutboxStatus.FAILED, given_up_at__isnull=False).exclude(
+        idempotency_key__startswith=NOTICE_KEY_PREFIX + ":"
+    )
+    if covered:
+        query = query.filter(given_up_at__gt=datetime.fromisoformat(str(covered)))
+    return query
+
+
+async def _covered_until() -> object:
+    state = await SystemState.filter(key=NOTICE_STATE).first()
+    value = state.value if state is not None and isinstance(state.value, dict) else {}
+    return value.get("covered_until")
+
+
 async def notify_given_up(services: Services) -> int:
     """Tell the admins in chat about rows given up since the last notice (at most one notice
     per ``NOTICE_EVERY``; the sweeper calls this too, so a held-back one is sent later).
@@ -257,6 +274,8 @@ async def notify_given_up(services: Services) -> int:
     Returns the number of rows the notice covered (0 when nothing was sent).
     """
     now = services.clock.now()
+    if not await _unnoticed(await _covered_until()).exists():
+        return 0  # the sweeper asks every few seconds: answer that without any lock
     outbox_ids: list[int] = []
     async with in_transaction() as conn:
         if conn.capabilities.dialect == "postgres":
@@ -267,14 +286,7 @@ async def notify_given_up(services: Services) -> int:
         noticed = value.get("noticed_at")
         if noticed and now - datetime.fromisoformat(str(noticed)) < NOTICE_EVERY:
             return 0
-        query = (
-            OutboxMessage.filter(status=OutboxStatus.FAILED, given_up_at__isnull=False)
-            .exclude(idempotency_key__startswith=NOTICE_KEY_PREFIX + ":")
-            .using_db(conn)
-        )
-        covered = value.get("covered_until")
-        if covered:
-            query = query.filter(given_up_at__gt=datetime.fromisoformat(str(covered)))
+        query = _unnoticed(value.get("covered_until")).using_db(conn)
         rows = await query.order_by("id").limit(1000)
         if not rows:
             return 0

@@ -63,6 +63,42 @@ def db_status(ctx: click.Context) -> None:
     click.echo("数据库结构已是最新。")
 
 
+@db_group.command("copy")
+@click.option(
+    "--to", "target", required=True, help="目标数据库地址，如 postgres://user:pass@host/db"
+)
+@click.option(
+    "--from", "source", default=None, help="源数据库地址（默认：当前配置的数据库，如内置 SQLite）"
+)
+@click.pass_context
+def db_copy(ctx: click.Context, target: str, source: str | None) -> None:
+    """把全部数据复制到另一个数据库（从 SQLite 迁到 PostgreSQL）。
+
+    先停止 dutybot serve / worker，目标数据库须为空（会先建好表结构）；编号、审计链原样保留。
+    """
+    from storage.copy import CopyError, copy_database
+
+    settings = settings_of(ctx)
+    source_url = source or settings.effective_database_url
+
+    def progress(table: str, count: int) -> None:
+        click.echo(f"  {table:<32} {count} 行")
+
+    click.echo("正在复制……")
+    try:
+        counts = run(copy_database(source_url, target, progress))
+    except CopyError as exc:
+        fail(f"未复制：{exc}")
+        return
+    except Exception as exc:  # connection refused, permission denied...
+        fail(f"复制失败（目标数据库中没有写入数据）：{type(exc).__name__}: {exc}")
+        return
+    click.echo(
+        f"已复制 {sum(counts.values())} 行。把 DUTYBOT_DATABASE_URL 改为目标地址后重新启动，"
+        "并运行 dutybot audit verify 确认审计链完整。"
+    )
+
+
 @db_group.command("makemigrations", hidden=True)
 @click.argument("name")
 def makemigrations(name: str) -> None:

@@ -15,7 +15,7 @@ from bot.flows.duty.planner import plan_all
 from bot.org.apply import ChangeSummary, apply_org
 from bot.org.export import export_org, to_yaml
 from bot.org.schema import OrgError, OrgFile, load_path
-from bot.policy.runtime import TimeKeeping
+from bot.policy.runtime import TimeConfigError, TimeKeeping
 
 
 @main.group("org")
@@ -57,7 +57,12 @@ def load(ctx: click.Context, path: Path, dry_run: bool, verbose: bool) -> None:
             return exc
         if not dry_run:
             # The duty teams' shifts, planned ahead from the rotations just loaded.
-            await plan_all(TimeKeeping.from_settings(settings).calendar(), now)
+            try:
+                calendar = TimeKeeping.from_settings(settings).calendar()
+            except TimeConfigError as exc:
+                click.echo(f"注意：排班未更新（{exc}）；改正后 worker 会按新名单排班。", err=True)
+            else:
+                await plan_all(calendar, now)
         return summary
 
     summary = run_db(settings, work)

@@ -18,10 +18,10 @@ from bot.core.services import Services
 from storage.enums import OutboxStatus
 from storage.models.machinery import OutboxMessage
 from storage.models.org import Person
-from tests.adapters.wecom.conftest import AGENT_ID, CORP_ID, SECRET
 from tests.conftest import SHANGHAI
 from tests.fakes.wecom_server import FakeWeCom
 from tests.org.helpers import run_clean
+from tests.support.wecom import AGENT_ID, CORP_ID, SECRET
 
 
 async def _row(services: Services, text: str, created: datetime) -> int:

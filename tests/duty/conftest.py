@@ -12,7 +12,7 @@ import pytest
 from bot.core.services import Services
 from storage.models.duty import DutyTeam
 from tests.duty.support import replan
-from tests.harness import ChatHarness
+from tests.support.chat import ChatHarness
 
 
 @pytest.fixture

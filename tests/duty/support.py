@@ -16,6 +16,8 @@ from bot.core.services import Services
 from bot.flows.duty.planner import plan_team
 from storage.models.duty import DutyRotation, DutyScope, DutyShift, DutyTeam, ShiftMode
 from storage.models.org import Chat, Person, Unit
+from tests.support.chat import Said
+from tests.support.dates import SHANGHAI
 
 DEMO_SCOPE = ("ljq-zfb", "ljq-wlw", "ljq-jw", "ljq-hxz")
 
@@ -105,3 +107,30 @@ async def shift_at(team: DutyTeam, at: datetime) -> DutyShift:
 
 async def person_key(person_id: int) -> str:
     return (await Person.get(id=person_id)).key
+
+
+# ---- reading what the bot said -------------------------------------------------------------
+
+DUTY_GROUP = "group:ljq-zx-duty"
+
+
+def at(m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
+    """A time in 2026, Beijing time."""
+    return datetime(2026, m, d, hh, mm, tzinfo=SHANGHAI)
+
+
+def card_titled(messages: list[Said], title: str) -> Said:
+    """The first message whose card's title contains ``title``."""
+    for message in messages:
+        if message.card is not None and title in message.card.title:
+            return message
+    raise AssertionError(f"no card {title!r} in {[m.to_text() for m in messages]}")
+
+
+def field(message: Said, label: str) -> str:
+    """The value of the card field whose label starts with ``label``."""
+    assert message.card is not None
+    for item in message.card.fields:
+        if item.label.startswith(label):
+            return item.value
+    raise AssertionError(f"no field {label!r} in {message.to_text()}")

@@ -13,10 +13,11 @@ from bot.app import create_app
 from bot.core.services import Services
 from bot.handlers import load_all
 from storage.models.duty import DutyTeam
-from tests.adapters.feishu.conftest import close_feishu, fake_feishu, feishu_settings, settle
-from tests.conftest import load_org_text
 from tests.duty.support import replan
 from tests.fakes.feishu_server import FakeFeishu
+from tests.support.feishu import close_feishu, fake_feishu, feishu_settings
+from tests.support.orgs import load_org_text
+from tests.support.travel import settle
 
 __all__ = ["fake_feishu"]  # fixture
 

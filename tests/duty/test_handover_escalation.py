@@ -14,8 +14,7 @@ from storage.models.duty_handover import DutyHandover, HandoverStatus
 from storage.models.machinery import AuditEntry
 from tests.duty.handover_support import DAY, GROUP, at, demo_team, travel
 from tests.duty.support import make_team
-from tests.harness import ChatHarness
-from tests.rectification.conftest import card_of
+from tests.support.chat import ChatHarness, card_of
 
 
 async def holder(team: DutyTeam, when: object) -> str:
@@ -112,6 +111,7 @@ async def test_early_handover_notes_and_bad_input(harness: ChatHarness) -> None:
     # A handover is acknowledged only once it was submitted.
     tapped = await h.tap("xiaochen", card, "提交交接")
     assert tapped.ok
+    await h.expect("xiaoma", "接班确认", chat=GROUP)
     incoming = card_of(await h.new_messages("laoliu"), "接班确认")
     assert "谣言" in incoming.to_text()
     # 交接班 brings 老刘 the card to acknowledge again.
@@ -128,6 +128,7 @@ async def test_planned_within_the_lead_time_the_card_comes_at_the_change(
     h = harness
     # The team is set up at 20:20: too late for the reminder (20:00) and the card (20:15).
     h.clock.set(at(20, 20))
+    h.ignore("hegly")
     team = await make_team(h.services, start=DAY)
     await plan_all(h.services)
     await travel(h, at(20, 30))
@@ -148,8 +149,10 @@ async def test_incoming_officer_and_lead_acknowledging_at_once_record_one_outcom
     out = card_of(await h.new_messages("xiaochen"), "交班")
     await h.tap("xiaochen", out, "提交交接")
     incoming = card_of(await h.new_messages("laoliu"), "接班确认")
+    await h.expect("xiaoma", "接班确认", chat=GROUP)
     await travel(h, at(20, 46))
     lead_card = card_of(await h.new_messages("fengzz"), "交接班未完成")
+    await h.expect("fengzz", "通知值班长", chat=GROUP)
     mine, lead = await asyncio.gather(
         h.tap("laoliu", incoming, "确认接班"), h.tap("fengzz", lead_card, "代为确认接班")
     )
@@ -164,3 +167,35 @@ async def test_incoming_officer_and_lead_acknowledging_at_once_record_one_outcom
     assert len(lost) == 1
     await h.drain()
     assert await holder(team, at(20, 47)) == "laoliu"
+
+
+async def test_an_unacknowledged_handover_stops_paging_when_the_next_change_takes_over(
+    harness: ChatHarness,
+) -> None:
+    h = harness
+    team = await demo_team(h)
+    await travel(h, at(20, 50))
+    assert card_of(await h.new_messages("fengzz"), "交接班未完成")
+    # Nobody acknowledged all night. At the next change (08:30) 小陈 still holds
+    # responsibility, so she is the one handing over to 小马 — and the old handover lapses.
+    # The group's @-mentions are checked by the tests above.
+    h.ignore(GROUP)
+    await travel(h, at(8, 20, day=24))
+    await h.expect("xiaoma", "接班提醒")
+    card = card_of(await h.new_messages("xiaochen"), "交班")
+    assert "交班给小马" in card.subtitle
+    assert await holder(team, at(8, 20, day=24)) == "xiaochen"
+    await travel(h, at(8, 31, day=24))
+    assert await AuditEntry.filter(action="duty.handover_lapsed").count() == 1
+    old = await DutyHandover.get(team_id=team.id, change_at=at(20, 30))
+    assert old.status == HandoverStatus.PREPARING  # never acknowledged, in the record
+    await h.new_messages("fengzz")
+    await travel(h, at(9, 10, day=24))
+    # Only the new handover (小陈 → 小马) pages the lead now.
+    paged = card_of(await h.new_messages("fengzz"), "交接班未完成")
+    assert "小陈 → 小马" in paged.title
+    assert await AuditEntry.filter(action="duty.handover_lapsed").count() == 1
+    new = await DutyHandover.get(team_id=team.id, change_at=at(8, 30, day=24))
+    last = await AuditEntry.filter(action="duty.handover_escalated").order_by("-id").first()
+    assert last is not None
+    assert last.subject_id == str(new.id)

@@ -20,24 +20,23 @@ from bot.handlers import load_all
 from storage.models.duty import DutyTeam
 from storage.models.duty_handover import DutyHandover, HandoverStatus
 from storage.models.machinery import AuditEntry
-from tests.adapters.feishu.conftest import close_feishu, fake_feishu, feishu_settings
-from tests.adapters.feishu.conftest import settle as feishu_settle
-from tests.adapters.wecom.conftest import (
-    AGENT_ID,
-    CORP_ID,
-    ROBOT_KEY,
-    aes_key,
-    fake_wecom,
-    platform,
-    settle,
-    wecom_settings,
-)
 from tests.conftest import load_org_text
 from tests.duty.handover_support import DAY, at
 from tests.duty.support import make_team
 from tests.fakes.feishu_server import FakeFeishu, card_text
 from tests.fakes.wecom_callbacks import text_xml
 from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
+from tests.support.feishu import close_feishu, fake_feishu, feishu_settings
+from tests.support.travel import settle
+from tests.support.wecom import (
+    AGENT_ID,
+    CORP_ID,
+    ROBOT_KEY,
+    aes_key,
+    fake_wecom,
+    platform,
+    wecom_settings,
+)
 
 __all__ = ["aes_key", "fake_feishu", "fake_wecom", "platform"]  # fixtures
 
@@ -185,7 +184,7 @@ async def test_handover_on_feishu(
     url = events_url
     team = await _team(services)
     await _travel(services, 20, 15)
-    await feishu_settle(services)
+    await settle(services)
     out = next(
         m for m in fake_feishu.sent("interactive", receive_id="ou_xiaochen") if "交班" in m.text
     )
@@ -197,7 +196,7 @@ async def test_handover_on_feishu(
         form={"note": "临江文旅留言已转李科长"},
     )
     assert answer["toast"]["type"] == "success"
-    await feishu_settle(services)
+    await settle(services)
     incoming = next(
         m for m in fake_feishu.sent("interactive", receive_id="ou_laoliu") if "接班确认" in m.text
     )
@@ -213,7 +212,7 @@ async def test_handover_on_feishu(
     assert "只有接班人老刘可以确认接班" in refused["toast"]["content"]
 
     await _travel(services, 20, 32)
-    await feishu_settle(services)
+    await settle(services)
     answer = await fake_feishu.tap(
         url, incoming.message_id, "确认接班", operator_open_id="ou_laoliu"
     )
@@ -223,5 +222,5 @@ async def test_handover_on_feishu(
     assert handover.status == HandoverStatus.ACKNOWLEDGED
     assert handover.acknowledged_at == at(20, 32)
     # The group's copy shows the outcome too.
-    await feishu_settle(services)
+    await settle(services)
     assert "老刘已于" in fake_feishu.messages[group[0].message_id].text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.cards.model import Card
-from tests.harness import ChatHarness
+from tests.support.chat import ChatHarness
 
 
 async def help_card(h: ChatHarness, person: str) -> Card:
@@ -26,5 +26,26 @@ async def test_duty_officer_sees_the_duty_and_not_the_leaving_commands(
 ) -> None:
     card = await help_card(harness, "xiaochen")
     words = [f.label for f in card.fields]
+    assert {
+        "值班",
+        "值班表",
+        "换班",
+        "交接班",
+        "记录",
+        "交接记录",
+        "巡查",
+        "报告",
+        "告警",
+        "更新",
+    } <= set(words)
+    assert "调班" not in words  # the duty lead's
     assert "离岗" not in words
     assert "交接班（交班提交交接清单，接班点确认接班）" in card.body
+
+
+async def test_duty_lead_sees_the_roster_adjustment(harness: ChatHarness) -> None:
+    card = await help_card(harness, "fengzz")
+    words = [f.label for f in card.fields]
+    assert {"值班", "值班表", "调班", "交接记录", "告警"} <= set(words)
+    assert "离岗" not in words  # the unit head's; the lead is told about shifts directly
+    assert "可代为确认接班、接手告警" in card.body

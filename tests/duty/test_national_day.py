@@ -13,11 +13,10 @@ from bot.core.services import Services
 from storage.models.duty import DutyShift, DutyTeam
 from storage.models.machinery import AuditEntry
 from storage.models.org import Person
-from tests.conftest import load_org_text
-from tests.duty.support import person_key, replan, shift_at
-from tests.duty.test_roster import at, card_titled, field
-from tests.harness import ChatHarness
-from tests.org.helpers import demo_data, write_yaml
+from tests.duty.support import at, card_titled, field, person_key, replan, shift_at
+from tests.support.chat import ChatHarness
+from tests.support.orgfiles import demo_data, write_yaml
+from tests.support.orgs import load_org_text
 
 # ---- National Day 2026 -------------------------------------------------------------------
 

@@ -12,8 +12,8 @@ import yaml
 from bot.org.apply import apply_org
 from bot.org.schema import OrgError, parse, parse_text
 from storage.models.duty import DutyRotation, DutyTeam
-from tests.conftest import SHANGHAI
-from tests.org.helpers import demo_data
+from tests.support.dates import SHANGHAI
+from tests.support.orgfiles import demo_data
 
 NOW = datetime(2026, 10, 9, 10, 0, tzinfo=SHANGHAI)
 

@@ -11,9 +11,8 @@ from bot.core.services import Services
 from bot.deadlines import reconciler
 from storage.models.duty import DutyShift, DutySwap, DutyTeam, ShiftSlot, ShiftSource, SwapStatus
 from storage.models.machinery import AuditEntry, CardRecord
-from tests.duty.support import person_key
-from tests.duty.test_roster import DUTY_GROUP, at, card_titled, field
-from tests.harness import ChatHarness, Said
+from tests.duty.support import DUTY_GROUP, at, card_titled, field, person_key
+from tests.support.chat import ChatHarness, Said
 
 MONDAY = date(2026, 10, 12)  # 小陈's day shift (08:30–20:30) in the demo rotation
 
@@ -95,9 +94,12 @@ async def test_two_colleagues_accepting_at_once_one_wins(duty: ChatHarness) -> N
     del loser
     # The lead approves; the roster has exactly one new holder.
     approval = card_titled(await h.new_messages("fengzz"), "换班审批")
+    await h.expect("tangzr", "换班审批")  # the other lead of the centre
     await h.tap("fengzz", approval, "同意")
     assert await person_key((await monday_day_shift()).person_id) == winner
     assert await audits("duty.swap_done") == 1
+    await h.expect("fengzz", "排班变更", chat=DUTY_GROUP)
+    await h.expect("tangzr", "排班变更")
 
 
 async def test_two_leads_approving_at_once_record_one_outcome(duty: ChatHarness) -> None:
@@ -114,11 +116,14 @@ async def test_two_leads_approving_at_once_record_one_outcome(duty: ChatHarness)
     assert outcomes == 1
     swap = await DutySwap.get()
     holder = await person_key((await monday_day_shift()).person_id)
+    group = await h.new_messages("fengzz", DUTY_GROUP)
     if swap.status == SwapStatus.DONE:
         assert holder == "laoliu"
+        assert any("排班变更" in m.text for m in group)
     else:
         assert swap.status == SwapStatus.REFUSED
         assert holder == "xiaochen"
+        assert not group  # nothing changed, nothing to announce
     assert all(r.toast for r in results)
 
 
@@ -132,6 +137,11 @@ async def test_the_same_lead_tapping_twice_changes_nothing_more(duty: ChatHarnes
     assert again.toast is not None
     assert not again.ok or "已" in again.toast
     assert await audits("duty.swap_done") == 1
+    # One announcement, to the group and to the other lead (whose card closed), not two.
+    (announced,) = await h.new_messages("fengzz", DUTY_GROUP)
+    assert "由老刘值班" in announced.text
+    to_other_lead = await h.new_messages("tangzr")
+    assert [m.text for m in to_other_lead if "排班变更" in m.text] == [announced.text]
 
 
 async def test_without_approval_the_accept_changes_the_roster(
@@ -147,7 +157,9 @@ async def test_without_approval_the_accept_changes_the_roster(
     assert await person_key((await monday_day_shift()).person_id) == "laoliu"
     to_lead = await h.new_messages("fengzz")
     assert not [m for m in to_lead if m.card is not None]  # nothing to approve
-    assert any("由老刘值班" in m.text for m in to_lead)  # but the lead knows
+    assert any("由老刘值班" in m.text for m in to_lead)  # but the leads know
+    await h.expect("tangzr", "由老刘值班")
+    await h.expect("fengzz", "排班变更（换班）", chat=DUTY_GROUP)
 
 
 async def test_a_refusal_says_why_and_the_shift_stays(duty: ChatHarness) -> None:
@@ -155,6 +167,7 @@ async def test_a_refusal_says_why_and_the_shift_stays(duty: ChatHarness) -> None
     await ask(h)
     await h.tap("laoliu", card_titled(await h.new_messages("laoliu"), "换班申请"), "接受")
     card = card_titled(await h.new_messages("fengzz"), "换班审批")
+    await h.expect("tangzr", "换班审批")
     missing = await h.tap("fengzz", card, "不同意", form={"reason": ""})
     assert (await DutySwap.get()).status == SwapStatus.ACCEPTED  # a refusal needs its reason
     del missing
@@ -210,9 +223,11 @@ async def test_bad_requests_are_explained(duty: ChatHarness) -> None:
         said = await h.say("xiaochen", text)
         assert words in said[-1].text, (text, said[-1].text)
     await ask(h)
+    await h.expect("laoliu", "换班申请")
     said = await h.say("xiaochen", "换班 10月12日白班 小马")
     assert "已有一份换班申请在办理中" in said[-1].text
     assert await DutySwap.all().count() == 1
+    await h.expect_nothing("xiaoma")  # the refused request asked nobody
 
 
 async def test_a_swap_not_settled_when_the_shift_starts_expires(
@@ -221,7 +236,8 @@ async def test_a_swap_not_settled_when_the_shift_starts_expires(
     h = duty
     await ask(h)
     await h.tap("laoliu", card_titled(await h.new_messages("laoliu"), "换班申请"), "接受")
-    await h.mark_read("fengzz")
+    await h.expect("fengzz", "换班审批")
+    await h.expect("tangzr", "换班审批")
     # Nobody decides; Monday 08:30 comes.
     h.clock.set(at(10, 12, 8, 31))
     await reconciler.reconcile(services)
@@ -246,6 +262,8 @@ async def test_an_override_voids_an_open_swap_and_says_so(duty: ChatHarness) -> 
     request = card_titled(await h.new_messages("laoliu"), "换班申请")
     said = await h.say("fengzz", "10月12日白班由小马值")
     assert "由小马值班（原小陈）" in said[-1].text
+    await h.expect("xiaoma", "由您值班（原小陈）")
+    await h.expect("fengzz", "由小马值班", chat=DUTY_GROUP)
     swap = await DutySwap.get()
     assert swap.status == SwapStatus.CANCELLED
     assert "值班长冯组长已改排此班" in swap.note
@@ -256,3 +274,17 @@ async def test_an_override_voids_an_open_swap_and_says_so(duty: ChatHarness) -> 
     record = await CardRecord.get(id=mine.card.card_id)
     assert record.status == "closed"
     assert "值班长冯组长已改排此班" in record.content["status"]
+
+
+async def test_the_lead_is_warned_when_the_taker_would_stay_on_without_a_break(
+    duty: ChatHarness,
+) -> None:
+    # 老刘 holds Monday 12 October's night shift; taking 小陈's day shift makes 24 hours.
+    h = duty
+    await ask(h)
+    await h.tap("laoliu", card_titled(await h.new_messages("laoliu"), "换班申请"), "接受")
+    approval = card_titled(await h.new_messages("fengzz"), "换班审批")
+    await h.expect("tangzr", "换班审批")
+    assert field(approval, "注意") == (
+        "老刘10月12日（周一）夜班 20:30–08:30也在班，将连续值班 24 小时"
+    )

@@ -16,20 +16,20 @@ from bot.app import create_app
 from bot.core.services import Services
 from bot.handlers import load_all
 from storage.models.duty import DutyShift, DutyTeam, ShiftSlot, ShiftSource
-from tests.adapters.wecom.conftest import (
+from tests.duty.support import person_key, replan
+from tests.fakes.wecom_callbacks import click_xml, text_xml
+from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
+from tests.support.orgs import load_org_text
+from tests.support.travel import settle
+from tests.support.wecom import (
     AGENT_ID,
     CORP_ID,
     ROBOT_KEY,
     aes_key,
     fake_wecom,
     platform,
-    settle,
     wecom_settings,
 )
-from tests.conftest import load_org_text
-from tests.duty.support import person_key, replan
-from tests.fakes.wecom_callbacks import click_xml, text_xml
-from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
 
 __all__ = ["aes_key", "fake_wecom", "platform"]  # fixtures
 

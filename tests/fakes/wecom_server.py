@@ -83,6 +83,10 @@ class FakeWeCom:
         self.media: dict[str, tuple[str, bytes]] = {}
         self.media_gate: asyncio.Event | None = None
         self.media_started = asyncio.Event()
+        # message/send calls to answer only after this many seconds (a client timeout), and
+        # how many of them; the stalled call is not processed (the send never happened).
+        self.stall_seconds = 0.0
+        self.stall_times = 0
         self._member_log: dict[str, deque[float]] = defaultdict(deque)
         self._robot_log: dict[str, deque[float]] = defaultdict(deque)
         self._seq = itertools.count(1)
@@ -238,6 +242,10 @@ class FakeWeCom:
         return await self._record(request, answer, None)
 
     async def _send(self, request: web.Request) -> web.Response:
+        if self.stall_times > 0:
+            self.stall_times -= 1
+            await asyncio.sleep(self.stall_seconds)
+            return web.json_response({"errcode": -1, "errmsg": "system busy (late)"})
         body = await self._json(request)
         injected = self._injected(request, body)
         if injected is not None:

@@ -33,12 +33,12 @@ from bot.web.sources import create_token
 from storage.enums import OutboxStatus
 from storage.models.deadlines import DeadlineStep, StepStatus
 from storage.models.machinery import AuditEntry, OutboxMessage
-from tests.adapters.wecom.conftest import AGENT_ID, CORP_ID, SECRET, TOKEN, aes_key
-from tests.adapters.wecom.test_e2e import cards_to, free_port
 from tests.conftest import DEFAULT_NOW, load_org_text
 from tests.fakes.wecom_callbacks import CallbackSigner, text_xml
 from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
-from tests.filing.platform_org import OPEN_ANSWERS
+from tests.support.orgs import PLATFORM_OPEN_ANSWERS as OPEN_ANSWERS
+from tests.support.processes import cards_to, free_port
+from tests.support.wecom import AGENT_ID, CORP_ID, SECRET, TOKEN, aes_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -148,7 +148,8 @@ class Cluster:
                 codes[replica.name] = replica.process.wait()
         return codes
 
-    async def eventually(self, check: Callable[[], Any], what: str, within: float = 30) -> Any:
+    # Generous: on a busy CI machine one step can take many seconds; a pass is not slower.
+    async def eventually(self, check: Callable[[], Any], what: str, within: float = 60) -> Any:
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             result = check()
@@ -171,10 +172,14 @@ class Cluster:
                 f"the answer to {text}",
             )
 
-    async def card(self, userid: str, title: str, within: float = 30) -> dict[str, Any]:
-        found = await self.eventually(
-            lambda: cards_to(self.platform, userid, title), f"{userid}'s card {title}", within
-        )
+    async def card(self, userid: str, title: str, within: float = 60) -> dict[str, Any]:
+        try:
+            found = await self.eventually(
+                lambda: cards_to(self.platform, userid, title), f"{userid}'s card {title}", within
+            )
+        except AssertionError as exc:
+            seen = [str(s)[:300] for s in self.platform.api.sent(touser=userid)[-5:]]
+            raise AssertionError(f"{exc}\nlast messages to {userid}:\n" + "\n".join(seen)) from exc
         card: dict[str, Any] = found[-1]
         return card
 

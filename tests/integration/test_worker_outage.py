@@ -140,6 +140,12 @@ async def test_worker_rides_out_redis_stopped_for_30_s_and_coming_back_empty(
     assert check.returncode == 0, check.stderr
     assert "worker 正常" in check.stdout
     during = await _emit(services, "xiaowang", "Redis 停止期间写入")
+    # doctor tells the truth meanwhile: Redis down, the worker alive but cut off.
+    settings = {k: v for k, v in system.env.items() if k.startswith("DUTYBOT_")}
+    doctor = await run_dutybot("doctor", "--offline", env=settings, inherit_settings=False)
+    assert doctor.returncode == 1
+    assert "✘ Redis" in doctor.stdout, doctor.stdout
+    assert "连不上 Redis" in doctor.stdout, doctor.stdout
     await asyncio.sleep(30)
     assert worker.proc.returncode is None, worker.output()  # alive, waiting
     assert worker.output().count("Redis unreachable") == 1  # said once, not per retry
@@ -172,7 +178,7 @@ async def test_worker_check_fails_without_a_fresh_heartbeat(tmp_path: Path) -> N
     assert "没有心跳" in never.stderr
     heartbeat.touch_file(tmp_path)
     old = time.time() - 120
-    os.utime(tmp_path / heartbeat.FILE_NAME, (old, old))
+    os.utime(tmp_path / heartbeat.file_name(), (old, old))
     stale = await run_dutybot("worker", "--check", env=env)
     assert stale.returncode == 1
     assert "秒没有心跳" in stale.stderr

@@ -54,6 +54,9 @@ ROBOT_LIMITS = [(20, 60.0)]
 # Errors an administrator fixes in the app's settings (secret, agent id, trusted IP):
 # keep the rows and retry slowly rather than fail them.
 CONFIG_ERRORS = frozenset({40001, 40013, 40056, 40091, 48002, 60020})
+# The access token was refused twice in a row (it expired again while being refetched, or
+# WeCom rotated it early): a moment later a fresh token works, so retry, never give up.
+TOKEN_ERRORS = frozenset({40014, 42001})
 UPDATED_LEAD = "（之前发给您的卡片有更新，以这张为准）"
 
 
@@ -63,6 +66,8 @@ def delivery_error(exc: WeComError) -> DeliveryError:
         return RateLimited(str(exc), retry_after=exc.retry_after or 60.0)
     if exc.transient:
         return DeliveryError(str(exc), retry_after=exc.retry_after or 15.0)
+    if exc.errcode in TOKEN_ERRORS:
+        return DeliveryError(str(exc), retry_after=5.0)
     if exc.errcode in CONFIG_ERRORS:
         return DeliveryError(f"{exc}（请检查企业微信应用配置）", retry_after=300.0)
     return DeliveryError(str(exc), retry_after=None)

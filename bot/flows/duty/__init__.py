@@ -103,6 +103,7 @@ the incoming officer acknowledges, the outgoing officer holds responsibility
                       └── people reached may 代为确认接班 (proxy) ──► ACKNOWLEDGED 已确认接班
 
     a shift change that no longer exists when a step fires ──► CANCELLED
+    still open when the incoming shift ends: stops paging (the next handover carries on)
 
 Modules of the area: ``start/handover.py`` (planning, ``交接班``, ``记录``),
 ``transitions/handover.py`` (prepare, at_change, escalate, submit, acknowledge, cancel),

@@ -245,13 +245,13 @@ async def holder_id(
 # Who completes a leaving checklist: the head of the unit the person left.
 
 # 离岗 (the open checklists as cards) and 离岗清单 (the record): the unit's leadership, and
-# supervisor staff and administrators, who see every unit's.
+# supervisor staff and administrators, who see every unit's. Duty leads are told about the
+# shifts to re-assign directly (they confirm nothing on the checklist).
 LEAVING_READERS = frozenset(
     {
         Role.PRINCIPAL,
         Role.DEPUTY_LEADER,
         Role.SECTION_CHIEF,
-        Role.DUTY_LEAD,
         Role.SUPERVISOR_STAFF,
         Role.ADMIN,
     }

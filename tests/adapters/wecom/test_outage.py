@@ -14,12 +14,12 @@ from bot.core.emit import Emitter
 from bot.core.outgoing import Message
 from bot.core.services import Services
 from storage.enums import OutboxStatus, Platform
-from storage.models.machinery import ConsoleMessage, OutboxMessage
-from tests.adapters.wecom.conftest import WECOM_ORG
+from storage.models.machinery import OutboxMessage
 from tests.adapters.wecom.test_channel import emit, person_id
 from tests.conftest import load_org_text
 from tests.fakes.wecom_server import FakeWeCom
 from tests.org.helpers import dutybot
+from tests.support.orgs import WECOM_ORG
 
 # The WeCom district plus an admin who has WeCom and (like everyone) the console.
 ORG_WITH_ADMIN = WECOM_ORG.replace(
@@ -111,17 +111,21 @@ async def test_a_day_of_failure_gives_up_tells_the_admin_and_retry_sends_it(
     assert row.failing_since is not None
     assert row.given_up_at - row.failing_since >= outbox.RETRY_BUDGET
 
-    # The admin is told, on the platform that works (the console), not on the dead WeCom.
+    # The admin is told: one notice, naming the message, the person and why. The admin has
+    # only WeCom (the console never takes a configured platform's deliveries), so the notice
+    # waits for WeCom like everything else — and is itself never the subject of a notice.
     await outbox.drain(wecom)
-    notices = [m.text for m in await ConsoleMessage.filter(chat="dm:guanli")]
+    notices = await OutboxMessage.filter(idempotency_key__startswith=outbox.NOTICE_KEY_PREFIX)
     assert len(notices) == 1
-    assert "消息未送达" in notices[0]
-    assert f"#{row_id}" in notices[0]
-    assert "张三" in notices[0]
+    assert notices[0].target_id == await person_id("guanli")
+    text = notices[0].payload["message"]["text"]
+    assert "消息未送达" in text
+    assert f"#{row_id}" in text
+    assert "张三" in text
     # The sweeper runs every few seconds: it does not tell the same thing twice.
     clock.advance(timedelta(hours=1))
     await outbox.drain(wecom)
-    assert await ConsoleMessage.filter(chat="dm:guanli").count() == 1
+    assert await OutboxMessage.filter(idempotency_key__startswith="outbox-given-up").count() == 1
 
     listed = await dutybot(db, test_home, "outbox", "list", "--failed")
     assert listed.returncode == 0, listed.stderr
@@ -135,7 +139,63 @@ async def test_a_day_of_failure_gives_up_tells_the_admin_and_retry_sends_it(
     retried = await dutybot(db, test_home, "outbox", "retry", str(row_id))
     assert retried.returncode == 0, retried.stderr
     assert "放回发送队列" in retried.stdout
+    clock.advance(timedelta(seconds=outbox.MAX_BACKOFF_SECONDS))
     await outbox.drain(wecom)
     assert (await OutboxMessage.get(id=row_id)).status == OutboxStatus.SENT
     texts = [m["text"]["content"] for m in fake_wecom.sent(touser="ZhangSan")]
     assert texts == ["整改通知：请于三日内完成整改"]
+    told = [m["text"]["content"] for m in fake_wecom.sent(touser="GuanLi")]
+    assert len(told) == 1
+    assert "消息未送达" in told[0]
+
+
+async def test_ten_minutes_of_5xx_and_429_then_expired_tokens_deliver_everything_once_in_order(
+    wecom: Services, fake_wecom: FakeWeCom, clock: ManualClock
+) -> None:
+    people = {"zhangsan": "ZhangSan", "lisi": "LiSi"}
+    texts = {key: [f"{key} 第{i}条" for i in range(1, 6)] for key in people}
+    for key, lines in texts.items():
+        pid = await person_id(key)
+
+        async def work(e: Emitter, pid: int = pid, lines: list[str] = lines) -> None:
+            for line in lines:
+                await e.to_person(pid, Message(text=line), Platform.WECOM)
+
+        await emit(wecom, work)
+
+    async def run_for(minutes: float) -> None:
+        end = clock.now() + timedelta(minutes=minutes)
+        while clock.now() < end:
+            for key in await wecom.redis.keys(
+                ratelimit.budget_key(MEMBER_BUDGET, "*", 0)[:-2] + "*"
+            ):
+                await wecom.redis.delete(key)  # real-second budgets; see _retry_until
+            await outbox.drain(wecom)
+            due = await OutboxMessage.filter(status=OutboxStatus.PENDING).order_by(
+                "next_attempt_at"
+            )
+            if not due:
+                return
+            step = min(max(1.0, (due[0].next_attempt_at - clock.now()).total_seconds()), 60.0)
+            clock.advance(timedelta(seconds=step))
+
+    fake_wecom.fail("message/send", status=502, times=10**6)
+    await run_for(5)
+    fake_wecom.faults.clear()
+    fake_wecom.fail("message/send", status=429, retry_after="30", times=10**6)
+    await run_for(5)
+    assert fake_wecom.sent() == []  # ten minutes: nothing got through
+    assert not await OutboxMessage.filter(status=OutboxStatus.FAILED).exists()
+
+    fake_wecom.faults.clear()
+    # A call that never answers in time (the client gives up after its 10 s timeout).
+    fake_wecom.stall_seconds, fake_wecom.stall_times = 12.0, 1
+    await run_for(1)
+    assert fake_wecom.stall_times == 0  # it happened
+    # Back, but the access token expires in the middle of the backlog (42001 twice).
+    fake_wecom.fail("message/send", errcode=42001, times=2)
+    await run_for(30)
+    for key, userid in people.items():
+        got = [m["text"]["content"] for m in fake_wecom.sent(touser=userid)]
+        assert got == texts[key]  # every message, once, in order
+    assert await OutboxMessage.filter(status=OutboxStatus.SENT).count() == 10

@@ -69,6 +69,8 @@ class SwapFacts:
     reason: str = ""
     declined: str = ""
     needs_approval: bool = True
+    # For the lead: the taker would work back to back ("老刘 当天夜班也在班，将连续值班 24 小时").
+    warning: str = ""
 
 
 def request_card(facts: SwapFacts) -> Card:
@@ -130,6 +132,7 @@ def approval_card(facts: SwapFacts) -> Card:
             CardField(label="班次", value=facts.shift),
             CardField(label="原值班人", value=facts.requester),
             CardField(label="替班人", value=facts.taker),
+            *((CardField(label="注意", value=facts.warning),) if facts.warning else ()),
         ),
         tone=Tone.ORANGE,
         inputs=(

@@ -26,7 +26,9 @@ OVERRIDE = re.compile(
     rf"^(?P<when>.+?)\s*(?P<slot>{_SLOT})?\s*(?:改)?由\s*(?P<who>[^\s，。,]+?)\s*(?:来)?值(?:班)?[。.!！]?$"
 )
 # "12月5日白班 老刘" as a swap request names it (the shift, then the colleagues).
-SHIFT_THEN_PEOPLE = re.compile(rf"^(?P<when>.+?)\s*(?P<slot>{_SLOT})?(?:\s+|给|请)(?P<who>.+)$")
+SHIFT_THEN_PEOPLE = re.compile(
+    rf"^(?P<when>.+?)\s*(?:(?P<slot>{_SLOT})\s*(?:给|请)?\s*|\s+|给|请)(?P<who>[^\s].*)$"
+)
 FORMAT_HELP = "例如“12月5日白班由老刘值”"
 
 
@@ -96,7 +98,7 @@ def parse_swap(text: str, today: date) -> tuple[ShiftRef, list[str]]:
     found = SHIFT_THEN_PEOPLE.match(text.strip())
     if found is None:
         raise DutyError("请写明哪一个班、请谁替班，例如“换班 12月5日白班 老刘”。")
-    names = [n for n in re.split(r"[\s,，、或和]+", found.group("who")) if n]
+    names = [n for n in re.split(r"[\s,，、或]+", found.group("who")) if n]
     if not names:
         raise DutyError("请写明请谁替班，例如“换班 12月5日白班 老刘”。")
     return parse_shift(found.group("when"), found.group("slot"), today), names

@@ -140,6 +140,16 @@ async def escalate(w: Work, handover_id: int, level: str, repeat: int) -> Outcom
         return Outcome()
     if shift is None:
         return await _cancel(w, h, "排班中已没有这个班次")
+    if w.now >= shift.ends_at:
+        # The shift it hands over has ended: the next change has its own handover, whose
+        # outgoing officer is whoever still holds responsibility, and that one escalates now.
+        # This one stops paging and stays unacknowledged in the record.
+        if h.deadline_id is not None:
+            await lifecycle.complete(
+                w.services, w.conn, h.deadline_id, now=w.now, reason="下一次交接班已开始"
+            )
+        await w.audit("duty.handover_lapsed", HANDOVER_SUBJECT, h.id, {"level": level})
+        return Outcome()
     view = await _view(w, h, team, shift)
     submitted = HandoverStatus(h.status) is HandoverStatus.SUBMITTED
     what = (

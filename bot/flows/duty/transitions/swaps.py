@@ -7,6 +7,8 @@ what happened. The shift's person changes in the same transaction as the swap's 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.cards.model import Tone
 from bot.core.directory import Member, load_member
 from bot.core.outgoing import Message
@@ -236,6 +238,7 @@ async def accept(w: Work, swap_id: int, by: Member) -> Outcome:
         await _apply(w, swap, shift, lead=None)
         return Outcome(f"已接受：{shift_label(shift, w.tz)}由您值班。")
     facts = await facts_of(w, swap, shift)
+    facts = replace(facts, warning=await _back_to_back(w, shift, by))
     team = await DutyTeam.filter(id=swap.team_id).using_db(w.conn).get()
     leads = await people.leads(w.conn, team)
     if not leads:
@@ -305,6 +308,22 @@ async def cancel(w: Work, swap_id: int, by: Member) -> Outcome:
     for pid in told:
         await w.emit.to_person(pid, Message(text=f"{by.name}已撤回换班申请（{facts.shift}）。"))
     return Outcome("已撤回换班申请，仍由您值班。")
+
+
+async def _back_to_back(w: Work, shift: DutyShift, taker: Member) -> str:
+    """What the lead should know before approving: the taker's own shifts right before or
+    right after this one (so they would stay on without a break)."""
+    around = await DutyShift.filter(
+        team_id=shift.team_id, person_id=taker.id, ends_at=shift.starts_at
+    ).using_db(w.conn) + await DutyShift.filter(
+        team_id=shift.team_id, person_id=taker.id, starts_at=shift.ends_at
+    ).using_db(w.conn)
+    if not around:
+        return ""
+    hours = (shift.ends_at - shift.starts_at).total_seconds()
+    hours += sum((s.ends_at - s.starts_at).total_seconds() for s in around)
+    labels = "、".join(shift_label(s, w.tz) for s in around)
+    return f"{taker.name}{labels}也在班，将连续值班 {round(hours / 3600)} 小时"
 
 
 # ---- the duty lead ---------------------------------------------------------------------
