@@ -9,7 +9,6 @@ A retry with the same ``external_id`` finds the alert the first request raised (
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 
@@ -18,6 +17,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from bot.core import untrusted
 from bot.core.emit import Emitter
 from bot.core.work import Work
 from bot.flows.duty.model import DutyError
@@ -80,9 +80,9 @@ async def post_alert(request: web.Request) -> web.Response:
     if source is None:
         return error(401, "令牌无效或缺失：请在 Authorization 头中提供 “Bearer 令牌”。")
     try:
-        data = json.loads(await request.text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return error(400, "请求内容不是有效的 JSON。")
+        data = untrusted.loads(await request.read())
+    except untrusted.BadJson as exc:
+        return error(400, f"{exc.reason}。")
     if not isinstance(data, dict):
         return error(400, "请求内容应为 JSON 对象。")
     now = services.clock.now()

@@ -20,7 +20,8 @@ async def serve_file(request: web.Request) -> web.StreamResponse:
     except ValueError:
         raise web.HTTPBadRequest(text="链接参数不正确") from None
     expected = files.signature(await files.signing_key(services), file_id, expires)
-    if not hmac.compare_digest(expected, request.query.get("s", "")):
+    given = request.query.get("s", "").encode("utf-8", "surrogateescape")
+    if not hmac.compare_digest(expected.encode(), given):  # bytes: non-ASCII is just wrong
         raise web.HTTPForbidden(text="下载链接无效")
     if expires < time.time():
         raise web.HTTPGone(text="下载链接已过期，请在对话中重新获取")

@@ -11,8 +11,8 @@ from typing import Any
 import aiohttp
 
 from bot.adapters.feishu import crypto
-from tests.adapters.feishu.conftest import bot_client, events_url, fake_feishu, feishu
 from tests.fakes.feishu_server import FakeFeishu
+from tests.support.feishu import bot_client, events_url, fake_feishu, feishu
 
 __all__ = ["bot_client", "events_url", "fake_feishu", "feishu", "post_signed_plaintext"]
 

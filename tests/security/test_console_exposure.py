@@ -15,12 +15,12 @@ from bot.adapters.feishu.setup import install_feishu
 from bot.core.services import Services
 from bot.org.seed import demo_org_text
 from bot.web.sources import create_token
-from tests.adapters.feishu.conftest import close_feishu, feishu_settings
-from tests.adapters.wecom.test_e2e import free_port
 from tests.conftest import load_org_text
 from tests.fakes.feishu_server import FakeFeishu
 from tests.harness import ChatHarness
 from tests.org.helpers import clean_env, run_clean
+from tests.support.feishu import close_feishu, feishu_settings
+from tests.support.processes import free_port
 
 pytestmark = pytest.mark.slow  # runs the real dutybot command
 

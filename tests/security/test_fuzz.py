@@ -19,6 +19,7 @@ from bot.adapters.feishu.verify import Rejected, open_request
 from bot.core import untrusted
 from bot.core.services import Services
 from bot.web.sources import create_token
+from storage.models.duty_alerts import Alert
 from storage.models.machinery import InboundEvent
 from storage.models.rectification import Rectification
 from tests.fakes.feishu_server import FakeFeishu
@@ -159,9 +160,11 @@ async def test_feishu_endpoint_signed_garbage_is_a_4xx(
 # ---- the monitoring API --------------------------------------------------------------------
 
 FIELDS = ["account", "owner_unit", "problem", "evidence", "category", "severity",
-          "external_id", "received_at"]  # fmt: skip
+          "external_id", "received_at", "title", "description", "link", "team"]  # fmt: skip
+MONITORING_APIS = pytest.mark.parametrize("path", ["/api/rectifications", "/api/alerts"])
 
 
+@MONITORING_APIS
 @fuzz
 @given(
     body=st.dictionaries(st.sampled_from(FIELDS) | any_text, json_values, max_size=8)
@@ -169,30 +172,32 @@ FIELDS = ["account", "owner_unit", "problem", "evidence", "category", "severity"
     | st.just(nested(3000)),
     authorization=header_values,
 )
-async def test_rectification_api_never_500s(
-    harness: ChatHarness, body: Any, authorization: bytes
+async def test_monitoring_api_never_500s(
+    harness: ChatHarness, path: str, body: Any, authorization: bytes
 ) -> None:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     status, answer = await raw_request(
-        harness.client, "POST", "/api/rectifications",
+        harness.client, "POST", path,
         [(b"Authorization", authorization), (b"Content-Type", b"application/json")], raw,
     )  # fmt: skip
     assert status in (400, 401), answer  # no valid token: never further than the door
     assert await Rectification.all().count() == 0
+    assert await Alert.all().count() == 0
 
 
+@MONITORING_APIS
 @fuzz
 @given(
     body=st.dictionaries(st.sampled_from(FIELDS), wire_text | json_values, max_size=8).map(
-        lambda d: {"problem": "链接返回 404", **d}
+        lambda d: {"problem": "链接返回 404", "title": "首页无法访问", **d}
     )
 )
-async def test_rectification_api_with_a_token_never_500s(
-    harness: ChatHarness, services: Services, body: dict[str, Any]
+async def test_monitoring_api_with_a_token_never_500s(
+    harness: ChatHarness, services: Services, path: str, body: dict[str, Any]
 ) -> None:
     token = await _token(services)
     resp = await harness.client.post(
-        "/api/rectifications", data=json.dumps(body),
+        path, data=json.dumps(body),
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )  # fmt: skip
     answer = await resp.json()

@@ -18,10 +18,10 @@ from bot.app import create_app
 from bot.core.services import Services
 from bot.handlers import load_all
 from storage.models.machinery import InboundEvent
-from tests.adapters.wecom.conftest import CORP_ID, TOKEN, aes_key, fake_wecom, wecom
 from tests.fakes.wecom_callbacks import CallbackSigner, cdata
 from tests.security.fuzzing import any_text, fuzz, fuzz_pure, header_values, wire_text
 from tests.security.raw_http import raw_request
+from tests.support.wecom import CORP_ID, TOKEN, aes_key, fake_wecom, wecom
 
 __all__ = ["aes_key", "fake_wecom", "wecom"]
 

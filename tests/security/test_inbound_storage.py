@@ -11,9 +11,9 @@ import pytest
 from bot.core.services import Services
 from storage.enums import InboundStatus
 from storage.models.machinery import InboundEvent
-from tests.adapters.feishu.conftest import settle
 from tests.fakes.feishu_server import FakeFeishu
 from tests.security.conftest import post_signed_plaintext
+from tests.support.travel import settle
 
 pytestmark = pytest.mark.usefixtures("bot_client")
 

@@ -27,6 +27,8 @@ HUGE = "99999999999999999999999"
         ("zhangzr", f"整改记录 ZG2026-{HUGE}"),
         ("zhangzr", f"整改记录 ZG{HUGE}"),
         ("zhangzr", f"整改季度 {HUGE}Q1"),
+        ("fengzz", "交接记录 ²"),
+        ("fengzz", f"交接记录 {HUGE}"),
     ],
 )
 async def test_odd_numbers_in_commands_are_answered(

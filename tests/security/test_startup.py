@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.adapters.wecom.test_e2e import free_port
 from tests.org.helpers import run_clean
+from tests.support.processes import free_port
 
 pytestmark = pytest.mark.slow  # runs the real dutybot command
 

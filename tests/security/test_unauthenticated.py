@@ -25,7 +25,7 @@ from tests.security.conftest import post_signed_plaintext
 from tests.security.raw_http import raw_request
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
-CJK = "请求签名时间格式缺少无效不正确嵌套层数过多令牌内容"
+CJK = "请求签名时间格式缺少无效不正确嵌套层数过多令牌内容参数字符"
 
 
 def chinese(reason: Any) -> bool:
@@ -201,4 +201,62 @@ async def test_console_bodies_it_cannot_store_are_a_400(harness: ChatHarness, ra
     answer = await resp.json()
     assert resp.status == 400, answer
     assert chinese(answer["error"])
+    assert await InboundEvent.all().count() == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/console/api/chats", {"as": "\x00"}),
+        ("/console/api/messages", {"as": "\x00"}),
+        ("/console/api/messages", {"as": "xiaowang", "chat": "dm:\x00"}),
+    ],
+)
+async def test_console_query_it_cannot_store_is_a_400(
+    harness: ChatHarness, path: str, params: dict[str, str]
+) -> None:
+    resp = await harness.client.get(path, params=params)
+    answer = await resp.json()
+    assert resp.status == 400, answer
+    assert chinese(answer["error"])
+
+
+async def test_file_link_with_a_non_ascii_signature_is_a_403(harness: ChatHarness) -> None:
+    resp = await harness.client.get("/files/abc/x.pdf", params={"e": "9999999999", "s": "签名"})
+    assert resp.status == 403, await resp.text()
+
+
+# ---- /api/alerts (same tokens and reading rules as /api/rectifications) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        (DEEP, None),
+        (json.dumps({"title": "首页\x00无法访问"}).encode(), "title"),
+        (json.dumps({"title": "首页无法访问", "link": "\ud800"}).encode(), "link"),
+    ],
+)
+async def test_unstorable_or_deep_alert_bodies_are_a_400(
+    harness: ChatHarness, services: Services, raw: bytes, field: str | None
+) -> None:
+    token = await _token(services)
+    resp = await harness.client.post(
+        "/api/alerts",
+        data=raw,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    answer = await resp.json()
+    assert resp.status == 400, answer
+    assert chinese(answer["error"])
+    assert answer.get("field") == field
+
+
+async def test_signed_feishu_message_with_deeply_nested_content_is_a_400(
+    fake_feishu: FakeFeishu, events_url: str
+) -> None:
+    event = fake_feishu.message_event(sender_open_id="ou_xiaowang", text="", content=DEEP.decode())
+    status, answer = await fake_feishu.post_to_bot(events_url, event)
+    assert status == 400, answer
+    assert chinese(answer["msg"])
     assert await InboundEvent.all().count() == 0

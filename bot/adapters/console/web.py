@@ -148,8 +148,16 @@ async def list_people(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "people": result})
 
 
+def _query(request: web.Request, name: str) -> str:
+    """A query parameter; NUL or a lone surrogate (which the database refuses) is a 400."""
+    value = request.query.get(name, "")
+    if untrusted.has_unstorable(value):
+        raise _bad_request(f"参数 {name} 含有无法识别的字符")
+    return value
+
+
 async def list_chats(request: web.Request) -> web.Response:
-    handle = request.query.get("as", "")
+    handle = _query(request, "as")
     person = await _person_for_handle(handle)
     if person is None:
         return _error(404, f"控制台里没有用户“{handle}”")
@@ -167,8 +175,8 @@ async def list_chats(request: web.Request) -> web.Response:
 
 
 async def list_messages(request: web.Request) -> web.Response:
-    handle = request.query.get("as", "")
-    chat = request.query.get("chat", "")
+    handle = _query(request, "as")
+    chat = _query(request, "chat")
     person = await _person_for_handle(handle)
     # A stranger may read their own 1:1 view (where the polite refusal lands), nothing else.
     if await _place_for(person, handle, chat) is None:

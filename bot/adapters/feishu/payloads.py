@@ -7,11 +7,12 @@ would make Feishu retry it for seven hours).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from bot.core import untrusted
 
 MESSAGE_RECEIVED = "im.message.receive_v1"
 CARD_ACTION = "card.action.trigger"
@@ -201,7 +202,7 @@ def _file_of(message: Mapping[str, Any]) -> tuple[str, str, str]:
         return "", "", ""
     raw = message.get("content")
     try:
-        content = json.loads(raw) if isinstance(raw, str) else {}
+        content = untrusted.loads(raw) if isinstance(raw, str) else {}
     except ValueError:
         raise BadPayload("消息内容不是有效的 JSON") from None
     if not isinstance(content, dict):
@@ -221,7 +222,7 @@ def message_text(message: Mapping[str, Any], bot_open_id: str | None) -> str:
     if not isinstance(raw, str):
         raise BadPayload("消息内容缺失")
     try:
-        content = json.loads(raw)
+        content = untrusted.loads(raw)  # BadJson is a ValueError: deep nesting too
     except ValueError:
         raise BadPayload("消息内容不是有效的 JSON") from None
     if not isinstance(content, dict):

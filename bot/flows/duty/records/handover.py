@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from bot.core import untrusted
 from bot.core.context import HandlerContext
 from bot.flows.duty import people
 from bot.flows.duty.model import HANDOVER_LOG_DAYS, alert_number, day_label
@@ -230,10 +231,11 @@ async def show_log(ctx: HandlerContext, rest: str) -> None:
     days = HANDOVER_LOG_DAYS
     text = rest.strip()
     if text:
-        if not text.isdigit() or not 1 <= int(text) <= 90:
+        asked = untrusted.row_id(text)  # "²" passes isdigit() but not int()
+        if asked is None or asked > 90:
             await ctx.reply("请写查看的天数（1–90），如“交接记录 7”。")
             return
-        days = int(text)
+        days = asked
     teams = await people.teams_of(ctx.conn, ctx.actor.id, ctx.now.astimezone(ctx.tz).date())
     if not teams:
         teams = await people.teams_led_by(ctx.conn, ctx.actor)
