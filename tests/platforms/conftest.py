@@ -1,14 +1,22 @@
-"""The ``chat`` fixture: each scenario here runs once per platform (console, WeCom, Feishu)."""
+"""The ``chat`` fixture: each scenario here runs once per platform (console, WeCom, Feishu);
+``live_chat``: the same through real ``dutybot serve`` and ``worker`` processes."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from bot.core.services import Services
 from tests.support.chat import stop_watching
-from tests.support.platforms import PLATFORMS, PlatformChat, platform_chat
+from tests.support.platforms import (
+    LIVE_PLATFORMS,
+    PLATFORMS,
+    PlatformChat,
+    live_platform_chat,
+    platform_chat,
+)
 
 
 @pytest.fixture(params=PLATFORMS)
@@ -18,3 +26,16 @@ async def chat(request: pytest.FixtureRequest, services: Services) -> AsyncItera
             yield opened
     finally:
         stop_watching()
+
+
+@pytest.fixture(params=LIVE_PLATFORMS)
+async def live_chat(
+    request: pytest.FixtureRequest,
+    services: Services,
+    db_url: str,
+    redis_url: str,
+    tmp_path: Path,
+) -> AsyncIterator[PlatformChat]:
+    """A platform with real ``dutybot serve`` and ``worker`` processes behind it."""
+    async with live_platform_chat(request.param, services, db_url, redis_url, tmp_path) as opened:
+        yield opened

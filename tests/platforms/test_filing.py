@@ -3,6 +3,8 @@ approve, the registry gets the account and the clerk the 备案表."""
 
 from __future__ import annotations
 
+import pytest
+
 from storage.enums import AccountStatus
 from storage.models.filing import Filing, FilingStatus
 from storage.models.org import Account
@@ -10,6 +12,15 @@ from tests.support.platforms import OPEN_FORM, Answer, PlatformChat, Write
 
 
 async def test_open_filing_through_both_approvals(chat: PlatformChat) -> None:
+    await open_filing_through_both_approvals(chat)
+
+
+@pytest.mark.slow
+async def test_open_filing_through_serve_and_worker(live_chat: PlatformChat) -> None:
+    await open_filing_through_both_approvals(live_chat)
+
+
+async def open_filing_through_both_approvals(chat: PlatformChat) -> None:
     await chat.say("laozhou", "备案")
     await chat.choose("laozhou", "开设")
     await chat.fill("laozhou", "开设备案", OPEN_FORM)
@@ -33,6 +44,14 @@ async def test_open_filing_through_both_approvals(chat: PlatformChat) -> None:
     # The approval card is closed where it was tapped, and the clerk gets the 备案表.
     assert "张主任已同意" in (await chat.card("zhangzr", "请审批")).text
     await chat.expect("laozhou", "备案已同意", "[文件]")
+
+    # Gone live: the clerk says so on the result card, the account runs.
+    await chat.tap("laozhou", await chat.card("laozhou", "备案已同意"), "已上线")
+    for _ in range(chat.patience):
+        if (await Account.get(id=filing.account_id)).status == AccountStatus.RUNNING:
+            break
+        await chat.wait()
+    assert (await Account.get(id=filing.account_id)).status == AccountStatus.RUNNING
 
 
 def change_form(phone: str, *, again: bool = False) -> list[Answer]:

@@ -3,6 +3,8 @@ reviewer @-mentioned, three levels pass it, the editor may publish."""
 
 from __future__ import annotations
 
+import pytest
+
 from storage.models.review import AccountUpdate, Post, PostStatus, ReviewStep
 from tests.support.platforms import Answer, PlatformChat, Write
 from tests.support.review import TEXT
@@ -18,6 +20,15 @@ SUBMIT_FORM = [
 
 
 async def test_three_levels_to_publishable(chat: PlatformChat) -> None:
+    await three_levels_to_publishable(chat)
+
+
+@pytest.mark.slow
+async def test_three_levels_through_serve_and_worker(live_chat: PlatformChat) -> None:
+    await three_levels_to_publishable(live_chat)
+
+
+async def three_levels_to_publishable(chat: PlatformChat) -> None:
     await chat.say("xiaowang", "送审")
     await chat.fill("xiaowang", "送审", SUBMIT_FORM)
     summary = await chat.card("xiaowang", "请核对送审稿件")

@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -44,6 +45,7 @@ from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
 from tests.support.chat import ChatHarness, Said, watching
 from tests.support.feishu import close_feishu, feishu_settings
 from tests.support.orgs import load_org_text
+from tests.support.processes import running_processes, running_stack
 from tests.support.travel import settle
 from tests.support.wecom import AGENT_ID, CORP_ID, SECRET, TOKEN, wecom_settings
 
@@ -174,10 +176,20 @@ class PlatformChat(ABC):
 
     name: str
 
+    # Real ``dutybot serve`` and ``worker`` processes do the work (``live_platform_chat``):
+    # the test neither delivers the outbox nor moves a clock, it waits for what the processes
+    # send, in real time.
+    live = False
+
     def __init__(self, services: Services) -> None:
         self.services = services
         self.looked_at: set[str] = set()  # people and "group:…" whose messages were read
         self.ignored: set[str] = set()
+
+    @property
+    def patience(self) -> int:
+        r"""How many ``wait``\ s before a card or text counts as never coming."""
+        return 200 if self.live else 40
 
     # ---- what each platform implements ---------------------------------------------------
 
@@ -201,6 +213,26 @@ class PlatformChat(ABC):
     async def _recipients(self) -> set[str]:
         """Every person key and "group:<key>" the bot delivered anything to."""
 
+    @abstractmethod
+    def _activity(self) -> int:
+        """A count that grows with everything the bot does on the platform (sends, updates)."""
+
+    async def _settle(self, before: int, *, answered: bool = False) -> None:
+        """After a person's action: deliver what it caused (in process), or wait until the
+        processes have answered (live; ``answered``: the platform's request already carried
+        the answer, as a Feishu card callback does — a refusal may send nothing else)."""
+        if not self.live:
+            await settle(self.services)
+            return
+        if answered:
+            await asyncio.sleep(0.5)
+            return
+        deadline = asyncio.get_running_loop().time() + 60
+        while self._activity() <= before:
+            assert asyncio.get_running_loop().time() < deadline, "the bot never answered"
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(0.5)  # what else the same action sends
+
     # ---- the same on every platform --------------------------------------------------------
 
     async def received(self, where: str) -> list[Got]:
@@ -213,7 +245,7 @@ class PlatformChat(ABC):
 
     async def expect(self, where: str, *texts: str) -> str:
         """Everything ``where`` got, failing unless each of ``texts`` is in it."""
-        for _ in range(40):  # Feishu's per-chat budget may hold a message back a moment
+        for _ in range(self.patience):  # a platform's rate budget may hold a message back
             everything = await self.texts(where)
             if all(t in everything for t in texts):
                 return everything
@@ -226,7 +258,7 @@ class PlatformChat(ABC):
         in ``person``'s 1:1 chat, else in the groups ``person`` is in (where the platform
         posts it there)."""
         places = [person] + [f"group:{g}" for g, members in GROUPS.items() if person in members]
-        for _ in range(40):
+        for _ in range(self.patience):
             for where in places:
                 for got in reversed(await self.received(where)):
                     wanted = button is None or button in got.buttons
@@ -270,7 +302,10 @@ class PlatformChat(ABC):
 
     async def wait(self) -> None:
         """Let a rate-limited delivery through: the outbox retries on the (manual) clock, the
-        platform's budget refills in real time."""
+        platform's budget refills in real time. Live: the processes' clock is real."""
+        if self.live:
+            await asyncio.sleep(0.3)
+            return
         clock = self.services.clock
         assert isinstance(clock, ManualClock)
         clock.advance(timedelta(seconds=1))
@@ -323,6 +358,9 @@ class ConsoleChat(PlatformChat):
             said = await self.h.messages(where)
         return [_console_got(s, where) for s in said if s.sender is None]
 
+    def _activity(self) -> int:
+        return 0  # never live: the console harness delivers as it goes
+
     async def _recipients(self) -> set[str]:
         from storage.models.machinery import ConsoleMessage
 
@@ -350,19 +388,34 @@ class WeComChat(PlatformChat):
     name = "wecom"
 
     def __init__(
-        self, services: Services, client: TestClient[Any, Any], platform: WeComPlatform
+        self,
+        services: Services,
+        client: TestClient[Any, Any] | None,
+        platform: WeComPlatform,
+        base_url: str | None = None,
     ) -> None:
         super().__init__(services)
         self.client = client
         self.platform = platform
+        self.base_url = base_url  # live: the running ``dutybot serve``
+        self.live = base_url is not None
         self.msgid = 9000
 
     async def post(self, xml: str) -> None:
         """Deliver a callback (decrypted XML), signed and encrypted as WeCom does."""
-        signed = self.platform.signer.post(xml, agent_id=AGENT_ID)
-        resp = await self.client.post(f"/wecom/callback?{signed.query}", data=signed.body)
-        assert resp.status == 200, await resp.text()
-        await settle(self.services)
+        before = self._activity()
+        if self.base_url is not None:
+            status, body = await self.platform.post(self.base_url, xml)
+            assert status == 200, body
+        else:
+            assert self.client is not None
+            signed = self.platform.signer.post(xml, agent_id=AGENT_ID)
+            resp = await self.client.post(f"/wecom/callback?{signed.query}", data=signed.body)
+            assert resp.status == 200, await resp.text()
+        await self._settle(before)
+
+    def _activity(self) -> int:
+        return len(self.platform.api.calls)
 
     async def say(self, person: str, text: str) -> None:
         self.msgid += 1
@@ -424,23 +477,31 @@ class WeComChat(PlatformChat):
 class FeishuChat(PlatformChat):
     name = "feishu"
 
-    def __init__(self, services: Services, fake: FakeFeishu, url: str) -> None:
+    def __init__(
+        self, services: Services, fake: FakeFeishu, url: str, *, live: bool = False
+    ) -> None:
         super().__init__(services)
         self.fake = fake
-        self.url = url
+        self.url = url  # the bot's /feishu/events
+        self.live = live
+
+    def _activity(self) -> int:
+        return sum(len(m.history) for m in self.fake.sent())
 
     async def say(self, person: str, text: str) -> None:
+        before = self._activity()
         event = self.fake.message_event(sender_open_id=f"ou_{person}", text=text)
         assert (await self.fake.post_to_bot(self.url, event))[0] == 200
-        await settle(self.services)
+        await self._settle(before)
 
     async def tap(
         self, person: str, got: Got, button: str, form: dict[str, str] | None = None
     ) -> str | None:
+        before = self._activity()
         answer = await self.fake.tap(
             self.url, got.handle, button, operator_open_id=f"ou_{person}", form=form
         )
-        await settle(self.services)
+        await self._settle(before, answered=True)
         toast = answer.get("toast") or {}
         content = toast.get("content")
         return str(content) if content is not None else None
@@ -491,6 +552,8 @@ def _feishu_value(answer: Answer) -> str:
 # ---- opening one ---------------------------------------------------------------------------
 
 PLATFORMS = ("console", "wecom", "feishu")
+# With real processes: the console harness delivers in the test process, so it has no live form.
+LIVE_PLATFORMS = ("wecom", "feishu")
 
 
 @asynccontextmanager
@@ -547,3 +610,41 @@ async def platform_chat(name: str, services: Services) -> AsyncIterator[Platform
             await fake_feishu.close()
     else:
         raise AssertionError(f"no platform {name!r}")
+
+
+@asynccontextmanager
+async def live_platform_chat(
+    name: str, services: Services, db_url: str, redis_url: str, tmp_path: Path
+) -> AsyncIterator[PlatformChat]:
+    """The same, with real ``dutybot serve`` and ``dutybot worker`` processes doing the work
+    (``python -m bot``, the test's database and Redis, the fake platform): the scenario only
+    sends what the platform would and waits for what the processes deliver."""
+    calendar = {"DUTYBOT_CALENDAR_FILE": str(tmp_path / "calendar.toml")}
+    chat: PlatformChat
+    if name == "wecom":
+        robots = {REVIEW_ROBOT, DUTY_ROBOT, SUPERVISION_ROBOT}
+        async with running_stack(
+            db_url,
+            redis_url,
+            tmp_path,
+            random_aes_key(),
+            org=PLATFORMS_ORG,
+            robot_keys=robots,
+            extra_env=calendar,
+        ) as (base, platform, _):
+            chat = WeComChat(services, None, platform, base_url=base)
+            yield chat
+            await chat.assert_all_seen()
+    elif name == "feishu":
+        await load_org_text(PLATFORMS_ORG, services.clock.now())
+        fake = FakeFeishu()
+        await fake.start()
+        try:
+            async with running_processes(fake, db_url, redis_url, tmp_path, calendar) as running:
+                chat = FeishuChat(services, fake, running[0] + "/feishu/events", live=True)
+                yield chat
+                await chat.assert_all_seen()
+        finally:
+            await fake.close()
+    else:
+        raise AssertionError(f"no live platform {name!r}")
