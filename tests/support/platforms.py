@@ -39,6 +39,7 @@ from bot.cards.model import Card
 from bot.clock import ManualClock
 from bot.core.services import Services
 from bot.handlers import load_all
+from storage.models.machinery import ConsoleMessage
 from tests.fakes.feishu_server import FakeFeishu, buttons_of
 from tests.fakes.wecom_callbacks import CallbackSigner, random_aes_key, text_xml
 from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
@@ -362,9 +363,8 @@ class ConsoleChat(PlatformChat):
         return 0  # never live: the console harness delivers as it goes
 
     async def _recipients(self) -> set[str]:
-        from storage.models.machinery import ConsoleMessage
-
-        chats = await ConsoleMessage.filter(sender_person_id=None).values_list("chat", flat=True)
+        rows = await ConsoleMessage.filter(sender_person_id=None).values_list("chat", flat=True)
+        chats = [str(c) for c in rows]
         return {c if c.startswith("group:") else c.removeprefix("dm:") for c in chats}
 
 
