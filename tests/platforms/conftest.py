@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
 from bot.core.services import Services
-from tests.support.chat import stop_watching
+from tests.support.chat import BODY_FAILED, stop_watching
 from tests.support.platforms import (
     LIVE_PLATFORMS,
     PLATFORMS,
@@ -22,7 +22,7 @@ from tests.support.platforms import (
 @pytest.fixture(params=PLATFORMS)
 async def chat(request: pytest.FixtureRequest, services: Services) -> AsyncIterator[PlatformChat]:
     try:
-        async with platform_chat(request.param, services) as opened:
+        async with platform_chat(request.param, services, check=passed(request)) as opened:
             yield opened
     finally:
         stop_watching()
@@ -37,5 +37,12 @@ async def live_chat(
     tmp_path: Path,
 ) -> AsyncIterator[PlatformChat]:
     """A platform with real ``dutybot serve`` and ``worker`` processes behind it."""
-    async with live_platform_chat(request.param, services, db_url, redis_url, tmp_path) as opened:
+    async with live_platform_chat(
+        request.param, services, db_url, redis_url, tmp_path, check=passed(request)
+    ) as opened:
         yield opened
+
+
+def passed(request: pytest.FixtureRequest) -> Callable[[], bool]:
+    """Whether the scenario passed (then the end-of-test check runs)."""
+    return lambda: not request.node.stash.get(BODY_FAILED, True)
