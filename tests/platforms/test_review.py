@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from storage.models.review import AccountUpdate, Post, PostStatus, ReviewStep
-from tests.support.platforms import Answer, PlatformChat, Write
+from storage.models.review import AccountUpdate, Post, PostStatus, PostVersion, ReviewStep
+from tests.support.platforms import Answer, Files, PlatformChat, Write
 from tests.support.review import TEXT
 
 SUBMIT_FORM = [
@@ -93,3 +93,25 @@ async def test_returned_with_a_comment_restarts_at_the_first_level(chat: Platfor
     assert (await Post.get(id=1)).status == PostStatus.PUBLISHED
     assert await AccountUpdate.filter(post_id=1).count() == 1
     chat.ignore("group:wlw-review")  # the group's copies; the first scenario reads them
+
+
+PHOTO = b"\xff\xd8\xff\xe0 a photo of peach blossoms"
+PLAN = b"%PDF-1.4 the activity plan"
+
+
+async def test_attachments_go_with_the_post_to_the_reviewer(chat: PlatformChat) -> None:
+    files = Files("attachments", [("现场照片.jpg", PHOTO), ("活动方案.pdf", PLAN)])
+    form = [files if a.key == "attachments" else a for a in SUBMIT_FORM]
+    await chat.say("xiaowang", "送审")
+    await chat.fill("xiaowang", "送审", form)
+    summary = await chat.card("xiaowang", "请核对送审稿件")
+    assert "现场照片.jpg、活动方案.pdf" in summary.text
+    await chat.tap("xiaowang", summary, "送审")
+    version = await PostVersion.get(post_id=1)
+    assert [f["name"] for f in version.attachments] == ["现场照片.jpg", "活动方案.pdf"]
+
+    card = await chat.card("likz", "初审")
+    assert "附件（2个）" in card.text
+    await chat.tap("likz", card, "查看全文", {})
+    await chat.expect("likz", "[文件] 现场照片.jpg", "[文件] 活动方案.pdf")
+    chat.ignore("group:wlw-review")

@@ -41,7 +41,7 @@ from bot.core.services import Services
 from bot.handlers import load_all
 from storage.models.machinery import ConsoleMessage
 from tests.fakes.feishu_server import FakeFeishu, buttons_of
-from tests.fakes.wecom_callbacks import CallbackSigner, random_aes_key, text_xml
+from tests.fakes.wecom_callbacks import CallbackSigner, file_xml, random_aes_key, text_xml
 from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
 from tests.support.chat import ChatHarness, Said, watching
 from tests.support.feishu import close_feishu, feishu_settings
@@ -151,7 +151,16 @@ class Write:
     after_card: bool = False
 
 
-Answer = Pick | Write
+@dataclass
+class Files:
+    """Files for a form's attachments step: sent in the chat one by one, then 好了 (无 when
+    there are none) — on every platform, since no card takes files; on Feishu after the card."""
+
+    key: str
+    files: list[tuple[str, bytes]]
+
+
+Answer = Pick | Write | Files
 
 # The 开设 form for PLATFORMS_ORG's clerk (老周 of the 文旅委), opening 临江文旅 on Weibo.
 OPEN_FORM: list[Answer] = [
@@ -197,6 +206,16 @@ class PlatformChat(ABC):
     @abstractmethod
     async def say(self, person: str, text: str) -> None:
         """``person`` writes ``text`` to the bot 1:1."""
+
+    @abstractmethod
+    async def send_file(self, person: str, name: str, data: bytes) -> None:
+        """``person`` sends a file to the bot 1:1."""
+
+    async def send_files(self, person: str, answer: Files) -> None:
+        for name, data in answer.files:
+            await self.send_file(person, name, data)
+            await self.expect(person, f"已收到「{name}」")
+        await self.say(person, "好了" if answer.files else "无")
 
     @abstractmethod
     async def tap(
@@ -298,6 +317,8 @@ class PlatformChat(ABC):
                 label = next((b for b in got.buttons if b.startswith(answer.label)), None)
                 assert label is not None, f"no option {answer.label!r} on {got.buttons}"
                 await self.tap(person, got, label)
+            elif isinstance(answer, Files):
+                await self.send_files(person, answer)
             elif answer.in_chat:
                 await self.say(person, answer.text)
 
@@ -337,6 +358,9 @@ class ConsoleChat(PlatformChat):
 
     async def say(self, person: str, text: str) -> None:
         await self.h.say(person, text)
+
+    async def send_file(self, person: str, name: str, data: bytes) -> None:
+        await self.h.send_file(person, name, data)
 
     async def tap(
         self, person: str, got: Got, button: str, form: dict[str, str] | None = None
@@ -421,6 +445,12 @@ class WeComChat(PlatformChat):
         self.msgid += 1
         await self.post(text_xml(CORP_ID, person, text, str(self.msgid)))
 
+    async def send_file(self, person: str, name: str, data: bytes) -> None:
+        # WeCom sends only a MediaId; the bot fetches name and bytes with media/get.
+        self.msgid += 1
+        media_id = self.platform.api.add_media(name, data)
+        await self.post(file_xml(CORP_ID, person, str(self.msgid), media_id))
+
     async def tap(
         self, person: str, got: Got, button: str, form: dict[str, str] | None = None
     ) -> str | None:
@@ -488,6 +518,14 @@ class FeishuChat(PlatformChat):
     def _activity(self) -> int:
         return sum(len(m.history) for m in self.fake.sent())
 
+    async def send_file(self, person: str, name: str, data: bytes) -> None:
+        before = self._activity()
+        event = self.fake.file_message_event(
+            sender_open_id=f"ou_{person}", kind="file", name=name, data=data
+        )
+        assert (await self.fake.post_to_bot(self.url, event))[0] == 200
+        await self._settle(before)
+
     async def say(self, person: str, text: str) -> None:
         before = self._activity()
         event = self.fake.message_event(sender_open_id=f"ou_{person}", text=text)
@@ -509,13 +547,19 @@ class FeishuChat(PlatformChat):
     async def fill(self, person: str, title: str, answers: list[Answer]) -> None:
         """Feishu forms are one card: every answer in its field, then 下一步; what cards cannot
         take (files) is asked in the chat after."""
-        on_card = [a for a in answers if not (isinstance(a, Write) and a.after_card)]
+        on_card = [
+            a
+            for a in answers
+            if not isinstance(a, Files) and not (isinstance(a, Write) and a.after_card)
+        ]
         values = {a.key: _feishu_value(a) for a in on_card}
         form_card = await self.card(person, title, button="下一步")
         toast = await self.tap(person, form_card, "下一步", values)
         assert toast is None or "需要修改" not in toast, (toast, await self.texts(person))
         for answer in answers:
-            if isinstance(answer, Write) and answer.after_card:
+            if isinstance(answer, Files):
+                await self.send_files(person, answer)
+            elif isinstance(answer, Write) and answer.after_card:
                 await self.say(person, answer.text)
 
     async def _delivered(self, where: str) -> list[Got]:
@@ -531,8 +575,11 @@ class FeishuChat(PlatformChat):
                 buttons = [str(b["text"]["content"]) for b in buttons_of(card)]
             else:
                 title, buttons = "", []
+            text = message.text
+            if message.msg_type == "file":  # the name is where the bot uploaded it
+                text = "[文件] " + self.fake.uploads[text.removeprefix("[文件] ")][0]
             mentions = re.findall(r"<at (?:user_)?id=\\?\"?ou_(\w+)", message.content)
-            found.append(Got(message.text, title, buttons, where, message.message_id, mentions))
+            found.append(Got(text, title, buttons, where, message.message_id, mentions))
         return found
 
     async def _recipients(self) -> set[str]:
@@ -543,7 +590,7 @@ class FeishuChat(PlatformChat):
         }
 
 
-def _feishu_value(answer: Answer) -> str:
+def _feishu_value(answer: Pick | Write) -> str:
     if answer.feishu is not None:
         return answer.feishu
     return answer.label if isinstance(answer, Pick) else answer.text
