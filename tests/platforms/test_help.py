@@ -20,7 +20,7 @@ async def test_help_card_tap_and_answer_through_serve_and_worker(live_chat: Plat
 
 async def help_card_tap_and_answer(chat: PlatformChat) -> None:
     await chat.say("xiaowang", "帮助")
-    card = await chat.card("xiaowang", "我能帮您做什么")
+    card = await chat.card("xiaowang", "我能帮您做什么", button="我的信息")
     assert card.title == "小王，我能帮您做什么"
     await chat.tap("xiaowang", card, "我的信息")
     # The card shows what was started; the answer names the person's unit.
