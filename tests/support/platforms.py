@@ -292,15 +292,19 @@ class PlatformChat(ABC):
         """Pick ``label`` from the options the bot just offered ``person``: tap it on the card;
         where the options do not fit on a card (WeCom's six buttons) the bot numbers them in
         the chat, and the person answers with the number."""
-        newest = (await self.received(person))[-1]
-        if label in newest.buttons:
-            return await self.tap(person, newest, label)
-        for line in newest.text.replace("\\n", "\n").splitlines():
-            number, _, option = line.strip().partition(". ")
-            if number.isdigit() and option.startswith(label):
-                await self.say(person, number)
-                return None
-        raise AssertionError(f"{label!r} is not among the options offered: {newest.text}")
+        newest = None
+        for _ in range(self.patience):
+            got = await self.received(person)
+            newest = got[-1] if got else None
+            if newest is not None and label in newest.buttons:
+                return await self.tap(person, newest, label)
+            for line in (newest.text if newest else "").replace("\\n", "\n").splitlines():
+                number, _, option = line.strip().partition(". ")
+                if number.isdigit() and option.startswith(label):
+                    await self.say(person, number)
+                    return None
+            await self.wait()
+        raise AssertionError(f"{label!r} is not among the options offered: {newest}")
 
     async def decide(self, person: str, got: Got, button: str, key: str, text: str) -> None:
         """Tap ``button`` with a text the decision needs (a reason, a comment): typed into the
