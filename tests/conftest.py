@@ -27,7 +27,7 @@ from bot.redis_embedded import EmbeddedRedis
 from bot.runtime import connect_redis, make_outbox_kick
 from storage.db import close_db, init_db, normalise_url, upgrade
 from storage.enums import Platform
-from tests.support.chat import ChatHarness, stop_watching, watching
+from tests.support.chat import BODY_FAILED, ChatHarness, harness_on
 from tests.support.dates import DEFAULT_NOW, SHANGHAI
 from tests.support.orgs import load_org_text
 
@@ -169,9 +169,6 @@ def pytest_runtest_makereport(
     return report
 
 
-BODY_FAILED = pytest.StashKey[bool]()
-
-
 @pytest.fixture
 async def harness(
     request: pytest.FixtureRequest,
@@ -181,11 +178,5 @@ async def harness(
 ) -> AsyncIterator[ChatHarness]:
     """The chat harness on the demo district. The test fails at the end if a message went to
     someone it never looked at (see ``ChatHarness.ignore``)."""
-    watching(services)
-    h = ChatHarness(client, services)
-    try:
+    async with harness_on(request, client, services) as h:
         yield h
-        if not request.node.stash.get(BODY_FAILED, True):
-            await h.assert_all_seen()
-    finally:
-        stop_watching()

@@ -21,12 +21,14 @@ from bot.timekeeping.schedule import StepSpec
 from storage.enums import Platform
 from storage.models.deadlines import StepStatus
 from storage.models.org import Person
-from tests.support.chat import ChatHarness
+from tests.support.chat import ChatHarness, harness_on
 from tests.support.dates import SHANGHAI
 
 
 @pytest.fixture
-async def demo(services: Services, demo_org: None) -> AsyncIterator[ChatHarness]:
+async def demo(
+    request: pytest.FixtureRequest, services: Services, demo_org: None
+) -> AsyncIterator[ChatHarness]:
     """The services as ``dutybot demo`` builds them: an offset clock the console can move."""
     clock = OffsetClock(SHANGHAI)
     services.clock = clock
@@ -34,11 +36,14 @@ async def demo(services: Services, demo_org: None) -> AsyncIterator[ChatHarness]
     services.channels[Platform.CONSOLE] = ConsoleChannel(clock)
     wire_demo_clock(services)
     app = create_app(services, load_all(), console=True)
-    async with TestClient(TestServer(app)) as client:
-        yield ChatHarness(client, services)
+    async with TestClient(TestServer(app)) as client, harness_on(request, client, services) as h:
+        yield h
 
 
 async def test_a_thirty_minute_countdown_expires_when_the_clock_moves(demo: ChatHarness) -> None:
+    # Not looked at: the admin's calendar reminder, which depends on the real date the demo
+    # clock starts from.
+    demo.ignore("hegly")
     services = demo.services
     xiaowang = await Person.get(key="xiaowang")
     now = services.clock.now()

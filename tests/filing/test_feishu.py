@@ -64,4 +64,6 @@ async def submit_opening(chat: PlatformChat) -> None:
     await chat.say("laozhou", "备案")
     await chat.choose("laozhou", "开设")
     await chat.fill("laozhou", "开设备案", OPEN_FORM)
-    await chat.tap("laozhou", await chat.card("laozhou", "请核对开设备案"), "提交备案")
+    await chat.tap(
+        "laozhou", await chat.card("laozhou", "请核对开设备案", button="提交备案"), "提交备案"
+    )

@@ -11,22 +11,32 @@ from bot.app import create_app
 from bot.core.services import Services
 from bot.handlers import load_all
 from bot.policy.runtime import TimeKeeping
-from tests.support.chat import ChatHarness, card_of
-from tests.support.filing import answer_all, approve_both, open_filing, pick
+from tests.support.chat import ChatHarness, card_of, harness_on
+from tests.support.filing import (
+    SUPERVISING_UNIT,
+    UNIT_GROUPS,
+    answer_all,
+    approve_both,
+    open_filing,
+    pick,
+)
 
 
 @pytest.fixture
-async def yongchuan(services: Services, demo_org: None) -> AsyncIterator[ChatHarness]:
+async def yongchuan(
+    request: pytest.FixtureRequest, services: Services, demo_org: None
+) -> AsyncIterator[ChatHarness]:
     settings = services.settings.model_copy(update={"policy": "yongchuan"})
     services.timekeeping = TimeKeeping.from_settings(settings)
     app = create_app(services, load_all(), console=True)
-    async with TestClient(TestServer(app)) as client:
-        yield ChatHarness(client, services)
+    async with TestClient(TestServer(app)) as client, harness_on(request, client, services) as h:
+        yield h
 
 
 async def test_the_cyberspace_office_is_informed_of_an_approved_filing(
     yongchuan: ChatHarness,
 ) -> None:
+    yongchuan.ignore(*UNIT_GROUPS, *SUPERVISING_UNIT)  # approval-card copies
     summary = await open_filing(yongchuan)
     await yongchuan.tap("xiaoxu", summary, "提交备案")
     await approve_both(yongchuan, head="chenzr", supervisor="zhangzr")

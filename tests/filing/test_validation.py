@@ -13,7 +13,7 @@ from bot.handlers import load_all
 from bot.policy.runtime import TimeKeeping
 from storage.models.filing import Filing
 from storage.models.machinery import Conversation
-from tests.support.chat import ChatHarness, card_of
+from tests.support.chat import ChatHarness, card_of, harness_on
 from tests.support.filing import answer_all
 
 
@@ -75,13 +75,15 @@ async def test_names_that_differ_across_platforms_are_warned_not_refused(
 
 
 @pytest.fixture
-async def jiaxian(services: Services, demo_org: None) -> AsyncIterator[ChatHarness]:
+async def jiaxian(
+    request: pytest.FixtureRequest, services: Services, demo_org: None
+) -> AsyncIterator[ChatHarness]:
     services.timekeeping = TimeKeeping.from_settings(
         services.settings.model_copy(update={"policy": "jiaxian"})
     )
     app = create_app(services, load_all(), console=True)
-    async with TestClient(TestServer(app)) as client:
-        yield ChatHarness(client, services)
+    async with TestClient(TestServer(app)) as client, harness_on(request, client, services) as h:
+        yield h
 
 
 async def test_platforms_outside_the_preset_are_refused(jiaxian: ChatHarness) -> None:

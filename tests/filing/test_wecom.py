@@ -22,12 +22,14 @@ async def test_open_filing_from_the_menu_gets_the_form_as_a_file(services: Servi
         await chat.expect("laozhou", "1. 开设", "7. 紧急关停")
         await chat.choose("laozhou", "开设")
         await chat.fill("laozhou", "开设备案", OPEN_FORM)
-        await chat.tap("laozhou", await chat.card("laozhou", "请核对开设备案"), "提交备案")
+        await chat.tap(
+            "laozhou", await chat.card("laozhou", "请核对开设备案", button="提交备案"), "提交备案"
+        )
         # The group robot @-mentions the head; the card comes 1:1.
         group = await chat.received("group:wlw-review")
         assert "wangzr" in group[-1].mentions
-        await chat.tap("wangzr", await chat.card("wangzr", "请审批"), "同意")
-        await chat.tap("zhangzr", await chat.card("zhangzr", "请审批"), "同意")
+        await chat.tap("wangzr", await chat.card("wangzr", "请审批", button="同意"), "同意")
+        await chat.tap("zhangzr", await chat.card("zhangzr", "请审批", button="同意"), "同意")
         assert (await Filing.get()).status == FilingStatus.APPROVED
         chat.ignore("group:zfb-jg")
         # The 备案表 as a WeCom file message (uploaded as temporary media), and as a link.

@@ -20,7 +20,7 @@ from bot.worker import sweep_inbound
 from storage.enums import IdentityKind, InboundStatus, Platform
 from storage.models.machinery import AuditEntry, Conversation, InboundEvent
 from storage.models.org import Person
-from tests.support.chat import ChatHarness
+from tests.support.chat import ChatHarness, harness_on
 
 
 def build_router() -> Router:
@@ -69,10 +69,12 @@ def build_router() -> Router:
 
 
 @pytest.fixture
-async def test_harness(services: Services, demo_org: None) -> AsyncIterator[ChatHarness]:
+async def test_harness(
+    request: pytest.FixtureRequest, services: Services, demo_org: None
+) -> AsyncIterator[ChatHarness]:
     app = create_app(services, build_router(), console=True)
-    async with TestClient(TestServer(app)) as client:
-        yield ChatHarness(client, services)
+    async with TestClient(TestServer(app)) as client, harness_on(request, client, services) as h:
+        yield h
 
 
 async def test_conversation_continues_on_next_text(test_harness: ChatHarness) -> None:

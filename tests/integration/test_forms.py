@@ -20,7 +20,7 @@ from bot.core.services import Services
 from bot.handlers import load_all
 from storage.enums import Platform
 from storage.models.machinery import AuditEntry, Conversation
-from tests.support.chat import ChatHarness
+from tests.support.chat import ChatHarness, harness_on
 
 
 async def _no_test_accounts(ctx: HandlerContext, value: str, answers: dict[str, str]) -> str:
@@ -86,10 +86,12 @@ def build_router() -> Router:
 
 
 @pytest.fixture
-async def h(services: Services, demo_org: None) -> AsyncIterator[ChatHarness]:
+async def h(
+    request: pytest.FixtureRequest, services: Services, demo_org: None
+) -> AsyncIterator[ChatHarness]:
     app = create_app(services, build_router(), console=True)
-    async with TestClient(TestServer(app)) as client:
-        yield ChatHarness(client, services)
+    async with TestClient(TestServer(app)) as client, harness_on(request, client, services) as h:
+        yield h
 
 
 async def test_one_question_at_a_time_to_a_summary_and_submit(h: ChatHarness) -> None:

@@ -26,14 +26,14 @@ async def test_notice_issued_and_acknowledged(chat: PlatformChat) -> None:
         ],
     )
     # The summary cites the rule and the due time (Friday 9 October, 10:00 + 30 minutes).
-    summary = await chat.card("zhangzr", "整改通知")
+    summary = await chat.card("zhangzr", "整改通知", button="下发")
     assert "第十五条" in summary.text
     assert "10月9日 10:30" in summary.text
     await chat.tap("zhangzr", summary, "下发")
     rect = await Rectification.get(id=1)
     assert rect.status == RectStatus.ISSUED
 
-    notice = await chat.card("xiaowang", "整改通知 ZG2026-0001")
+    notice = await chat.card("xiaowang", "整改通知 ZG2026-0001", button="已接收")
     assert "剩余30分钟" in notice.text
     await chat.expect("group:wlw-duty", "整改通知 ZG2026-0001")
     # In the unit's duty group, the people who must act are @-mentioned.

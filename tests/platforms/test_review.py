@@ -3,8 +3,10 @@ reviewer @-mentioned, three levels pass it, the editor may publish."""
 
 from __future__ import annotations
 
-from storage.models.review import AccountUpdate, Post, PostStatus, ReviewStep
-from tests.support.platforms import Answer, PlatformChat, Write
+import pytest
+
+from storage.models.review import AccountUpdate, Post, PostStatus, PostVersion, ReviewStep
+from tests.support.platforms import Answer, Files, PlatformChat, Write
 from tests.support.review import TEXT
 
 SUBMIT_FORM = [
@@ -18,15 +20,24 @@ SUBMIT_FORM = [
 
 
 async def test_three_levels_to_publishable(chat: PlatformChat) -> None:
+    await three_levels_to_publishable(chat)
+
+
+@pytest.mark.slow
+async def test_three_levels_through_serve_and_worker(live_chat: PlatformChat) -> None:
+    await three_levels_to_publishable(live_chat)
+
+
+async def three_levels_to_publishable(chat: PlatformChat) -> None:
     await chat.say("xiaowang", "送审")
     await chat.fill("xiaowang", "送审", SUBMIT_FORM)
-    summary = await chat.card("xiaowang", "请核对送审稿件")
+    summary = await chat.card("xiaowang", "请核对送审稿件", button="送审")
     assert "临江文旅（微信）" in summary.text
     await chat.tap("xiaowang", summary, "送审")
     await chat.expect("group:wlw-review", "初审")
 
     for person, level in (("likz", "初审"), ("zhaofzr", "复审"), ("wangzr", "终审")):
-        card = await chat.card(person, level)
+        card = await chat.card(person, level, button="通过")
         assert "桃花节开幕" in card.text
         # The author may not decide a level.
         await chat.tap("xiaowang", card, "通过", {})
@@ -52,26 +63,30 @@ def resubmit_form(text: str) -> list[Answer]:
 async def test_returned_with_a_comment_restarts_at_the_first_level(chat: PlatformChat) -> None:
     await chat.say("xiaowang", "送审")
     await chat.fill("xiaowang", "送审", SUBMIT_FORM)
-    await chat.tap("xiaowang", await chat.card("xiaowang", "请核对送审稿件"), "送审")
-    await chat.tap("likz", await chat.card("likz", "初审"), "通过", {})
+    await chat.tap("xiaowang", await chat.card("xiaowang", "请核对送审稿件", button="送审"), "送审")
+    await chat.tap("likz", await chat.card("likz", "初审", button="通过"), "通过", {})
 
     # 退回修改 needs a comment.
     await chat.decide(
-        "zhaofzr", await chat.card("zhaofzr", "复审"), "退回修改", "comment", "活动日期请核实"
+        "zhaofzr",
+        await chat.card("zhaofzr", "复审", button="退回修改"),
+        "退回修改",
+        "comment",
+        "活动日期请核实",
     )
     assert (await Post.get(id=1)).status == PostStatus.RETURNED
-    returned = await chat.card("xiaowang", "退回修改")
+    returned = await chat.card("xiaowang", "退回修改", button="修改后重新送审")
     assert "活动日期请核实" in returned.text
 
     # Version 2 starts again at 初审, the change shown.
     await chat.tap("xiaowang", returned, "修改后重新送审")
     await chat.fill("xiaowang", "送审", resubmit_form(TEXT.replace("4月10日", "4月12日")))
-    await chat.tap("xiaowang", await chat.card("xiaowang", "请核对送审稿件"), "送审")
-    first = await chat.card("likz", "初审")
+    await chat.tap("xiaowang", await chat.card("xiaowang", "请核对送审稿件", button="送审"), "送审")
+    first = await chat.card("likz", "初审", button="通过")
     assert "修改内容（第1版→第2版）" in first.text
     assert "4月12日" in first.text
     for person, level in (("likz", "初审"), ("zhaofzr", "复审"), ("wangzr", "终审")):
-        await chat.tap(person, await chat.card(person, level), "通过", {})
+        await chat.tap(person, await chat.card(person, level, button="通过"), "通过", {})
     post = await Post.get(id=1)
     assert (post.status, post.version) == (PostStatus.APPROVED, 2)
     assert await ReviewStep.filter(post_id=1).count() == 5
@@ -82,3 +97,25 @@ async def test_returned_with_a_comment_restarts_at_the_first_level(chat: Platfor
     assert (await Post.get(id=1)).status == PostStatus.PUBLISHED
     assert await AccountUpdate.filter(post_id=1).count() == 1
     chat.ignore("group:wlw-review")  # the group's copies; the first scenario reads them
+
+
+PHOTO = b"\xff\xd8\xff\xe0 a photo of peach blossoms"
+PLAN = b"%PDF-1.4 the activity plan"
+
+
+async def test_attachments_go_with_the_post_to_the_reviewer(chat: PlatformChat) -> None:
+    files = Files("attachments", [("现场照片.jpg", PHOTO), ("活动方案.pdf", PLAN)])
+    form = [files if a.key == "attachments" else a for a in SUBMIT_FORM]
+    await chat.say("xiaowang", "送审")
+    await chat.fill("xiaowang", "送审", form)
+    summary = await chat.card("xiaowang", "请核对送审稿件", button="送审")
+    assert "现场照片.jpg、活动方案.pdf" in summary.text
+    await chat.tap("xiaowang", summary, "送审")
+    version = await PostVersion.get(post_id=1)
+    assert [f["name"] for f in version.attachments] == ["现场照片.jpg", "活动方案.pdf"]
+
+    card = await chat.card("likz", "初审", button="查看全文")
+    assert "附件（2个）" in card.text
+    await chat.tap("likz", card, "查看全文", {})
+    await chat.expect("likz", "[文件] 现场照片.jpg", "[文件] 活动方案.pdf")
+    chat.ignore("group:wlw-review")

@@ -13,6 +13,7 @@ from bot.flows.rectification import quarterly
 from bot.flows.rectification.consequences import Quarter
 from bot.worker import CRON_JOBS, review_quarter
 from storage.models.machinery import AuditEntry, OutboxMessage
+from storage.models.org import Person
 from storage.models.rectification import RectFlag, RectQuarterRun
 from tests.support.chat import ChatHarness
 from tests.support.dates import at
@@ -167,7 +168,7 @@ async def test_a_manual_review_first_means_the_cron_does_nothing(kunming: ChatHa
         assert await letter_messages(h, person) == [[LETTER]]
     run = await RectQuarterRun.get(period="2026Q4")
     assert run.trigger == "chat"
-    assert run.person_id is not None
+    assert run.person_id == (await Person.get(key="zhangzr")).id  # who asked for it
     h.clock.set(at(2027, 1, 1, 0, 2))
     assert await review_quarter(worker_ctx(h)) is None
     await h.drain()

@@ -110,6 +110,7 @@ async def test_trail_only_for_author_reviewers_and_supervisors(harness: ChatHarn
     assert supervisor[-1].card.title == "审核记录：《桃花节开幕》"
     reviewer = await harness.say("likz", "审核记录")
     assert reviewer[-1].card is not None
+    assert reviewer[-1].card.title == "审核记录：《桃花节开幕》"
 
 
 async def test_sensitive_words_from_the_deployment(

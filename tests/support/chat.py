@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
@@ -108,6 +110,28 @@ def watching(services: Services) -> Transcript:
 def stop_watching() -> None:
     global _current
     _current = None
+
+
+# Set by tests/conftest.py's report hook: did the test body fail? Then the end-of-test check
+# stays quiet (the first failure is the one to read).
+BODY_FAILED = pytest.StashKey[bool]()
+
+
+@asynccontextmanager
+async def harness_on(
+    request: pytest.FixtureRequest, client: TestClient[Any, Any], services: Services
+) -> AsyncIterator[ChatHarness]:
+    """A chat harness for a fixture (``harness``, or a test's own with another router or
+    preset) that ends the test with the check on messages nobody looked at."""
+    transcript = watching(services)
+    h = ChatHarness(client, services)
+    try:
+        yield h
+        if not request.node.stash.get(BODY_FAILED, True):
+            await h.assert_all_seen()
+    finally:
+        if _current is transcript:
+            stop_watching()
 
 
 def _chat_of(who: str) -> str:

@@ -22,10 +22,11 @@ import asyncio
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
@@ -38,12 +39,14 @@ from bot.cards.model import Card
 from bot.clock import ManualClock
 from bot.core.services import Services
 from bot.handlers import load_all
+from storage.models.machinery import ConsoleMessage
 from tests.fakes.feishu_server import FakeFeishu, buttons_of
-from tests.fakes.wecom_callbacks import CallbackSigner, random_aes_key, text_xml
+from tests.fakes.wecom_callbacks import CallbackSigner, file_xml, random_aes_key, text_xml
 from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
 from tests.support.chat import ChatHarness, Said, watching
 from tests.support.feishu import close_feishu, feishu_settings
 from tests.support.orgs import load_org_text
+from tests.support.processes import running_processes, running_stack
 from tests.support.travel import settle
 from tests.support.wecom import AGENT_ID, CORP_ID, SECRET, TOKEN, wecom_settings
 
@@ -148,7 +151,16 @@ class Write:
     after_card: bool = False
 
 
-Answer = Pick | Write
+@dataclass
+class Files:
+    """Files for a form's attachments step: sent in the chat one by one, then 好了 (无 when
+    there are none) — on every platform, since no card takes files; on Feishu after the card."""
+
+    key: str
+    files: list[tuple[str, bytes]]
+
+
+Answer = Pick | Write | Files
 
 # The 开设 form for PLATFORMS_ORG's clerk (老周 of the 文旅委), opening 临江文旅 on Weibo.
 OPEN_FORM: list[Answer] = [
@@ -174,16 +186,36 @@ class PlatformChat(ABC):
 
     name: str
 
+    # Real ``dutybot serve`` and ``worker`` processes do the work (``live_platform_chat``):
+    # the test neither delivers the outbox nor moves a clock, it waits for what the processes
+    # send, in real time.
+    live = False
+
     def __init__(self, services: Services) -> None:
         self.services = services
         self.looked_at: set[str] = set()  # people and "group:…" whose messages were read
         self.ignored: set[str] = set()
+
+    @property
+    def patience(self) -> int:
+        r"""How many ``wait``\ s before a card or text counts as never coming."""
+        return 200 if self.live else 40
 
     # ---- what each platform implements ---------------------------------------------------
 
     @abstractmethod
     async def say(self, person: str, text: str) -> None:
         """``person`` writes ``text`` to the bot 1:1."""
+
+    @abstractmethod
+    async def send_file(self, person: str, name: str, data: bytes) -> None:
+        """``person`` sends a file to the bot 1:1."""
+
+    async def send_files(self, person: str, answer: Files) -> None:
+        for name, data in answer.files:
+            await self.send_file(person, name, data)
+            await self.expect(person, f"已收到「{name}」")
+        await self.say(person, "好了" if answer.files else "无")
 
     @abstractmethod
     async def tap(
@@ -201,6 +233,26 @@ class PlatformChat(ABC):
     async def _recipients(self) -> set[str]:
         """Every person key and "group:<key>" the bot delivered anything to."""
 
+    @abstractmethod
+    def _activity(self) -> int:
+        """A count that grows with everything the bot does on the platform (sends, updates)."""
+
+    async def _settle(self, before: int, *, answered: bool = False) -> None:
+        """After a person's action: deliver what it caused (in process), or wait until the
+        processes have answered (live; ``answered``: the platform's request already carried
+        the answer, as a Feishu card callback does — a refusal may send nothing else)."""
+        if not self.live:
+            await settle(self.services)
+            return
+        if answered:
+            await asyncio.sleep(0.5)
+            return
+        deadline = asyncio.get_running_loop().time() + 60
+        while self._activity() <= before:
+            assert asyncio.get_running_loop().time() < deadline, "the bot never answered"
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(0.5)  # what else the same action sends
+
     # ---- the same on every platform --------------------------------------------------------
 
     async def received(self, where: str) -> list[Got]:
@@ -213,7 +265,7 @@ class PlatformChat(ABC):
 
     async def expect(self, where: str, *texts: str) -> str:
         """Everything ``where`` got, failing unless each of ``texts`` is in it."""
-        for _ in range(40):  # Feishu's per-chat budget may hold a message back a moment
+        for _ in range(self.patience):  # a platform's rate budget may hold a message back
             everything = await self.texts(where)
             if all(t in everything for t in texts):
                 return everything
@@ -226,7 +278,7 @@ class PlatformChat(ABC):
         in ``person``'s 1:1 chat, else in the groups ``person`` is in (where the platform
         posts it there)."""
         places = [person] + [f"group:{g}" for g, members in GROUPS.items() if person in members]
-        for _ in range(40):
+        for _ in range(self.patience):
             for where in places:
                 for got in reversed(await self.received(where)):
                     wanted = button is None or button in got.buttons
@@ -240,15 +292,19 @@ class PlatformChat(ABC):
         """Pick ``label`` from the options the bot just offered ``person``: tap it on the card;
         where the options do not fit on a card (WeCom's six buttons) the bot numbers them in
         the chat, and the person answers with the number."""
-        newest = (await self.received(person))[-1]
-        if label in newest.buttons:
-            return await self.tap(person, newest, label)
-        for line in newest.text.replace("\\n", "\n").splitlines():
-            number, _, option = line.strip().partition(". ")
-            if number.isdigit() and option.startswith(label):
-                await self.say(person, number)
-                return None
-        raise AssertionError(f"{label!r} is not among the options offered: {newest.text}")
+        newest = None
+        for _ in range(self.patience):
+            got = await self.received(person)
+            newest = got[-1] if got else None
+            if newest is not None and label in newest.buttons:
+                return await self.tap(person, newest, label)
+            for line in (newest.text if newest else "").replace("\\n", "\n").splitlines():
+                number, _, option = line.strip().partition(". ")
+                if number.isdigit() and option.startswith(label):
+                    await self.say(person, number)
+                    return None
+            await self.wait()
+        raise AssertionError(f"{label!r} is not among the options offered: {newest}")
 
     async def decide(self, person: str, got: Got, button: str, key: str, text: str) -> None:
         """Tap ``button`` with a text the decision needs (a reason, a comment): typed into the
@@ -265,12 +321,17 @@ class PlatformChat(ABC):
                 label = next((b for b in got.buttons if b.startswith(answer.label)), None)
                 assert label is not None, f"no option {answer.label!r} on {got.buttons}"
                 await self.tap(person, got, label)
+            elif isinstance(answer, Files):
+                await self.send_files(person, answer)
             elif answer.in_chat:
                 await self.say(person, answer.text)
 
     async def wait(self) -> None:
         """Let a rate-limited delivery through: the outbox retries on the (manual) clock, the
-        platform's budget refills in real time."""
+        platform's budget refills in real time. Live: the processes' clock is real."""
+        if self.live:
+            await asyncio.sleep(0.3)
+            return
         clock = self.services.clock
         assert isinstance(clock, ManualClock)
         clock.advance(timedelta(seconds=1))
@@ -302,6 +363,9 @@ class ConsoleChat(PlatformChat):
     async def say(self, person: str, text: str) -> None:
         await self.h.say(person, text)
 
+    async def send_file(self, person: str, name: str, data: bytes) -> None:
+        await self.h.send_file(person, name, data)
+
     async def tap(
         self, person: str, got: Got, button: str, form: dict[str, str] | None = None
     ) -> str | None:
@@ -323,10 +387,12 @@ class ConsoleChat(PlatformChat):
             said = await self.h.messages(where)
         return [_console_got(s, where) for s in said if s.sender is None]
 
-    async def _recipients(self) -> set[str]:
-        from storage.models.machinery import ConsoleMessage
+    def _activity(self) -> int:
+        return 0  # never live: the console harness delivers as it goes
 
-        chats = await ConsoleMessage.filter(sender_person_id=None).values_list("chat", flat=True)
+    async def _recipients(self) -> set[str]:
+        rows = await ConsoleMessage.filter(sender_person_id=None).values_list("chat", flat=True)
+        chats = [str(c) for c in rows]
         return {c if c.startswith("group:") else c.removeprefix("dm:") for c in chats}
 
 
@@ -350,23 +416,44 @@ class WeComChat(PlatformChat):
     name = "wecom"
 
     def __init__(
-        self, services: Services, client: TestClient[Any, Any], platform: WeComPlatform
+        self,
+        services: Services,
+        client: TestClient[Any, Any] | None,
+        platform: WeComPlatform,
+        base_url: str | None = None,
     ) -> None:
         super().__init__(services)
         self.client = client
         self.platform = platform
+        self.base_url = base_url  # live: the running ``dutybot serve``
+        self.live = base_url is not None
         self.msgid = 9000
 
     async def post(self, xml: str) -> None:
         """Deliver a callback (decrypted XML), signed and encrypted as WeCom does."""
-        signed = self.platform.signer.post(xml, agent_id=AGENT_ID)
-        resp = await self.client.post(f"/wecom/callback?{signed.query}", data=signed.body)
-        assert resp.status == 200, await resp.text()
-        await settle(self.services)
+        before = self._activity()
+        if self.base_url is not None:
+            status, body = await self.platform.post(self.base_url, xml)
+            assert status == 200, body
+        else:
+            assert self.client is not None
+            signed = self.platform.signer.post(xml, agent_id=AGENT_ID)
+            resp = await self.client.post(f"/wecom/callback?{signed.query}", data=signed.body)
+            assert resp.status == 200, await resp.text()
+        await self._settle(before)
+
+    def _activity(self) -> int:
+        return len(self.platform.api.calls)
 
     async def say(self, person: str, text: str) -> None:
         self.msgid += 1
         await self.post(text_xml(CORP_ID, person, text, str(self.msgid)))
+
+    async def send_file(self, person: str, name: str, data: bytes) -> None:
+        # WeCom sends only a MediaId; the bot fetches name and bytes with media/get.
+        self.msgid += 1
+        media_id = self.platform.api.add_media(name, data)
+        await self.post(file_xml(CORP_ID, person, str(self.msgid), media_id))
 
     async def tap(
         self, person: str, got: Got, button: str, form: dict[str, str] | None = None
@@ -424,23 +511,39 @@ class WeComChat(PlatformChat):
 class FeishuChat(PlatformChat):
     name = "feishu"
 
-    def __init__(self, services: Services, fake: FakeFeishu, url: str) -> None:
+    def __init__(
+        self, services: Services, fake: FakeFeishu, url: str, *, live: bool = False
+    ) -> None:
         super().__init__(services)
         self.fake = fake
-        self.url = url
+        self.url = url  # the bot's /feishu/events
+        self.live = live
+
+    def _activity(self) -> int:
+        return sum(len(m.history) for m in self.fake.sent())
+
+    async def send_file(self, person: str, name: str, data: bytes) -> None:
+        before = self._activity()
+        event = self.fake.file_message_event(
+            sender_open_id=f"ou_{person}", kind="file", name=name, data=data
+        )
+        assert (await self.fake.post_to_bot(self.url, event))[0] == 200
+        await self._settle(before)
 
     async def say(self, person: str, text: str) -> None:
+        before = self._activity()
         event = self.fake.message_event(sender_open_id=f"ou_{person}", text=text)
         assert (await self.fake.post_to_bot(self.url, event))[0] == 200
-        await settle(self.services)
+        await self._settle(before)
 
     async def tap(
         self, person: str, got: Got, button: str, form: dict[str, str] | None = None
     ) -> str | None:
+        before = self._activity()
         answer = await self.fake.tap(
             self.url, got.handle, button, operator_open_id=f"ou_{person}", form=form
         )
-        await settle(self.services)
+        await self._settle(before, answered=True)
         toast = answer.get("toast") or {}
         content = toast.get("content")
         return str(content) if content is not None else None
@@ -448,13 +551,19 @@ class FeishuChat(PlatformChat):
     async def fill(self, person: str, title: str, answers: list[Answer]) -> None:
         """Feishu forms are one card: every answer in its field, then 下一步; what cards cannot
         take (files) is asked in the chat after."""
-        on_card = [a for a in answers if not (isinstance(a, Write) and a.after_card)]
+        on_card = [
+            a
+            for a in answers
+            if not isinstance(a, Files) and not (isinstance(a, Write) and a.after_card)
+        ]
         values = {a.key: _feishu_value(a) for a in on_card}
         form_card = await self.card(person, title, button="下一步")
         toast = await self.tap(person, form_card, "下一步", values)
         assert toast is None or "需要修改" not in toast, (toast, await self.texts(person))
         for answer in answers:
-            if isinstance(answer, Write) and answer.after_card:
+            if isinstance(answer, Files):
+                await self.send_files(person, answer)
+            elif isinstance(answer, Write) and answer.after_card:
                 await self.say(person, answer.text)
 
     async def _delivered(self, where: str) -> list[Got]:
@@ -470,8 +579,11 @@ class FeishuChat(PlatformChat):
                 buttons = [str(b["text"]["content"]) for b in buttons_of(card)]
             else:
                 title, buttons = "", []
+            text = message.text
+            if message.msg_type == "file":  # the name is where the bot uploaded it
+                text = "[文件] " + self.fake.uploads[text.removeprefix("[文件] ")][0]
             mentions = re.findall(r"<at (?:user_)?id=\\?\"?ou_(\w+)", message.content)
-            found.append(Got(message.text, title, buttons, where, message.message_id, mentions))
+            found.append(Got(text, title, buttons, where, message.message_id, mentions))
         return found
 
     async def _recipients(self) -> set[str]:
@@ -482,7 +594,7 @@ class FeishuChat(PlatformChat):
         }
 
 
-def _feishu_value(answer: Answer) -> str:
+def _feishu_value(answer: Pick | Write) -> str:
     if answer.feishu is not None:
         return answer.feishu
     return answer.label if isinstance(answer, Pick) else answer.text
@@ -491,12 +603,17 @@ def _feishu_value(answer: Answer) -> str:
 # ---- opening one ---------------------------------------------------------------------------
 
 PLATFORMS = ("console", "wecom", "feishu")
+# With real processes: the console harness delivers in the test process, so it has no live form.
+LIVE_PLATFORMS = ("wecom", "feishu")
 
 
 @asynccontextmanager
-async def platform_chat(name: str, services: Services) -> AsyncIterator[PlatformChat]:
+async def platform_chat(
+    name: str, services: Services, *, check: Callable[[], bool] = lambda: True
+) -> AsyncIterator[PlatformChat]:
     """The bot on ``name`` alone (as a deployment on that platform), ``PLATFORMS_ORG`` loaded;
-    after the scenario, fails on messages to people it never looked at."""
+    after the scenario, fails on messages to people it never looked at (unless ``check()``
+    says not to: the fixtures skip it when the scenario itself already failed)."""
     await load_org_text(PLATFORMS_ORG, services.clock.now())
     chat: PlatformChat
     if name == "console":
@@ -505,7 +622,8 @@ async def platform_chat(name: str, services: Services) -> AsyncIterator[Platform
         async with TestClient(TestServer(app)) as client:
             chat = ConsoleChat(services, ChatHarness(client, services))
             yield chat
-            await chat.assert_all_seen()
+            if check():
+                await chat.assert_all_seen()
     elif name == "wecom":
         fake = FakeWeCom(
             corp_id=CORP_ID,
@@ -524,7 +642,8 @@ async def platform_chat(name: str, services: Services) -> AsyncIterator[Platform
                 platform = WeComPlatform(api=fake, signer=CallbackSigner(TOKEN, aes_key, CORP_ID))
                 chat = WeComChat(services, client, platform)
                 yield chat
-                await chat.assert_all_seen()
+                if check():
+                    await chat.assert_all_seen()
         finally:
             await services.wait_background()
             await services.close()
@@ -541,9 +660,56 @@ async def platform_chat(name: str, services: Services) -> AsyncIterator[Platform
             async with TestClient(TestServer(app)) as client:
                 chat = FeishuChat(services, fake_feishu, str(client.make_url("/feishu/events")))
                 yield chat
-                await chat.assert_all_seen()
+                if check():
+                    await chat.assert_all_seen()
         finally:
             await close_feishu(services)
             await fake_feishu.close()
     else:
         raise AssertionError(f"no platform {name!r}")
+
+
+@asynccontextmanager
+async def live_platform_chat(
+    name: str,
+    services: Services,
+    db_url: str,
+    redis_url: str,
+    tmp_path: Path,
+    *,
+    check: Callable[[], bool] = lambda: True,
+) -> AsyncIterator[PlatformChat]:
+    """The same, with real ``dutybot serve`` and ``dutybot worker`` processes doing the work
+    (``python -m bot``, the test's database and Redis, the fake platform): the scenario only
+    sends what the platform would and waits for what the processes deliver."""
+    calendar = {"DUTYBOT_CALENDAR_FILE": str(tmp_path / "calendar.toml")}
+    chat: PlatformChat
+    if name == "wecom":
+        robots = {REVIEW_ROBOT, DUTY_ROBOT, SUPERVISION_ROBOT}
+        async with running_stack(
+            db_url,
+            redis_url,
+            tmp_path,
+            random_aes_key(),
+            org=PLATFORMS_ORG,
+            robot_keys=robots,
+            extra_env=calendar,
+        ) as (base, platform, _):
+            chat = WeComChat(services, None, platform, base_url=base)
+            yield chat
+            if check():
+                await chat.assert_all_seen()
+    elif name == "feishu":
+        await load_org_text(PLATFORMS_ORG, services.clock.now())
+        fake = FakeFeishu()
+        await fake.start()
+        try:
+            async with running_processes(fake, db_url, redis_url, tmp_path, calendar) as running:
+                chat = FeishuChat(services, fake, running[0] + "/feishu/events", live=True)
+                yield chat
+                if check():
+                    await chat.assert_all_seen()
+        finally:
+            await fake.close()
+    else:
+        raise AssertionError(f"no live platform {name!r}")

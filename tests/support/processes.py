@@ -30,7 +30,7 @@ from bot.core.services import Services
 from bot.policy.runtime import TimeKeeping
 from bot.runtime import connect_redis
 from tests.fakes.feishu_server import FakeFeishu
-from tests.fakes.wecom_callbacks import CallbackSigner, text_xml
+from tests.fakes.wecom_callbacks import CallbackSigner
 from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
 from tests.support.dates import SHANGHAI
 from tests.support.orgs import WECOM_ORG, load_org_text
@@ -93,31 +93,6 @@ async def eventually(
             return result
         await asyncio.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}\n{procs.logs()}")
-
-
-async def say_in_turn(
-    base: str, platform: WeComPlatform, procs: Processes, userid: str, texts: list[str], tag: str
-) -> None:
-    """Send each text as ``userid`` and wait for the bot's answer before the next, as a person
-    filling a form does. ``tag`` keeps the MsgIds of different tests apart."""
-    for n, text in enumerate(texts):
-        before = len(platform.api.sent(touser=userid))
-        status, _ = await platform.post(base, text_xml(CORP_ID, userid, text, f"{tag}{n:04d}"))
-        assert status == 200
-        await eventually(
-            lambda before=before: len(platform.api.sent(touser=userid)) > before,
-            f"the answer to {text}",
-            procs,
-        )
-
-
-def cards_to(platform: WeComPlatform, userid: str, title: str) -> list[dict[str, Any]]:
-    """Template cards the bot sent ``userid`` whose title contains ``title``, oldest first."""
-    return [
-        s["template_card"]
-        for s in platform.api.sent(msgtype="template_card", touser=userid)
-        if title in s["template_card"]["main_title"]["title"]
-    ]
 
 
 @asynccontextmanager

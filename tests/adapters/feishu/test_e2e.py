@@ -1,5 +1,6 @@
 """End to end through real processes: ``python -m bot serve`` and ``python -m bot worker``
-against the fake Feishu. A person messages the bot, gets a card, taps it, the card is updated.
+against the fake Feishu — what only Feishu's endpoint does (bad signatures, malformed bodies).
+The conversations themselves run through the processes on every platform in tests/platforms/.
 """
 
 from __future__ import annotations
@@ -29,43 +30,11 @@ async def running_bot(
         yield running
 
 
-async def test_message_card_tap_update_through_serve_and_worker(
-    running_bot: tuple[str, StreamedProcess, StreamedProcess], fake_feishu: FakeFeishu
-) -> None:
-    base, serve, worker = running_bot
-    assert "已开启渠道：飞书" in serve.output
-    events = base + "/feishu/events"
-
-    # 小王 writes 帮助 to the bot in a 1:1 chat (signed and encrypted, as Feishu sends it).
-    status, answer = await fake_feishu.post_to_bot(
-        events, fake_feishu.message_event(sender_open_id="ou_xiaowang", text="帮助")
-    )
-    assert (status, answer) == (200, {})
-    [help_card] = await fake_feishu.wait_for(
-        lambda: fake_feishu.sent("interactive", receive_id="ou_xiaowang"), 60
-    )
-    assert "小王，我能帮您做什么" in help_card.text
-
-    # 小王 taps 我的信息: the answer carries a toast and the updated card, which Feishu shows.
-    answer = await fake_feishu.tap(
-        events, help_card.message_id, "我的信息", operator_open_id="ou_xiaowang"
-    )
-    assert answer["toast"]["content"] == "开始：我的信息"
-    assert help_card.updates == ["callback"]
-    assert "已开始：我的信息" in help_card.text
-
-    # The worker delivers what the tap started.
-    info = await fake_feishu.wait_for(
-        lambda: [m for m in fake_feishu.sent("interactive") if "区文旅委宣传科" in m.text], 60
-    )
-    assert info[0].receive_id == "ou_xiaowang"
-    assert "worker 已启动" in worker.output
-
-
 async def test_bad_input_to_serve_changes_nothing(
     running_bot: tuple[str, StreamedProcess, StreamedProcess], fake_feishu: FakeFeishu
 ) -> None:
-    base, _, _ = running_bot
+    base, serve, _ = running_bot
+    assert "已开启渠道：飞书" in serve.output
     events = base + "/feishu/events"
     audit_before = await AuditEntry.all().count()
     event = fake_feishu.message_event(sender_open_id="ou_xiaowang", text="帮助")
