@@ -37,8 +37,8 @@ from tests.conftest import DEFAULT_NOW, load_org_text
 from tests.fakes.wecom_callbacks import CallbackSigner, text_xml
 from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
 from tests.support.orgs import PLATFORM_OPEN_ANSWERS as OPEN_ANSWERS
-from tests.support.processes import cards_to, free_port
-from tests.support.wecom import AGENT_ID, CORP_ID, SECRET, TOKEN, aes_key
+from tests.support.processes import free_port
+from tests.support.wecom import AGENT_ID, CORP_ID, SECRET, TOKEN, aes_key, cards_to
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -121,6 +121,15 @@ async def tap(
     assert resp.status == 200
 
 
+def cards_to(platform: WeComPlatform, userid: str, title: str) -> list[dict[str, Any]]:
+    """Template cards the bot sent ``userid`` whose title contains ``title``, oldest first."""
+    return [
+        s["template_card"]
+        for s in platform.api.sent(msgtype="template_card", touser=userid)
+        if title in s["template_card"]["main_title"]["title"]
+    ]
+
+
 def last_card(fake: FakeWeCom, userid: str, title: str = "") -> dict[str, Any]:
     sent = [
         s
