@@ -18,6 +18,8 @@ from storage.models.duty_alerts import Alert, AlertSource, PatrolCheck, PatrolRo
 from storage.models.machinery import AuditEntry
 from storage.models.org import Account, Unit
 from tests.duty.alerts_support import MONDAY_10, at
+from tests.duty.handover_support import at as today_at
+from tests.duty.handover_support import demo_team, travel
 from tests.duty.support import DEMO_SCOPE, make_team
 from tests.harness import ChatHarness
 from tests.support.chat import card_of
@@ -107,3 +109,20 @@ async def test_patrol_command_outside_a_shift(duty: ChatHarness) -> None:
     assert any("不在班上" in m.text for m in said)
     said = await duty.say("xiaochen", "巡查")
     assert any(m.card is not None and "读网巡查" in m.card.title for m in said)
+
+
+async def test_the_handover_card_lists_the_round_still_running(harness: ChatHarness) -> None:
+    """The card is prepared at 20:15, while the day shift's round still runs: it must list it
+    (it ends at the change), not only rounds that have already closed."""
+    h = harness
+    await demo_team(h)
+    h.ignore("laoliu", "fengzz", "group:ljq-zx-duty")
+    total = await scope_accounts()
+    assert await open_patrols(h.services) == 1
+    await h.drain()
+    card = card_of(await h.new_messages("xiaochen"), "读网巡查")
+    await h.tap("xiaochen", card, "本账号全部正常")
+
+    await travel(h, today_at(20, 15))
+    handover = card_of(await h.new_messages("xiaochen"), "交班")
+    assert f"读网巡查未完成（11月23日 20:30 交班）：已巡查 1/{total} 个账号" in handover.to_text()

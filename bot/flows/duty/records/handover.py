@@ -50,13 +50,14 @@ class OpenItem:
 @dataclass(frozen=True)
 class Scope:
     """What a source needs to know: the team, its watched units, the shift being handed over
-    (notes since ``since``), the time now and how to print times."""
+    (notes since ``since``, the change at ``until``), the time now and how to print times."""
 
     team: DutyTeam
     units: Sequence[int]
     since: datetime
     now: datetime
     tz: ZoneInfo
+    until: datetime
 
 
 Source = Callable[[BaseDBAsyncClient, Scope], Awaitable[list[OpenItem]]]
@@ -132,11 +133,15 @@ async def alerts(conn: BaseDBAsyncClient, scope: Scope) -> list[OpenItem]:
 
 
 async def patrols(conn: BaseDBAsyncClient, scope: Scope) -> list[OpenItem]:
-    """Patrol rounds of the team whose shift ended with accounts left unchecked."""
+    """Patrol rounds of the team that end by the change with accounts left unchecked.
+
+    The outgoing shift's own round is still running when the card is prepared before the
+    change, so rounds are taken up to the change (``until``), not up to now; the incoming
+    shift's round (it ends later) never is."""
     rounds = (
         await PatrolRound.filter(
             team_id=scope.team.id,
-            ends_at__lte=scope.now,
+            ends_at__lte=scope.until,
             ends_at__gt=scope.now - PATROL_LOOKBACK,
         )
         .using_db(conn)
@@ -172,10 +177,17 @@ SOURCES: list[Source] = [alerts, rectifications, patrols, notes]
 
 
 async def open_items(
-    conn: BaseDBAsyncClient, team: DutyTeam, since: datetime, now: datetime, tz: ZoneInfo
+    conn: BaseDBAsyncClient,
+    team: DutyTeam,
+    since: datetime,
+    now: datetime,
+    tz: ZoneInfo,
+    until: datetime | None = None,
 ) -> list[OpenItem]:
-    """Everything open that the outgoing officer hands over (the pre-fill of the card)."""
-    scope = Scope(team, await people.scope_units(conn, team), since, now, tz)
+    """Everything open that the outgoing officer hands over (the pre-fill of the card), for
+    the shift from ``since`` to the change at ``until`` (now when not given)."""
+    units = await people.scope_units(conn, team)
+    scope = Scope(team, units, since, now, tz, until if until is not None else now)
     found: list[OpenItem] = []
     for source in SOURCES:
         found.extend(await source(conn, scope))

@@ -364,7 +364,7 @@ async def _items(w: Work, h: DutyHandover, team: DutyTeam) -> list[OpenItem]:
         .first()
     )
     since = previous.change_at if previous is not None else h.change_at - timedelta(days=1)
-    return await open_items(w.conn, team, since, w.now, w.tz)
+    return await open_items(w.conn, team, since, w.now, w.tz, until=h.change_at)
 
 
 async def _view(w: Work, h: DutyHandover, team: DutyTeam, shift: DutyShift) -> HandoverView:
