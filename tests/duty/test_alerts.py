@@ -61,6 +61,9 @@ async def test_report_escalates_to_the_lead_and_is_resolved(duty: ChatHarness) -
 
     # The lead may acknowledge now; a second acknowledgement finds it taken.
     lead_card = card_of(lead, "严重告警")
+    # The card no longer promises the escalation that has just happened.
+    assert "已超过确认时限，已升级通知值班长" in lead_card.body
+    assert "否则升级" not in lead_card.body
     tapped = await h.tap("fengzz", lead_card, "确认告警")
     assert tapped.toast is not None
     assert "已确认" in tapped.toast

@@ -400,7 +400,15 @@ async def view_of(w: Work, alert: Alert) -> AlertView:
     if alert.deadline_id is not None and AlertStatus(alert.status) is AlertStatus.OPEN:
         deadline = await lifecycle.get(w.conn, alert.deadline_id)
         if deadline is not None:
-            ack_due = f"须在 {w.when(deadline.due_at)} 前确认，否则升级通知值班长。"
+            if alert.level == 0:
+                ack_due = f"须在 {w.when(deadline.due_at)} 前确认，否则升级通知值班长。"
+            else:
+                # Escalated: the first time limit has passed; the card must not still promise
+                # an escalation that already happened.
+                ack_due = (
+                    f"已超过确认时限，已升级通知{LEVEL_LABELS.get(alert.level, '')}；"
+                    "收到通知的人均可确认。"
+                )
     return AlertView(
         team_name=team.name,
         account_label=account.label if account is not None else "",
