@@ -17,7 +17,6 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from bot.core import untrusted
 from bot.core.emit import Emitter
 from bot.core.work import Work
 from bot.flows.duty.model import DutyError
@@ -25,7 +24,7 @@ from bot.flows.duty.model import alert_number as number
 from bot.flows.duty.people import teams_watching
 from bot.flows.duty.transitions.alerts import AlertRequest, raise_alert
 from bot.web.keys import SERVICES_KEY
-from bot.web.sources import BadRequest, authenticate, error, text_field
+from bot.web.sources import BadRequest, authenticated_object, error, text_field
 from storage import audit
 from storage.models.duty import DutyTeam
 from storage.models.duty_alerts import ALERT_SEVERITY_LABELS, Alert, AlertSeverity, AlertSource
@@ -76,15 +75,10 @@ async def _team(conn: BaseDBAsyncClient, ref: str, account: Account | None) -> D
 
 async def post_alert(request: web.Request) -> web.Response:
     services = request.app[SERVICES_KEY]
-    source = await authenticate(request)
-    if source is None:
-        return error(401, "令牌无效或缺失：请在 Authorization 头中提供 “Bearer 令牌”。")
-    try:
-        data = untrusted.loads(await request.read())
-    except untrusted.BadJson as exc:
-        return error(400, f"{exc.reason}。")
-    if not isinstance(data, dict):
-        return error(400, "请求内容应为 JSON 对象。")
+    got = await authenticated_object(request)
+    if isinstance(got, web.Response):
+        return got
+    source, data = got
     now = services.clock.now()
     try:
         title = text_field(data, "title", required=True, limit=200)

@@ -12,14 +12,13 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from bot.core import untrusted
 from bot.core.emit import Emitter
 from bot.deadlines import lifecycle
 from bot.flows.rectification.model import SUBJECT, RectificationError, number
 from bot.flows.rectification.start import NoticeRequest, issue_notice
 from bot.flows.rectification.times import RECEIVED_MAX_AGE
 from bot.web.keys import SERVICES_KEY
-from bot.web.sources import BadRequest, authenticate, error, text_field, time_field
+from bot.web.sources import BadRequest, authenticated_object, error, text_field, time_field
 from storage import audit
 from storage.models.org import Account, Unit
 from storage.models.rectification import (
@@ -74,15 +73,10 @@ async def _resolve(conn: BaseDBAsyncClient, data: dict[str, Any]) -> tuple[int, 
 
 async def post_rectification(request: web.Request) -> web.Response:
     services = request.app[SERVICES_KEY]
-    source = await authenticate(request)
-    if source is None:
-        return error(401, "令牌无效或缺失：请在 Authorization 头中提供 “Bearer 令牌”。")
-    try:
-        data = untrusted.loads(await request.read())
-    except untrusted.BadJson as exc:
-        return error(400, f"{exc.reason}。")
-    if not isinstance(data, dict):
-        return error(400, "请求内容应为 JSON 对象。")
+    got = await authenticated_object(request)
+    if isinstance(got, web.Response):
+        return got
+    source, data = got
     now = services.clock.now()
     try:
         problem = text_field(data, "problem", required=True, limit=5000)

@@ -102,3 +102,21 @@ async def authenticate(request: web.Request) -> SourceToken | None:
         return None
     found = await SourceToken.filter(token_hash=hash_token(token.strip()), revoked=False).first()
     return found
+
+
+async def authenticated_object(
+    request: web.Request,
+) -> tuple[SourceToken, dict[str, Any]] | web.Response:
+    """The calling source and the JSON object it sent, or the answer refusing the request:
+    401 without a valid token (checked first, so nothing is parsed for a stranger), 400 for a
+    body that is not a JSON object. Every monitoring endpoint starts here."""
+    source = await authenticate(request)
+    if source is None:
+        return error(401, "令牌无效或缺失：请在 Authorization 头中提供 “Bearer 令牌”。")
+    try:
+        data = untrusted.loads(await request.read())
+    except untrusted.BadJson as exc:
+        return error(400, f"{exc.reason}。")
+    if not isinstance(data, dict):
+        return error(400, "请求内容应为 JSON 对象。")
+    return source, data
