@@ -18,6 +18,7 @@ from storage.models.duty import DutyRotation, DutyScope, DutyShift, DutyTeam, Sh
 from storage.models.org import Chat, Person, Unit
 from tests.support.chat import Said
 from tests.support.dates import SHANGHAI
+from tests.support.wecom import ROBOT_KEY
 
 DEMO_SCOPE = ("ljq-zfb", "ljq-wlw", "ljq-jw", "ljq-hxz")
 
@@ -134,3 +135,38 @@ def field(message: Said, label: str) -> str:
         if item.label.startswith(label):
             return item.value
     raise AssertionError(f"no field {label!r} in {message.to_text()}")
+
+
+# The duty centre on one platform (people and the duty group), for the platform tests; the
+# tests make the team themselves (make_team).
+DUTY_WECOM_ORG = f"""
+units:
+  - {{key: xmtzx, name: 临江区政务新媒体中心, kind: government}}
+people:
+  - {{key: xiaochen, name: 小陈, unit: xmtzx, roles: [duty_officer], wecom: XiaoChen}}
+  - {{key: laoliu, name: 老刘, unit: xmtzx, roles: [duty_officer], wecom: LaoLiu}}
+  - {{key: xiaoma, name: 小马, unit: xmtzx, roles: [duty_officer], wecom: XiaoMa}}
+  - {{key: fengzz, name: 冯组长, unit: xmtzx, roles: [duty_lead], wecom: FengZZ}}
+  - {{key: tangzr, name: 唐主任, unit: xmtzx, roles: [principal], wecom: TangZR}}
+chats:
+  - key: zx-duty
+    name: 新媒体中心值班群
+    purpose: duty
+    unit: xmtzx
+    members: [xiaochen, laoliu, xiaoma, fengzz]
+    wecom_webhook_key: {ROBOT_KEY}
+"""
+
+DUTY_FEISHU_ORG = """
+units:
+  - {key: xmtzx, name: 临江区政务新媒体中心, kind: government}
+people:
+  - {key: xiaochen, name: 小陈, unit: xmtzx, roles: [duty_officer], feishu_open_id: ou_xiaochen}
+  - {key: laoliu, name: 老刘, unit: xmtzx, roles: [duty_officer], feishu_open_id: ou_laoliu}
+  - {key: xiaoma, name: 小马, unit: xmtzx, roles: [duty_officer], feishu_open_id: ou_xiaoma}
+  - {key: fengzz, name: 冯组长, unit: xmtzx, roles: [duty_lead], feishu_open_id: ou_fengzz}
+  - {key: tangzr, name: 唐主任, unit: xmtzx, roles: [principal], feishu_open_id: ou_tangzr}
+chats:
+  - {key: zx-duty, name: 新媒体中心值班群, purpose: duty, unit: xmtzx,
+     members: [xiaochen, laoliu, xiaoma, fengzz], feishu_chat_id: oc_zx_duty}
+"""

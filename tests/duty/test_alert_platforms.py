@@ -19,7 +19,7 @@ from bot.handlers import load_all
 from storage.models.duty_alerts import Alert, AlertStatus
 from storage.models.machinery import AuditEntry
 from tests.duty.handover_support import DAY, at
-from tests.duty.support import make_team
+from tests.duty.support import DUTY_FEISHU_ORG, DUTY_WECOM_ORG, make_team
 from tests.fakes.feishu_server import FakeFeishu, card_text
 from tests.fakes.wecom_callbacks import text_xml
 from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
@@ -41,35 +41,6 @@ __all__ = ["aes_key", "fake_feishu", "fake_wecom", "platform"]  # fixtures
 
 Client = TestClient[Any, Any]
 
-WECOM_ORG = f"""
-units:
-  - {{key: xmtzx, name: 临江区政务新媒体中心, kind: government}}
-people:
-  - {{key: xiaochen, name: 小陈, unit: xmtzx, roles: [duty_officer], wecom: XiaoChen}}
-  - {{key: laoliu, name: 老刘, unit: xmtzx, roles: [duty_officer], wecom: LaoLiu}}
-  - {{key: xiaoma, name: 小马, unit: xmtzx, roles: [duty_officer], wecom: XiaoMa}}
-  - {{key: fengzz, name: 冯组长, unit: xmtzx, roles: [duty_lead], wecom: FengZZ}}
-chats:
-  - key: zx-duty
-    name: 新媒体中心值班群
-    purpose: duty
-    unit: xmtzx
-    members: [xiaochen, laoliu, xiaoma, fengzz]
-    wecom_webhook_key: {ROBOT_KEY}
-"""
-
-FEISHU_ORG = """
-units:
-  - {key: xmtzx, name: 临江区政务新媒体中心, kind: government}
-people:
-  - {key: xiaochen, name: 小陈, unit: xmtzx, roles: [duty_officer], feishu_open_id: ou_xiaochen}
-  - {key: laoliu, name: 老刘, unit: xmtzx, roles: [duty_officer], feishu_open_id: ou_laoliu}
-  - {key: xiaoma, name: 小马, unit: xmtzx, roles: [duty_officer], feishu_open_id: ou_xiaoma}
-  - {key: fengzz, name: 冯组长, unit: xmtzx, roles: [duty_lead], feishu_open_id: ou_fengzz}
-chats:
-  - {key: zx-duty, name: 新媒体中心值班群, purpose: duty, unit: xmtzx,
-     members: [xiaochen, laoliu, xiaoma, fengzz], feishu_chat_id: oc_zx_duty}
-"""
 
 REPORT = "报告 严重 临江文旅公众号首页无法打开 https://example.cn/wlw"
 
@@ -96,7 +67,7 @@ async def wecom_client(
     services.channels.clear()
     enable_wecom(services)
     services.clock.set(at(10))  # type: ignore[attr-defined]
-    await load_org_text(WECOM_ORG, at(10))
+    await load_org_text(DUTY_WECOM_ORG, at(10))
     app = create_app(services, load_all(), console=False)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
@@ -145,7 +116,7 @@ async def events_url(services: Services, fake_feishu: FakeFeishu) -> AsyncIterat
     services.channels.clear()
     install_feishu(services)
     services.clock.set(at(10))  # type: ignore[attr-defined]
-    await load_org_text(FEISHU_ORG, at(10))
+    await load_org_text(DUTY_FEISHU_ORG, at(10))
     app = create_app(services, load_all(), console=False)
     async with TestClient(TestServer(app)) as client:
         yield str(client.make_url("/feishu/events"))
