@@ -149,10 +149,15 @@ CRON_JOBS: list[Any] = [
 def build_worker(
     services: Services, *, burst: bool = False, handle_signals: bool = True, poll_delay: float = 0.1
 ) -> Worker:
-    """An arq worker sharing the process's services (DB, Redis, clock, channels)."""
+    """An arq worker sharing the process's services (DB, Redis, clock, channels).
+
+    A burst worker (one pass over the queue, then stop) leaves the crons out: with them it
+    would first run every ``run_at_startup`` job — planning five weeks of shifts and their
+    handovers, opening patrols — which is the long-running worker's business, not a pass's.
+    """
     return Worker(
         functions=FUNCTIONS,
-        cron_jobs=CRON_JOBS,
+        cron_jobs=[] if burst else CRON_JOBS,
         redis_pool=services.redis,
         queue_name=ARQ_QUEUE,
         ctx={"services": services},
