@@ -8,7 +8,7 @@ its 提交 (``start.submit``) and registers it: bound here, the two modules woul
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from bot.core.context import HandlerContext
@@ -156,12 +156,23 @@ async def check_end(ctx: HandlerContext, value: str, answers: Answers) -> str:
     tk = ctx.services.timekeeping
     rule = tk.policy.rule("suspend.max_duration")
     due = tk.due(rule, start_of_day(start, ctx.tz))
-    if start_of_day(end, ctx.tz) > due.due_at:
+    # Counted the civil-law way like every calendar-day period (the countdown started on
+    # approval uses the same due time): the offline day itself does not count, the period ends
+    # at 24:00 of its last day, so the account is back online on the next day at the latest.
+    # Said as dates, because "不能晚于1月4日 24:00" reads as "resume on 1月4日" to a clerk.
+    latest = (due.due_at.astimezone(ctx.tz) - timedelta(microseconds=1)).date() + timedelta(days=1)
+    if end > latest:
+        first, last = start + timedelta(days=1), latest - timedelta(days=1)
         raise FormError(
-            f"临时下线时间最长{rule.length_text()}，恢复上线不能晚于"
-            f"{ctx.when(due.due_at)}{cite(due.basis)}。"
+            f"临时下线时间最长{rule.length_text()}（下线当天不计，自{_md(first)}"
+            f"起算，至{_md(last)}24时止）{cite(due.basis)}，"
+            f"恢复上线日期最晚为{_md(latest)}。"
         )
     return value
+
+
+def _md(day: date) -> str:
+    return f"{day.month}月{day.day}日"
 
 
 # ---- questions ------------------------------------------------------------------------------
