@@ -25,7 +25,7 @@ from bot.core.forms import (
 )
 from bot.flows.filing.model import CHANGE_ITEMS, OPEN_STATES, REPORT_RULE, cite, start_of_day
 from storage.enums import AccountStatus, MediaPlatform
-from storage.models.filing import Filing, FilingKind
+from storage.models.filing import Filing, FilingKind, FilingStatus
 from storage.models.org import Account, Person, Unit
 
 # Words that end the name of a government body; a subject without one is likely a person.
@@ -143,6 +143,46 @@ async def check_phone(ctx: HandlerContext, value: str, answers: Answers) -> str:
         raise FormError(
             f"{exc}（{form.value}须填写有效联系方式，{form.citation.basis()}）"
         ) from None
+
+
+async def offlines_in(
+    ctx: HandlerContext, account_id: int, year: int, *, besides: str | None = None
+) -> list[Filing]:
+    """The account's temporary offlines (pending or approved) starting in ``year``: the rule's
+    year is the year of the offline, not of the filing (one filed in December may start in
+    January). ``besides`` is a returned filing being corrected, which must not count itself."""
+    return [
+        f
+        for f in await Filing.filter(
+            account_id=account_id,
+            kind=FilingKind.SUSPEND,
+            status__in=[FilingStatus.PENDING, FilingStatus.APPROVED],
+        ).using_db(ctx.conn)
+        if f.effective_on is not None and f.effective_on.year == year and str(f.id) != besides
+    ]
+
+
+def offline_limit_refusal(ctx: HandlerContext, label: str, year: str, done: list[Filing]) -> str:
+    limit = ctx.policy.lifecycle.temporary_offline_per_year
+    days = "、".join(_md(f.effective_on) for f in done if f.effective_on is not None)
+    return (
+        f"{label}{year}已临时下线{len(done)}次，每年最多{limit.value_text()}"
+        f"{cite(limit.citation.basis())}，不能再申请临时下线（已有：{days}起）。"
+        "因不可抗力或被责令关停的，请选择“紧急关停”报备（不计入临时下线次数）。"
+    )
+
+
+async def check_start(ctx: HandlerContext, value: str, answers: Answers) -> str:
+    """Once a year, counted in the year the offline starts (the pick only checked this year)."""
+    if not answers.get("account"):
+        return value
+    start = date.fromisoformat(value)
+    besides = answers.get("filing")
+    done = await offlines_in(ctx, int(answers["account"]), start.year, besides=besides)
+    if len(done) >= ctx.policy.lifecycle.temporary_offline_per_year.value:
+        account = await Account.filter(id=int(answers["account"])).using_db(ctx.conn).get()
+        raise FormError(offline_limit_refusal(ctx, account.label, f"{start.year}年", done))
+    return value
 
 
 async def check_end(ctx: HandlerContext, value: str, answers: Answers) -> str:
@@ -315,7 +355,9 @@ QUESTIONS: dict[FilingKind, tuple[Question, ...]] = {
     FilingKind.CANCEL: (_REASON, _MIGRATION, _NOTICE, _EFFECTIVE[FilingKind.CANCEL]),
     FilingKind.SUSPEND: (
         _REASON,
-        Question("start", "下线日期", "哪天开始临时下线？", kind=QuestionKind.DATE),
+        Question(
+            "start", "下线日期", "哪天开始临时下线？", kind=QuestionKind.DATE, validate=check_start
+        ),
         Question(
             "end", "恢复上线日期", "哪天恢复上线？", kind=QuestionKind.DATE, validate=check_end
         ),
