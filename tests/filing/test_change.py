@@ -43,7 +43,9 @@ async def test_change_asks_only_what_changes_and_updates_the_registry(
     assert fields["运营人员"] == "小王"
     assert "新媒体名称" not in fields  # not changing: not asked
     assert "账号：临江文旅（抖音） · 运行" in summary.body
-    assert "备案须在 10月15日 18:00 前报送主管单位" in summary.body
+    # The due time said once, in the explanation ("…，截止 10月15日 18:00"), not before it too.
+    assert "报送主管单位时限：" in summary.body
+    assert summary.body.count("10月15日 18:00") == 1
     assert "第十二条" in summary.body
 
     await harness.tap("laozhou", summary, "提交备案")

@@ -136,13 +136,9 @@ async def check_platform(ctx: HandlerContext, value: str, answers: Answers) -> s
 
 
 async def check_phone(ctx: HandlerContext, value: str, answers: Answers) -> str:
-    try:
-        return normalise_phone_answer(value)
-    except FormError as exc:
-        form = ctx.policy.filing.form
-        raise FormError(
-            f"{exc}（{form.value}须填写有效联系方式，{form.citation.basis()}）"
-        ) from None
+    # The format error alone: the 备案表 is an appendix of the regulations, not a rule on
+    # phone numbers, so citing it as the basis misled clerks.
+    return normalise_phone_answer(value)
 
 
 async def offlines_in(
@@ -383,7 +379,8 @@ async def summary_note(ctx: HandlerContext, answers: Answers, extra: dict[str, A
     effective = answers.get("effective") or answers.get("start")
     if kind in REPORT_RULE and effective:
         due = tk.due(REPORT_RULE[kind], start_of_day(date.fromisoformat(effective), tz))
-        lines.append(f"备案须在 {ctx.when(due.due_at)} 前报送主管单位。{due.explanation}")
+        # The explanation ends with "截止 <due>": said once, not before it as well.
+        lines.append(f"报送主管单位时限：{due.explanation}。")
     if kind in (FilingKind.CLOSE,) and effective:
         due = tk.due("notice.close", start_of_day(date.fromisoformat(effective), tz))
         lines.append(f"关停公告期：{due.explanation}；届满后方可办理注销。")
