@@ -221,20 +221,9 @@ def _account_questions() -> tuple[Question, ...]:
 
 
 def _identity_questions() -> tuple[Question, ...]:
+    # The platform first: one account per platform per unit is the refusal a clerk most often
+    # meets, and it must come before they have typed a name and an account number.
     return (
-        Question(
-            "subject",
-            "责任主体",
-            "请填写责任主体（主办单位全称）",
-            validate=check_subject,
-            when=_asks("subject"),
-        ),
-        Question(
-            "name", "新媒体名称", "请填写新媒体名称（与平台上显示的一致）", when=_asks("name")
-        ),
-        Question(
-            "account_id", "账号", "请填写账号（微信号、微博ID、抖音号等）", when=_asks("account_id")
-        ),
         Question(
             "platform",
             "所属平台",
@@ -251,6 +240,19 @@ def _identity_questions() -> tuple[Question, ...]:
             when=lambda a: (
                 a.get("platform") == MediaPlatform.OTHER.value and _asks("platform_name")(a)
             ),
+        ),
+        Question(
+            "subject",
+            "责任主体",
+            "请填写责任主体（主办单位全称）",
+            validate=check_subject,
+            when=_asks("subject"),
+        ),
+        Question(
+            "name", "新媒体名称", "请填写新媒体名称（与平台上显示的一致）", when=_asks("name")
+        ),
+        Question(
+            "account_id", "账号", "请填写账号（微信号、微博ID、抖音号等）", when=_asks("account_id")
         ),
     )
 
