@@ -31,6 +31,7 @@ from bot.flows.filing.model import (
     account_line,
     cite,
     parse_kind,
+    registry_values,
     title_of,
 )
 from storage.enums import AccountStatus
@@ -221,23 +222,6 @@ def _intro(kind: FilingKind, account: Account, registry: dict[str, str]) -> str:
             "只需填写要变更的内容。"
         )
     return "\n".join(lines)
-
-
-def registry_values(account: Account, unit: Unit) -> dict[str, str]:
-    """The registry's values of the account, as the form's answers (pre-filled, 同上)."""
-    operators: list[dict[str, str]] = list(account.operators or [])
-    first = operators[0] if operators else {}
-    return {
-        "subject": unit.name,
-        "name": account.name,
-        "account_id": account.platform_account_id or "",
-        "platform": str(account.platform),
-        "platform_name": account.platform_name or "",
-        "manager_name": account.manager_name or "",
-        "manager_phone": account.manager_phone or "",
-        "operator_name": str(first.get("name", "")),
-        "operator_phone": str(first.get("phone", "")),
-    }
 
 
 async def _refusal(ctx: HandlerContext, kind: FilingKind, account: Account) -> str:
