@@ -43,7 +43,9 @@ async def test_change_asks_only_what_changes_and_updates_the_registry(
     assert fields["运营人员"] == "小王"
     assert "新媒体名称" not in fields  # not changing: not asked
     assert "账号：临江文旅（抖音） · 运行" in summary.body
-    assert "备案须在 10月15日 18:00 前报送主管单位" in summary.body
+    # The due time said once, in the explanation ("…，截止 10月15日 18:00"), not before it too.
+    assert "报送主管单位时限：" in summary.body
+    assert summary.body.count("10月15日 18:00") == 1
     assert "第十二条" in summary.body
 
     await harness.tap("laozhou", summary, "提交备案")
@@ -53,11 +55,18 @@ async def test_change_asks_only_what_changes_and_updates_the_registry(
     assert report.status == DeadlineStatus.OPEN
 
     head = card_of(await harness.new_messages("wangzr"), "请审批")
+    # The approver sees what changes, old → new; what does not change is shown as it is.
+    on_card = {f.label: f.value for f in head.fields}
+    assert on_card["运营人员"] == "老周 → 小王"
+    assert on_card["运营人员联系方式"] == "13900000036 → 13900000035"
+    assert on_card["新媒体名称"] == "临江文旅"
+    assert on_card["运营主管负责人"] == "李科长"
     await harness.tap("wangzr", head, "同意")
     report = await lifecycle.get(None, report.id)
     assert report is not None
     assert report.status == DeadlineStatus.COMPLETED
     sup = card_of(await harness.new_messages("zhoufzr"), "请审批")
+    assert {f.label: f.value for f in sup.fields}["运营人员"] == "老周 → 小王"
     await harness.tap("zhoufzr", sup, "同意")
 
     account = await Account.get(key="ljq-wlw-douyin")

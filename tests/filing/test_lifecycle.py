@@ -81,6 +81,48 @@ async def test_temporary_offline_at_most_30_days_and_once_a_year(harness: ChatHa
     assert "紧急关停" in again[0].text  # not counted: offered instead
 
 
+async def test_temporary_offline_limit_is_worded_as_it_is_checked(harness: ChatHarness) -> None:
+    # Offline from 12月5日: the day itself does not count, the 30 days run 12月6日 … 1月4日 24时,
+    # so 1月5日 is the last resume date the bot accepts, and the refusal names exactly that date.
+    await pick(harness, "laozhou", "临时下线", "临江文旅（微信）")
+    await answer_all(harness, "laozhou", ["系统升级", "2026-12-05"])
+    too_late = await harness.say("laozhou", "2027-01-06")
+    refusal = too_late[0].text
+    assert refusal.startswith("临时下线时间最长30日（下线当天不计，自12月6日起算，至1月4日24时止）")
+    assert "第八条（一）" in refusal
+    assert "），恢复上线日期最晚为1月5日。" in refusal
+    summary = card_of(await harness.say("laozhou", "2027-01-05"), "请核对")
+    assert {f.label: f.value for f in summary.fields}["恢复上线日期"] == "2027-01-05"
+
+
+async def test_once_a_year_counts_the_year_of_the_offline(harness: ChatHarness) -> None:
+    # Filed in October 2026 for January 2027, the account back online after it: a second
+    # offline starting in March 2027 is refused (2027 has had its one), one in 2026 is not.
+    harness.ignore(*UNIT_GROUPS, *SUPERVISING_UNIT)  # approval-card copies
+    await pick(harness, "laozhou", "临时下线", "临江文旅（微信）")
+    summary = card_of(
+        await answer_all(harness, "laozhou", ["系统升级", "2027-01-10", "2027-01-20"]), "请核对"
+    )
+    await harness.tap("laozhou", summary, "提交备案")
+    await approve_both(harness)
+    await pick(harness, "laozhou", "恢复上线", "临江文旅（微信）")
+    summary = card_of(await answer_all(harness, "laozhou", ["升级完成", "2027-01-20"]), "请核对")
+    await harness.tap("laozhou", summary, "提交备案")
+    await approve_both(harness)
+    account = await Account.get(key="ljq-wlw-wechat")
+    assert account.status == AccountStatus.RUNNING
+
+    await pick(harness, "laozhou", "临时下线", "临江文旅（微信）")  # none in 2026: offered
+    await answer_all(harness, "laozhou", ["机房搬迁"])
+    refused = await harness.say("laozhou", "2027-03-01")
+    assert refused[0].text.startswith("临江文旅（微信）2027年已临时下线1次，每年最多1次")
+    assert "已有：1月10日起" in refused[0].text
+    assert "紧急关停" in refused[0].text
+    asked = await harness.say("laozhou", "2026-11-02")
+    assert "哪天恢复上线" in asked[-1].text
+    assert await Filing.filter(kind=FilingKind.SUSPEND).count() == 1
+
+
 async def test_emergency_shutdown_is_reported_not_approved(harness: ChatHarness) -> None:
     harness.ignore(*SUPERVISING_UNIT)  # the report's copies besides the ones read
     await pick(harness, "laozhou", "紧急关停", "临江文旅（抖音）")

@@ -99,9 +99,9 @@ async def test_a_pending_opening_holds_its_platform_and_can_be_resubmitted(
     await harness.tap("xiaoxu", summary, "提交备案")
     # A second opening on the same platform while the first is being decided: refused.
     first = await harness.say("xiaoxu", "备案 开设")
-    assert "请填写责任主体" in first[-1].text
-    for answer in ["同上", "临江教育", "ljjy2"]:
-        await harness.say("xiaoxu", answer)
+    asked = first[-1].card
+    assert asked is not None
+    assert "（第1题）请选择所属平台" in asked.body  # asked first
     refused = await harness.say("xiaoxu", "微博")
     assert "本单位在微博的开设备案（#1「临江教育」）正在办理" in refused[0].text
     await harness.say("xiaoxu", "取消")

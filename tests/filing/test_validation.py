@@ -14,7 +14,7 @@ from bot.policy.runtime import TimeKeeping
 from storage.models.filing import Filing
 from storage.models.machinery import Conversation
 from tests.support.chat import ChatHarness, card_of, harness_on
-from tests.support.filing import answer_all
+from tests.support.filing import OPEN_ANSWERS, UNIT_GROUPS, answer_all
 
 
 async def start_open(h: ChatHarness, person: str = "xiaoxu") -> None:
@@ -22,12 +22,16 @@ async def start_open(h: ChatHarness, person: str = "xiaoxu") -> None:
     await h.tap(person, card_of(first, "备案"), "开设")
 
 
-async def test_phone_numbers_are_checked_with_the_article(harness: ChatHarness) -> None:
+async def test_phone_numbers_are_checked_for_their_format(harness: ChatHarness) -> None:
     await start_open(harness)
-    await answer_all(harness, "xiaoxu", ["同上", "临江教育", "ljjy", "微博", "发布信息", "黄科长"])
+    await answer_all(harness, "xiaoxu", ["微博", "同上", "临江教育", "ljjy", "发布信息", "黄科长"])
     refused = await harness.say("xiaoxu", "1390000")
-    assert "联系方式格式不正确" in refused[0].text
-    assert "附件" in refused[0].text
+    # The format and an example, not the 备案表 appendix cited as if it were a rule.
+    assert refused[0].text.startswith(
+        "联系方式格式不正确：手机号为11位数字（如 13812345678），座机请带区号（如 023-49888888）。"
+    )
+    assert "附件" not in refused[0].text
+    assert "依据" not in refused[0].text
     assert "请重新回复负责人联系方式" in refused[0].text
     accepted = await harness.say("xiaoxu", "023-4988 8888")
     assert "请填写运营人员姓名" in accepted[0].text
@@ -35,7 +39,7 @@ async def test_phone_numbers_are_checked_with_the_article(harness: ChatHarness) 
 
 async def test_a_second_account_on_the_same_platform_is_refused(harness: ChatHarness) -> None:
     await start_open(harness)
-    await answer_all(harness, "xiaoxu", ["同上", "临江教育", "ljjy2"])
+    # Asked first: refused before a name or account number was typed.
     refused = await harness.say("xiaoxu", "微信")
     text = refused[0].text
     assert "本单位在微信已有账号临江教育（微信）" in text
@@ -46,6 +50,7 @@ async def test_a_second_account_on_the_same_platform_is_refused(harness: ChatHar
 
 async def test_internal_offices_and_people_may_not_be_the_subject(harness: ChatHarness) -> None:
     await start_open(harness)
+    await harness.say("xiaoxu", "微博")
     office = await harness.say("xiaoxu", "区教委办公室")
     assert "内设机构" in office[0].text
     assert "不得作为政务新媒体账号主体" in office[0].text
@@ -67,7 +72,7 @@ async def test_names_that_differ_across_platforms_are_warned_not_refused(
     harness: ChatHarness,
 ) -> None:
     await start_open(harness)
-    answers = ["同上", "临江教育发布", "ljjyfb", "抖音", "短视频宣传", "黄科长", "13900000043"]
+    answers = ["抖音", "同上", "临江教育发布", "ljjyfb", "短视频宣传", "黄科长", "13900000043"]
     answers += ["小徐", "13900000044", "林副主任", "预算", "三审三校", "小徐"]
     summary = card_of(await answer_all(harness, "xiaoxu", answers), "请核对")
     assert "本单位其他平台账号名称为「临江教育」，与「临江教育发布」不一致" in summary.body
@@ -88,7 +93,6 @@ async def jiaxian(
 
 async def test_platforms_outside_the_preset_are_refused(jiaxian: ChatHarness) -> None:
     await start_open(jiaxian)
-    await answer_all(jiaxian, "xiaoxu", ["同上", "临江教育", "www"])
     refused = await jiaxian.say("xiaoxu", "网站")
     assert "网站不在本地政务新媒体平台范围（微博、微信、抖音、客户端、其他）内" in refused[0].text
     assert "佳县政务新媒体管理办法" in refused[0].text
@@ -102,7 +106,9 @@ async def test_jiaxian_change_deadline_is_two_working_days(jiaxian: ChatHarness)
         await answer_all(jiaxian, "laozhou", ["6", "小王", "13900000035", "调岗", "2026-10-09"]),
         "请核对",
     )
-    assert "备案须在 10月12日 18:00 前报送主管单位" in summary.body
+    assert "报送主管单位时限：" in summary.body
+    assert summary.body.count("截止 10月12日 18:00") == 1
+    assert "10月12日 18:00" not in summary.body.replace("截止 10月12日 18:00", "")
     assert "第八条（五）" in summary.body
 
 
@@ -117,7 +123,7 @@ async def test_unknown_kind_and_no_eligible_account(harness: ChatHarness) -> Non
 
 async def test_cancel_mid_form_leaves_nothing(harness: ChatHarness) -> None:
     await start_open(harness)
-    await answer_all(harness, "xiaoxu", ["同上", "临江教育"])
+    await answer_all(harness, "xiaoxu", ["微博", "同上", "临江教育"])
     bye = await harness.say("xiaoxu", "取消")
     assert [m.text for m in bye] == ["已取消「开设备案」，填写的内容没有提交。需要时可重新开始。"]
     assert await Conversation.all().count() == 0
@@ -131,3 +137,24 @@ async def test_download_without_a_number_lists_the_clerks_filings(harness: ChatH
     assert "您还没有提交过备案" in empty[0].text
     head = await harness.say("wangzr", "下载")
     assert "请写明备案编号" in head[0].text
+
+
+async def test_a_kept_answer_ending_in_a_full_stop_gets_no_second_one(
+    harness: ChatHarness,
+) -> None:
+    harness.ignore(*UNIT_GROUPS)  # the head's group copy
+    answers = list(OPEN_ANSWERS)
+    answers[4] = "发布教育政务信息，回应群众关切。"  # 备案原由, a sentence with its full stop
+    await start_open(harness)
+    await harness.tap(
+        "xiaoxu", card_of(await answer_all(harness, "xiaoxu", answers), "请核对"), "提交备案"
+    )
+    head = card_of(await harness.new_messages("chenzr"), "请审批")
+    await harness.tap("chenzr", head, "退回", form={"reason": "经费来源写具体"})
+    returned = card_of(await harness.new_messages("xiaoxu"), "备案被退回")
+    await harness.tap("xiaoxu", returned, "修改后重新提交")
+    asked = await answer_all(harness, "xiaoxu", ["同上"] * 4)
+    text = asked[-1].text
+    assert "请简要说明备案原由" in text
+    assert "当前登记为：发布教育政务信息，回应群众关切。不变请回复“同上”。" in text
+    assert "。。" not in text

@@ -6,10 +6,10 @@ from bot.cards.model import Card
 from tests.support.chat import ChatHarness, Said, card_of
 
 OPEN_ANSWERS = [
+    "微博",  # 所属平台 (asked first)
     "同上",  # 责任主体: the clerk's unit
     "临江教育",  # 新媒体名称
     "ljjy_weibo",  # 账号
-    "微博",  # 所属平台
     "发布教育政务信息，回应群众关切",  # 备案原由
     "黄科长",
     "13900000043",

@@ -92,10 +92,10 @@ accounts:
 
 # The 开设 form's answers for PLATFORM_ORG's clerk.
 PLATFORM_OPEN_ANSWERS = [
+    "微博",
     "同上",
     "临江文旅",
     "ljwl_weibo",
-    "微博",
     "文旅宣传",
     "李科长",
     "13900000034",

@@ -164,11 +164,11 @@ Answer = Pick | Write | Files
 
 # The 开设 form for PLATFORMS_ORG's clerk (老周 of the 文旅委), opening 临江文旅 on Weibo.
 OPEN_FORM: list[Answer] = [
+    Write("platform", "微博", feishu="weibo"),
+    Write("platform_name", "", in_chat=False),
     Write("subject", "同上", feishu="临江区文化和旅游发展委员会"),
     Write("name", "临江文旅"),
     Write("account_id", "ljwl_weibo"),
-    Write("platform", "微博", feishu="weibo"),
-    Write("platform_name", "", in_chat=False),
     Write("reason", "文旅宣传"),
     Write("manager_name", "李科长"),
     Write("manager_phone", "13900000034"),

@@ -113,7 +113,10 @@ async def _ask(ctx: HandlerContext, spec: FormSpec, question: Question, state: F
     if question.hint:
         lines.append(question.hint)
     if prefill:
-        lines.append(f"当前登记为：{parsing.display(question, prefill)}。不变请回复“同上”。")
+        shown = parsing.display(question, prefill)
+        # A pre-filled sentence brings its own full stop ("…参加。"): no second one after it.
+        stop = "" if shown.endswith(("。", "！", "？", ".", "!", "?")) else "。"
+        lines.append(f"当前登记为：{shown}{stop}不变请回复“同上”。")
     if not question.required and question.kind != QuestionKind.ATTACHMENTS:
         lines.append("没有可回复“无”。")
     choices = await _choices(ctx, question, state.answers)

@@ -55,11 +55,28 @@ def still_applicable(spec: FormSpec, answers: Answers) -> Answers:
 
 
 def progress(spec: FormSpec, state: FormState, question: Question) -> str:
-    """「开设备案（2/5）」: the question's place among those that apply and are asked."""
+    """「开设备案（2/5）」: the question's place among those that apply and are asked.
+
+    While an answer still to give can change how many questions there are (变更's 变更事项, a
+    platform of 其他), the total is left out — 「变更备案（第1题）」 — rather than promised as
+    (1/3) and then shown as (2/5)."""
     fixed = set(state.fixed)
-    applicable = [q for q in spec.questions if q.applies(state.answers) and q.key not in fixed]
-    position = next((i for i, q in enumerate(applicable) if q.key == question.key), 0) + 1
-    return f"{spec.label}（{position}/{len(applicable)}）"
+
+    def asked(answers: Answers) -> list[Question]:
+        return [q for q in spec.questions if q.applies(answers) and q.key not in fixed]
+
+    applicable = asked(state.answers)
+    index = next((i for i, q in enumerate(applicable) if q.key == question.key), 0)
+    for q in applicable[index:]:
+        if (q.key in state.answers and q.key != question.key) or callable(q.choices):
+            continue
+        values = [c.value for c in q.choices]
+        if q.kind == QuestionKind.MULTI_CHOICE and values:
+            values.append("\n".join(values))
+        for value in values:
+            if len(asked({**state.answers, q.key: value})) != len(applicable):
+                return f"{spec.label}（第{index + 1}题）"
+    return f"{spec.label}（{index + 1}/{len(applicable)}）"
 
 
 def display(question: Question, value: str) -> str:

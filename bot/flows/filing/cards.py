@@ -39,11 +39,18 @@ FIELD_LABELS = (
 )
 
 
-def fields(filing: Filing) -> tuple[CardField, ...]:
-    """The kind, every answer given, then the opinions so far."""
+def fields(filing: Filing, before: dict[str, str] | None = None) -> tuple[CardField, ...]:
+    """The kind, every answer given, then the opinions so far. ``before`` (a 变更's registry
+    values, as people read them) turns each changed item into 「old → new」: an approver must
+    see what changes, not only the new value."""
     values = display_values(filing)
     rows = [CardField(label="备案类型", value=FilingKind(filing.kind).label)]
-    rows += [CardField(label=label, value=values[k]) for k, label in FIELD_LABELS if values.get(k)]
+    for k, label in FIELD_LABELS:
+        if not values.get(k):
+            continue
+        old = before.get(k) if before is not None and k in before else None
+        shown = values[k] if old is None or old == values[k] else f"{old or '未登记'} → {values[k]}"
+        rows.append(CardField(label=label, value=shown))
     for op in filing.opinions or []:
         reason = f"：{op['reason']}" if op.get("reason") else ""
         decided = FILING_DECISION_LABELS[Decision(op["decision"])]
@@ -88,13 +95,14 @@ def approval(
     clerk_name: str,
     level_title: str,
     approvers: Sequence[Member],
+    before: dict[str, str] | None = None,
 ) -> Card:
     """请审批: 同意, or 退回 / 不同意 with a reason; the payload names the step and the round."""
     payload = {"filing": str(filing.id), "step": str(filing.step), "round": str(filing.round)}
     return Card(
         title=f"请审批：{title_of(filing)}",
         subtitle=f"{unit_name} {clerk_name}提交 · {level_title}",
-        fields=fields(filing),
+        fields=fields(filing, before),
         mentions=tuple(m.mention() for m in approvers),
         inputs=(
             FormInput(

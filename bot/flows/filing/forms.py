@@ -8,7 +8,7 @@ its 提交 (``start.submit``) and registers it: bound here, the two modules woul
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from bot.core.context import HandlerContext
@@ -25,7 +25,7 @@ from bot.core.forms import (
 )
 from bot.flows.filing.model import CHANGE_ITEMS, OPEN_STATES, REPORT_RULE, cite, start_of_day
 from storage.enums import AccountStatus, MediaPlatform
-from storage.models.filing import Filing, FilingKind
+from storage.models.filing import Filing, FilingKind, FilingStatus
 from storage.models.org import Account, Person, Unit
 
 # Words that end the name of a government body; a subject without one is likely a person.
@@ -136,13 +136,49 @@ async def check_platform(ctx: HandlerContext, value: str, answers: Answers) -> s
 
 
 async def check_phone(ctx: HandlerContext, value: str, answers: Answers) -> str:
-    try:
-        return normalise_phone_answer(value)
-    except FormError as exc:
-        form = ctx.policy.filing.form
-        raise FormError(
-            f"{exc}（{form.value}须填写有效联系方式，{form.citation.basis()}）"
-        ) from None
+    # The format error alone: the 备案表 is an appendix of the regulations, not a rule on
+    # phone numbers, so citing it as the basis misled clerks.
+    return normalise_phone_answer(value)
+
+
+async def offlines_in(
+    ctx: HandlerContext, account_id: int, year: int, *, besides: str | None = None
+) -> list[Filing]:
+    """The account's temporary offlines (pending or approved) starting in ``year``: the rule's
+    year is the year of the offline, not of the filing (one filed in December may start in
+    January). ``besides`` is a returned filing being corrected, which must not count itself."""
+    return [
+        f
+        for f in await Filing.filter(
+            account_id=account_id,
+            kind=FilingKind.SUSPEND,
+            status__in=[FilingStatus.PENDING, FilingStatus.APPROVED],
+        ).using_db(ctx.conn)
+        if f.effective_on is not None and f.effective_on.year == year and str(f.id) != besides
+    ]
+
+
+def offline_limit_refusal(ctx: HandlerContext, label: str, year: str, done: list[Filing]) -> str:
+    limit = ctx.policy.lifecycle.temporary_offline_per_year
+    days = "、".join(_md(f.effective_on) for f in done if f.effective_on is not None)
+    return (
+        f"{label}{year}已临时下线{len(done)}次，每年最多{limit.value_text()}"
+        f"{cite(limit.citation.basis())}，不能再申请临时下线（已有：{days}起）。"
+        "因不可抗力或被责令关停的，请选择“紧急关停”报备（不计入临时下线次数）。"
+    )
+
+
+async def check_start(ctx: HandlerContext, value: str, answers: Answers) -> str:
+    """Once a year, counted in the year the offline starts (the pick only checked this year)."""
+    if not answers.get("account"):
+        return value
+    start = date.fromisoformat(value)
+    besides = answers.get("filing")
+    done = await offlines_in(ctx, int(answers["account"]), start.year, besides=besides)
+    if len(done) >= ctx.policy.lifecycle.temporary_offline_per_year.value:
+        account = await Account.filter(id=int(answers["account"])).using_db(ctx.conn).get()
+        raise FormError(offline_limit_refusal(ctx, account.label, f"{start.year}年", done))
+    return value
 
 
 async def check_end(ctx: HandlerContext, value: str, answers: Answers) -> str:
@@ -156,12 +192,23 @@ async def check_end(ctx: HandlerContext, value: str, answers: Answers) -> str:
     tk = ctx.services.timekeeping
     rule = tk.policy.rule("suspend.max_duration")
     due = tk.due(rule, start_of_day(start, ctx.tz))
-    if start_of_day(end, ctx.tz) > due.due_at:
+    # Counted the civil-law way like every calendar-day period (the countdown started on
+    # approval uses the same due time): the offline day itself does not count, the period ends
+    # at 24:00 of its last day, so the account is back online on the next day at the latest.
+    # Said as dates, because "不能晚于1月4日 24:00" reads as "resume on 1月4日" to a clerk.
+    latest = (due.due_at.astimezone(ctx.tz) - timedelta(microseconds=1)).date() + timedelta(days=1)
+    if end > latest:
+        first, last = start + timedelta(days=1), latest - timedelta(days=1)
         raise FormError(
-            f"临时下线时间最长{rule.length_text()}，恢复上线不能晚于"
-            f"{ctx.when(due.due_at)}{cite(due.basis)}。"
+            f"临时下线时间最长{rule.length_text()}（下线当天不计，自{_md(first)}"
+            f"起算，至{_md(last)}24时止）{cite(due.basis)}，"
+            f"恢复上线日期最晚为{_md(latest)}。"
         )
     return value
+
+
+def _md(day: date) -> str:
+    return f"{day.month}月{day.day}日"
 
 
 # ---- questions ------------------------------------------------------------------------------
@@ -174,20 +221,9 @@ def _account_questions() -> tuple[Question, ...]:
 
 
 def _identity_questions() -> tuple[Question, ...]:
+    # The platform first: one account per platform per unit is the refusal a clerk most often
+    # meets, and it must come before they have typed a name and an account number.
     return (
-        Question(
-            "subject",
-            "责任主体",
-            "请填写责任主体（主办单位全称）",
-            validate=check_subject,
-            when=_asks("subject"),
-        ),
-        Question(
-            "name", "新媒体名称", "请填写新媒体名称（与平台上显示的一致）", when=_asks("name")
-        ),
-        Question(
-            "account_id", "账号", "请填写账号（微信号、微博ID、抖音号等）", when=_asks("account_id")
-        ),
         Question(
             "platform",
             "所属平台",
@@ -204,6 +240,19 @@ def _identity_questions() -> tuple[Question, ...]:
             when=lambda a: (
                 a.get("platform") == MediaPlatform.OTHER.value and _asks("platform_name")(a)
             ),
+        ),
+        Question(
+            "subject",
+            "责任主体",
+            "请填写责任主体（主办单位全称）",
+            validate=check_subject,
+            when=_asks("subject"),
+        ),
+        Question(
+            "name", "新媒体名称", "请填写新媒体名称（与平台上显示的一致）", when=_asks("name")
+        ),
+        Question(
+            "account_id", "账号", "请填写账号（微信号、微博ID、抖音号等）", when=_asks("account_id")
         ),
     )
 
@@ -304,7 +353,9 @@ QUESTIONS: dict[FilingKind, tuple[Question, ...]] = {
     FilingKind.CANCEL: (_REASON, _MIGRATION, _NOTICE, _EFFECTIVE[FilingKind.CANCEL]),
     FilingKind.SUSPEND: (
         _REASON,
-        Question("start", "下线日期", "哪天开始临时下线？", kind=QuestionKind.DATE),
+        Question(
+            "start", "下线日期", "哪天开始临时下线？", kind=QuestionKind.DATE, validate=check_start
+        ),
         Question(
             "end", "恢复上线日期", "哪天恢复上线？", kind=QuestionKind.DATE, validate=check_end
         ),
@@ -330,7 +381,8 @@ async def summary_note(ctx: HandlerContext, answers: Answers, extra: dict[str, A
     effective = answers.get("effective") or answers.get("start")
     if kind in REPORT_RULE and effective:
         due = tk.due(REPORT_RULE[kind], start_of_day(date.fromisoformat(effective), tz))
-        lines.append(f"备案须在 {ctx.when(due.due_at)} 前报送主管单位。{due.explanation}")
+        # The explanation ends with "截止 <due>": said once, not before it as well.
+        lines.append(f"报送主管单位时限：{due.explanation}。")
     if kind in (FilingKind.CLOSE,) and effective:
         due = tk.due("notice.close", start_of_day(date.fromisoformat(effective), tz))
         lines.append(f"关停公告期：{due.explanation}；届满后方可办理注销。")

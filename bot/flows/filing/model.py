@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -12,7 +13,7 @@ from bot.core.outgoing import FileRef
 from bot.core.work import FlowError, Outcome
 from storage.enums import AccountStatus, Decision, MediaPlatform
 from storage.models.filing import Filing, FilingKind, FilingStatus
-from storage.models.org import Account
+from storage.models.org import Account, Unit
 
 # The subject type of a filing in the audit log, on stored cards and on deadlines.
 SUBJECT = "filing"
@@ -148,9 +149,31 @@ def account_line(account: Account) -> str:
     return f"{account.label} · {AccountStatus(account.status).label}"
 
 
+def registry_values(account: Account, unit: Unit) -> dict[str, str]:
+    """The registry's values of the account, as the form's answers (pre-filled, 同上)."""
+    operators: list[dict[str, str]] = list(account.operators or [])
+    first = operators[0] if operators else {}
+    return {
+        "subject": unit.name,
+        "name": account.name,
+        "account_id": account.platform_account_id or "",
+        "platform": str(account.platform),
+        "platform_name": account.platform_name or "",
+        "manager_name": account.manager_name or "",
+        "manager_phone": account.manager_phone or "",
+        "operator_name": str(first.get("name", "")),
+        "operator_phone": str(first.get("phone", "")),
+    }
+
+
 def display_values(filing: Filing) -> dict[str, str]:
     """The filing's answers as people read them, plus the platform and 变更事项 in words."""
-    values: dict[str, str] = {str(k): str(v) for k, v in (filing.answers or {}).items()}
+    return display_answers(filing.answers or {})
+
+
+def display_answers(answers: dict[str, Any]) -> dict[str, str]:
+    """Answers (or registry values) as people read them: the platform and 变更事项 in words."""
+    values: dict[str, str] = {str(k): str(v) for k, v in answers.items()}
     platform = values.get("platform")
     if platform:
         text = MediaPlatform(platform).label

@@ -31,6 +31,7 @@ from bot.flows.filing.model import (
     account_line,
     cite,
     parse_kind,
+    registry_values,
     title_of,
 )
 from storage.enums import AccountStatus
@@ -223,23 +224,6 @@ def _intro(kind: FilingKind, account: Account, registry: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def registry_values(account: Account, unit: Unit) -> dict[str, str]:
-    """The registry's values of the account, as the form's answers (pre-filled, 同上)."""
-    operators: list[dict[str, str]] = list(account.operators or [])
-    first = operators[0] if operators else {}
-    return {
-        "subject": unit.name,
-        "name": account.name,
-        "account_id": account.platform_account_id or "",
-        "platform": str(account.platform),
-        "platform_name": account.platform_name or "",
-        "manager_name": account.manager_name or "",
-        "manager_phone": account.manager_phone or "",
-        "operator_name": str(first.get("name", "")),
-        "operator_phone": str(first.get("phone", "")),
-    }
-
-
 async def _refusal(ctx: HandlerContext, kind: FilingKind, account: Account) -> str:
     """Rules checked when the account is picked: one filing at a time per account, offline
     once a year, notice before cancel."""
@@ -258,23 +242,12 @@ async def _refusal(ctx: HandlerContext, kind: FilingKind, account: Account) -> s
             "请等它办结后再办理新的备案（发送“我的备案”查看进度）。"
         )
     if kind == FilingKind.SUSPEND:
+        # This year's count, so the clerk does not fill a form that will be refused; the start
+        # date's own year is checked when it is answered (forms.check_start).
         limit = policy.lifecycle.temporary_offline_per_year
-        year = ctx.now.astimezone(ctx.tz).year
-        done = [
-            f
-            for f in await Filing.filter(
-                account_id=account.id,
-                kind=FilingKind.SUSPEND,
-                status__in=[FilingStatus.PENDING, FilingStatus.APPROVED],
-            ).using_db(ctx.conn)
-            if f.effective_on is not None and f.effective_on.year == year
-        ]
+        done = await forms.offlines_in(ctx, account.id, ctx.now.astimezone(ctx.tz).year)
         if len(done) >= limit.value:
-            return (
-                f"{account.label}今年已临时下线{len(done)}次，每年最多{limit.value_text()}"
-                f"{cite(limit.citation.basis())}，不能再申请临时下线。"
-                "因不可抗力或被责令关停的，请选择“紧急关停”报备（不计入临时下线次数）。"
-            )
+            return forms.offline_limit_refusal(ctx, account.label, "今年", done)
     if kind == FilingKind.CANCEL and account.status == AccountStatus.CLOSING:
         for notice in await countdowns.closure_notices(ctx.conn, account.id):
             if notice.due_at > ctx.now:

@@ -28,7 +28,9 @@ from bot.flows.filing.model import (
     Filed,
     FilingError,
     Stage,
+    display_answers,
     lock,
+    registry_values,
     title_of,
 )
 from bot.flows.filing.people import Level
@@ -137,6 +139,17 @@ async def _route(w: Work, filing: Filing) -> Filed:
     return Filed(text + (f"\n{report}" if report else "") + undo)
 
 
+async def _registry_before(w: Work, filing: Filing, unit: Unit) -> dict[str, str] | None:
+    """A 变更's account as the registry has it now (it changes only on the final approval), as
+    people read it: the approval card shows each changed item as old → new."""
+    if filing.kind != FilingKind.CHANGE or filing.account_id is None:
+        return None
+    account = await Account.filter(id=filing.account_id).using_db(w.conn).first()
+    if account is None:
+        return None
+    return display_answers(registry_values(account, unit))
+
+
 async def _ask(w: Work, filing: Filing, levels: list[Level]) -> None:
     """The approval card of the level now waiting, to each approver and to the level's group."""
     level = levels[filing.step]
@@ -148,6 +161,7 @@ async def _ask(w: Work, filing: Filing, levels: list[Level]) -> None:
         clerk_name=clerk.name,
         level_title=level.title,
         approvers=level.approvers,
+        before=await _registry_before(w, filing, unit),
     )
     stored = await w.emit.new_card(
         card,
