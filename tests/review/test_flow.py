@@ -127,9 +127,13 @@ async def test_submit_anyway_reason_is_shown_to_reviewers(harness: ChatHarness) 
 async def test_only_the_current_approver_decides(harness: ChatHarness) -> None:
     await submit(harness, "xiaowang", title="桃花节开幕", text=TEXT)
     card = await review_card(harness, "likz")
-    for intruder in ("xiaowang", "zhaofzr", "wangzr", "laozhou"):
+    # Each refusal says why and who decides instead.
+    assert (await harness.tap("xiaowang", card, "通过", chat=GROUP)).toast == (
+        "送审人不能审核自己的稿件。"
+    )
+    for intruder in ("zhaofzr", "wangzr", "laozhou"):
         result = await harness.tap(intruder, card, "通过", chat=GROUP)
-        assert result.toast == "这张卡片需要由指定的人处理，您的操作未生效。"
+        assert result.toast == "当前由李科长初审，您的操作未生效。"
     step = await ReviewStep.get(id=1)
     assert step.status == StepStatus.PENDING
     assert await AuditEntry.filter(action="card.denied").count() == 4
@@ -147,7 +151,7 @@ async def test_author_is_never_an_approver(harness: ChatHarness, services: Servi
     card = await review_card(harness, "xiaowang")
     assert card.mentions[0].name == "小王"
     denied = await harness.tap("laozhou", card, "通过", chat=GROUP)
-    assert denied.toast == "这张卡片需要由指定的人处理，您的操作未生效。"
+    assert denied.toast == "送审人不能审核自己的稿件。"
 
 
 async def test_one_person_may_not_approve_two_levels(harness: ChatHarness) -> None:
@@ -295,7 +299,7 @@ async def test_hand_over_to_a_deputy_of_the_same_role(harness: ChatHarness) -> N
     # 赵副主任 handed it over: his tap no longer counts.
     assert (
         await harness.tap("zhaofzr", card, "通过", chat=GROUP)
-    ).toast == "这张卡片需要由指定的人处理，您的操作未生效。"
+    ).toast == "当前由钱副主任复审，您的操作未生效。"
     assert (await ReviewStep.get(id=2)).status == StepStatus.PENDING
     assert (await harness.tap("qianfzr", card, "通过", chat=GROUP)).toast == "已通过，已转终审"
     trail = (await harness.say("xiaowang", "审核记录"))[-1].to_text()
