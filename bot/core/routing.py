@@ -9,13 +9,16 @@ from dataclasses import dataclass, field
 
 from bot.core.context import HandlerContext
 from storage.enums import Role
-from storage.models.machinery import Conversation
+from storage.models.machinery import CardRecord, Conversation
 
 CommandHandler = Callable[[HandlerContext, str], Awaitable[None]]
 ActionHandler = Callable[[HandlerContext], Awaitable[None]]
 FlowHandler = Callable[[HandlerContext, Conversation, str], Awaitable[None]]
 # Takes an image or file the person sent during the conversation (the event is ctx.event).
 FileHandler = Callable[[HandlerContext, Conversation], Awaitable[None]]
+# Why a tap by someone the card is not for was refused, and who may act instead ("当前由李科长
+# 初审，您的操作未生效。"); None leaves it to the common sentence naming the card's people.
+DenialExplainer = Callable[[HandlerContext, CardRecord], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class Router:
     flows: dict[str, Flow] = field(default_factory=dict)
     # Families of flows known by name only at run time (every form is a flow: bot.core.forms).
     flow_finders: list[Callable[[str], Flow | None]] = field(default_factory=list)
+    # By card kind: a flow's own words for a refused tap (see ``DenialExplainer``).
+    denials: dict[str, DenialExplainer] = field(default_factory=dict)
 
     def command(
         self,
@@ -108,6 +113,15 @@ class Router:
 
         return register
 
+    def denial(self, card_kind: str) -> Callable[[DenialExplainer], DenialExplainer]:
+        """Explain refused taps on cards of ``card_kind`` in the flow's own words."""
+
+        def register(explain: DenialExplainer) -> DenialExplainer:
+            self.denials[card_kind] = explain
+            return explain
+
+        return register
+
     def flow(
         self,
         name: str,
@@ -136,6 +150,7 @@ class Router:
             actions=dict(self.actions),
             flows=dict(self.flows),
             flow_finders=list(self.flow_finders),
+            denials=dict(self.denials),
         )
 
     def find_flow(self, name: str) -> Flow | None:

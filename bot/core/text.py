@@ -35,3 +35,10 @@ def flow_cancelled_text(label: str) -> str:
 
 def card_closed_text(card: Card) -> str:
     return f"此事项已处理：{card.status}" if card.status else "此事项已处理。"
+
+
+def denied_text(who: str) -> str:
+    """A tap by someone a card is not for: who may act instead (``who`` is names or a role)."""
+    if not who:
+        return "这张卡片需要由指定的人处理，您的操作未生效。"
+    return f"这张卡片由{who}处理，您的操作未生效。"

@@ -9,9 +9,10 @@ from bot.core.context import HandlerContext
 from bot.core.emit import card_from_record
 from bot.core.events import CardActionEvent
 from bot.core.routing import Router
-from bot.core.text import card_closed_text
+from bot.core.text import card_closed_text, denied_text
 from storage.enums import CardStatus
 from storage.models.machinery import CardDelivery, CardRecord, Conversation
+from storage.models.org import Person
 
 # The conversation that collects a card input on platforms whose cards have no forms.
 CARD_INPUT_FLOW = "card_input"
@@ -44,7 +45,7 @@ async def route_card_action(router: Router, ctx: HandlerContext, event: CardActi
         return
     allowed = [int(p) for p in record.allowed_person_ids]
     if allowed and ctx.actor.id not in allowed:
-        ctx.notify_toast("这张卡片需要由指定的人处理，您的操作未生效。", "warning")
+        ctx.notify_toast(await _denial_text(router, ctx, record, allowed), "warning")
         await ctx.audit(
             "card.denied",
             "card",
@@ -73,6 +74,20 @@ async def route_card_action(router: Router, ctx: HandlerContext, event: CardActi
         ctx.notify_toast("暂不支持这个操作。", "warning")
         return
     await handler(ctx)
+
+
+async def _denial_text(
+    router: Router, ctx: HandlerContext, record: CardRecord, allowed: list[int]
+) -> str:
+    """Why the tap was refused and who may act instead: the flow's words for its cards, else
+    the names of the people the card is for."""
+    explain = router.denials.get(record.kind)
+    if explain is not None:
+        said = await explain(ctx, record)
+        if said:
+            return said
+    people = await Person.filter(id__in=allowed).using_db(ctx.conn).order_by("id")
+    return denied_text("、".join(p.name for p in people))
 
 
 async def _ask_card_input(

@@ -10,11 +10,26 @@ from collections.abc import Awaitable
 from bot.core.context import HandlerContext
 from bot.core.work import Outcome
 from bot.flows.review import people, records, start, steps, transitions
-from bot.flows.review.model import ACTION, LINK_IN_TEXT, WITHDRAWABLE, ReviewError, find_post
+from bot.flows.review.model import (
+    ACTION,
+    LINK_IN_TEXT,
+    STEP_CARD,
+    WITHDRAWABLE,
+    ReviewError,
+    find_post,
+)
 from bot.handlers.registry import router
 from bot.handlers.taps import Tap, form_value, payload_id, run_tap
 from storage.enums import Decision
+from storage.models.machinery import CardRecord
 from storage.models.review import Post, PostStatus
+
+
+# A tap on a level's card by someone else says why (author, or who decides this level now).
+@router.denial(STEP_CARD)
+async def _step_denied(ctx: HandlerContext, record: CardRecord) -> str | None:
+    return await people.step_denial(ctx.conn, record, ctx.actor.id)
+
 
 # ---- commands -----------------------------------------------------------------------------------
 

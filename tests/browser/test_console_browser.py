@@ -130,3 +130,22 @@ async def test_sending_before_choosing_a_person_says_what_to_do(page: Any) -> No
     await page.locator("#input").press("Enter")
     await expect(page.locator("#toast")).to_have_text("请先在左侧“我是”中选择身份")
     await expect(page.locator("#input")).to_have_value("帮助")  # nothing typed is lost
+
+
+async def test_shift_enter_breaks_the_line_and_enter_sends(page: Any) -> None:
+    from playwright.async_api import expect
+
+    picker = page.locator("#who")
+    clerk = picker.locator("option", has_text="老周（区文旅委宣传科·备案经办人、编辑）")
+    await expect(clerk).to_have_count(1, timeout=WAIT_MS)
+    await picker.select_option(await clerk.get_attribute("value"))
+    box = page.locator("#input")
+    await box.type("第一段")
+    await box.press("Shift+Enter")
+    await box.type("第二段")
+    await expect(box).to_have_value("第一段\n第二段")  # Shift+Enter did not send
+    await box.press("Enter")
+    await expect(page.locator(".msg.mine .bubble")).to_have_text("第一段\n第二段")
+    await expect(box).to_have_value("")
+    # The 📎 button is drawn, not an emoji a machine may lack a font for.
+    await expect(page.locator("#attach svg")).to_have_count(1)

@@ -119,7 +119,7 @@ async def test_removing_a_person_with_open_items(harness: ChatHarness) -> None:
 
     # Someone else than the unit head cannot confirm (the card is not theirs).
     refused = await h.tap("huangkz", card, "确认 1")
-    assert refused.toast == "这张卡片需要由指定的人处理，您的操作未生效。"
+    assert refused.toast == "这张卡片由陈主任处理，您的操作未生效。"
     assert await AuditEntry.filter(action="card.denied").count() == 1
 
     # Nobody confirms: past half time, the head is reminded; past the due time, again.

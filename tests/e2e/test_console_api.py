@@ -83,3 +83,19 @@ async def test_clock_cannot_be_moved_outside_demo_mode(harness: ChatHarness) -> 
     assert resp.status == 403
     state = await (await harness.client.get("/console/api/clock")).json()
     assert state["enabled"] is False
+
+
+async def test_console_page_has_a_multiline_message_box_and_a_drawn_attach_icon(
+    harness: ChatHarness,
+) -> None:
+    # A one-line <input> drops a 正文's line breaks; an emoji 📎 is an empty box without the
+    # font. (Enter / Shift+Enter is tried in tests/browser, where Chromium is installed.)
+    page = await (await harness.client.get("/console")).text()
+    assert '<textarea id="input"' in page
+    assert '<input id="input"' not in page
+    attach = page[page.index('<label id="attach"') :]
+    attach = attach[: attach.index("</label>")]
+    assert "<svg" in attach
+    assert "📎" not in attach
+    script = await (await harness.client.get("/console/static/console.js")).text()
+    assert 'event.key !== "Enter" || event.shiftKey' in script

@@ -76,7 +76,7 @@ async def test_someone_elses_card_cannot_be_tapped(harness: ChatHarness) -> None
     card = (await harness.say("xiaowang", "帮助"))[0]
     # 老周 replays 小王's card action (e.g. a forwarded card) — refused and audited.
     tapped = await harness.tap("laozhou", card, "我的信息")
-    assert tapped.toast == "这张卡片需要由指定的人处理，您的操作未生效。"
+    assert tapped.toast == "这张卡片由小王处理，您的操作未生效。"
     from storage.models.machinery import AuditEntry
 
     denied = await AuditEntry.filter(action="card.denied").all()

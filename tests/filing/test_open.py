@@ -39,7 +39,7 @@ async def test_open_filing_through_both_approvals(harness: ChatHarness) -> None:
 
     # Only the approver may tap.
     denied = await harness.tap("xiaoxu", head_card, "同意")
-    assert denied.toast == "这张卡片需要由指定的人处理，您的操作未生效。"
+    assert denied.toast == "这张卡片由陈主任处理，您的操作未生效。"
     assert (await Filing.get()).step == 0
 
     approved = await harness.tap("chenzr", head_card, "同意")

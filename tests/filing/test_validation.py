@@ -48,6 +48,29 @@ async def test_a_second_account_on_the_same_platform_is_refused(harness: ChatHar
     assert "备案 变更" in text  # 变更 offered instead
 
 
+async def test_a_refused_platform_tap_keeps_the_card_live(
+    harness: ChatHarness,
+) -> None:
+    await start_open(harness)
+    asked = await answer_all(harness, "xiaoxu", ["同上", "临江教育", "ljjy2"])
+    question = card_of(asked, "备案")
+    assert "微信" in [b.label for b in question.buttons]
+    # 微信 is taken: the tap is refused with the reason, and the card keeps its buttons.
+    refused = await harness.tap("xiaoxu", question, "微信")
+    assert refused.toast is not None
+    assert "本单位在微信已有账号临江教育（微信）" in refused.toast
+    assert "请重新选择" in "\n".join(r.text for r in refused.replies)
+    still = await harness.latest_card("xiaoxu", title=question.title)
+    assert [b.label for b in still.buttons] == [b.label for b in question.buttons]
+    assert still.status != "已选择：微信"
+    # Another platform is tapped on the same card: it closes on that choice.
+    taken = await harness.tap("xiaoxu", still, "微博")
+    assert taken.toast is None
+    assert taken.card is not None
+    assert taken.card.status == "已选择：微博"
+    assert taken.card.buttons == ()
+
+
 async def test_internal_offices_and_people_may_not_be_the_subject(harness: ChatHarness) -> None:
     await start_open(harness)
     await harness.say("xiaoxu", "微博")

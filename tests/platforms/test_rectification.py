@@ -53,7 +53,7 @@ async def test_notice_issued_and_acknowledged(chat: PlatformChat) -> None:
     # recipient only, so nobody else can tap it there).
     if chat.name != "wecom":
         toast = await chat.tap("zhangzr", notice, "已整改", {"note": "x"})
-        assert toast == "这张卡片需要由指定的人处理，您的操作未生效。"
+        assert toast == "这张卡片由老周、小王、李科长、王主任处理，您的操作未生效。"
         assert (await Rectification.get(id=1)).status == RectStatus.ACKNOWLEDGED
     # The others who run the account got the notice too.
     for person in ("likz", "laozhou"):

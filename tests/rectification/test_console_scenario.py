@@ -41,7 +41,7 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
 
     # Someone outside the unit cannot acknowledge it.
     denied = await h.tap("xiaoxu", card, "已接收")
-    assert denied.toast == "这张卡片需要由指定的人处理，您的操作未生效。"
+    assert denied.toast == "这张卡片由王主任、李科长、小王、老周处理，您的操作未生效。"
     tapped = await h.tap("xiaowang", card, "已接收")
     assert tapped.toast == "已接收，请在时限内完成整改。"
     again = await h.tap("likz", card, "已接收", chat=h.dm("likz"))
@@ -81,7 +81,7 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
 
     # A unit member cannot verify; the supervisor rejects with a reason.
     wrong = await h.tap("xiaowang", review, "通过")
-    assert wrong.toast == "这张卡片需要由指定的人处理，您的操作未生效。"
+    assert wrong.toast == "这张卡片由张主任、周副主任、何管理员处理，您的操作未生效。"
     assert (await Rectification.get(id=1)).status == RectStatus.SUBMITTED
     await advance_to(h, 100)  # 11:40
     rejected = await h.tap("zhangzr", review, "驳回", form={"reason": "正文中仍有错字"})

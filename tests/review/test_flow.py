@@ -55,6 +55,11 @@ async def test_three_levels_end_to_end(harness: ChatHarness) -> None:
     assert post.status == PostStatus.APPROVED
     approved = await harness.latest_card("xiaowang", title="可发布")
     assert "终审：王主任 通过" in approved.to_text()
+    # The author's 送审进度 card followed the review to its end: no 催办/撤回 left.
+    progress = await harness.latest_card("xiaowang", title="送审进度")
+    assert progress.buttons == ()
+    assert progress.status == "终审：王主任 已通过（10月9日 10:20）。全部审核通过，可发布"
+    assert "终审：王主任 通过" in progress.to_text()
 
     # 已发布 with the link records an account update.
     replies = await harness.say("xiaowang", "已发布 https://mp.weixin.qq.com/s/abc")
@@ -63,6 +68,10 @@ async def test_three_levels_end_to_end(harness: ChatHarness) -> None:
     update = await AccountUpdate.get(account_id=account.id)
     assert update.link == "https://mp.weixin.qq.com/s/abc"
     assert update.post_id == post.id
+    # Typed, not tapped: the 可发布 card still closes, showing the link.
+    approved = await harness.latest_card("xiaowang", title="可发布")
+    assert approved.buttons == ()
+    assert approved.status == "已登记发布（10月9日 10:20）：https://mp.weixin.qq.com/s/abc"
 
     # 审核记录: versions, checks, decisions with who, when, the 关 they vouched for.
     trail = (await harness.say("xiaowang", "审核记录"))[-1].to_text()
@@ -127,9 +136,13 @@ async def test_submit_anyway_reason_is_shown_to_reviewers(harness: ChatHarness) 
 async def test_only_the_current_approver_decides(harness: ChatHarness) -> None:
     await submit(harness, "xiaowang", title="桃花节开幕", text=TEXT)
     card = await review_card(harness, "likz")
-    for intruder in ("xiaowang", "zhaofzr", "wangzr", "laozhou"):
+    # Each refusal says why and who decides instead.
+    assert (await harness.tap("xiaowang", card, "通过", chat=GROUP)).toast == (
+        "送审人不能审核自己的稿件。"
+    )
+    for intruder in ("zhaofzr", "wangzr", "laozhou"):
         result = await harness.tap(intruder, card, "通过", chat=GROUP)
-        assert result.toast == "这张卡片需要由指定的人处理，您的操作未生效。"
+        assert result.toast == "当前由李科长初审，您的操作未生效。"
     step = await ReviewStep.get(id=1)
     assert step.status == StepStatus.PENDING
     assert await AuditEntry.filter(action="card.denied").count() == 4
@@ -147,7 +160,7 @@ async def test_author_is_never_an_approver(harness: ChatHarness, services: Servi
     card = await review_card(harness, "xiaowang")
     assert card.mentions[0].name == "小王"
     denied = await harness.tap("laozhou", card, "通过", chat=GROUP)
-    assert denied.toast == "这张卡片需要由指定的人处理，您的操作未生效。"
+    assert denied.toast == "送审人不能审核自己的稿件。"
 
 
 async def test_one_person_may_not_approve_two_levels(harness: ChatHarness) -> None:
@@ -200,6 +213,10 @@ async def test_returned_post_restarts_at_level_one_with_the_change_shown(
     await harness.tap("xiaowang", summary, "送审")
     post = await Post.get(id=1)
     assert (post.version, post.level, post.status) == (2, 0, PostStatus.IN_REVIEW)
+    # The 退回修改 card's buttons would now act on version 2: it is closed.
+    returned = await harness.latest_card("xiaowang", title="退回修改")
+    assert returned.buttons == ()
+    assert returned.status == "已修改并重新送审（第2版，10月9日 10:00）"
     card = await review_card(harness, "likz")
     assert card.title == "初审：《桃花节开幕》"
     text = card.to_text()
@@ -295,7 +312,7 @@ async def test_hand_over_to_a_deputy_of_the_same_role(harness: ChatHarness) -> N
     # 赵副主任 handed it over: his tap no longer counts.
     assert (
         await harness.tap("zhaofzr", card, "通过", chat=GROUP)
-    ).toast == "这张卡片需要由指定的人处理，您的操作未生效。"
+    ).toast == "当前由钱副主任复审，您的操作未生效。"
     assert (await ReviewStep.get(id=2)).status == StepStatus.PENDING
     assert (await harness.tap("qianfzr", card, "通过", chat=GROUP)).toast == "已通过，已转终审"
     trail = (await harness.say("xiaowang", "审核记录"))[-1].to_text()

@@ -61,7 +61,7 @@ async def test_escalation_lets_a_deputy_decide(harness: ChatHarness, services: S
     card = await review_card(harness, "zhaofzr")
     # Before escalation 钱副主任 may not decide 赵副主任's level.
     early = await harness.tap("qianfzr", card, "通过", chat=GROUP)
-    assert early.toast == "这张卡片需要由指定的人处理，您的操作未生效。"
+    assert early.toast == "当前由赵副主任复审，您的操作未生效。"
     await harness.advance(to=datetime(2026, 10, 12, 10, 1, tzinfo=SHANGHAI))
     # 赵副主任 was reminded first (at half the escalation time).
     await harness.expect("zhaofzr", "提醒：《桃花节开幕》等待您复审已超过规定时间")

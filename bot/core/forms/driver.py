@@ -299,6 +299,14 @@ async def handle_action(ctx: HandlerContext) -> None:
             await ctx.close_tapped("已回答")
             return
         question = spec.question(key)
+        try:
+            await parse_answer(ctx, question, event.payload.get("value", ""), state)
+        except FormError as exc:
+            # Refused (a platform the unit already has): the card keeps its buttons, so another
+            # choice can be tapped, instead of closing on a choice that did not count.
+            ctx.notify_toast(str(exc), "warning")
+            await ctx.reply(f"{exc}\n请重新选择{question.label}。")
+            return
         label = next(
             (
                 c.label

@@ -24,6 +24,7 @@ from bot.flows.review.model import (
 from bot.policy.model import Policy
 from storage.enums import ChatPurpose, Platform, Role
 from storage.models.machinery import CardRecord
+from storage.models.org import Person
 from storage.models.review import Post, ReviewStep, StepStatus
 
 # Who writes posts and sends them for review.
@@ -137,6 +138,27 @@ async def may_decide_instead(conn: BaseDBAsyncClient, step: ReviewStep, person_i
         return False
     record = await CardRecord.filter(id=step.card_id).using_db(conn).first()
     return record is not None and person_id in [int(p) for p in record.allowed_person_ids]
+
+
+async def step_denial(conn: BaseDBAsyncClient, record: CardRecord, person_id: int) -> str | None:
+    """Why a level's card refused this person, and who decides it now (送审人不能审核自己的稿件 /
+    当前由李科长初审)."""
+    step = await ReviewStep.filter(card_id=record.id).using_db(conn).first()
+    if step is None:
+        return None
+    post = await Post.filter(id=step.post_id).using_db(conn).first()
+    if post is not None and post.author_id == person_id:
+        return "送审人不能审核自己的稿件。"
+    allowed = [int(p) for p in record.allowed_person_ids] or [step.approver_id]
+    names = (
+        await Person.filter(id__in=allowed)
+        .using_db(conn)
+        .order_by("id")
+        .values_list("name", flat=True)
+    )
+    if not names:
+        return None
+    return f"当前由{'、'.join(str(n) for n in names)}{step.level_name}，您的操作未生效。"
 
 
 # ---- where people hear --------------------------------------------------------------------------

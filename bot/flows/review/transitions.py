@@ -18,6 +18,7 @@ from bot.deadlines import lifecycle, present
 from bot.flows.review import cards, records
 from bot.flows.review.model import (
     APPROVED_CARD,
+    AUTHOR_CARD,
     DEADLINE_KIND,
     DEADLINE_RULE,
     DEADLINE_SCHEDULE,
@@ -48,7 +49,7 @@ from bot.flows.review.people import (
     remind,
     to_author,
 )
-from storage.enums import Decision
+from storage.enums import CardStatus, Decision
 from storage.models.machinery import CardRecord
 from storage.models.review import AccountUpdate, Post, PostStatus, ReviewStep, StepStatus
 
@@ -82,6 +83,10 @@ async def submit(w: Work, post: Post, author: Member) -> Outcome:
             "override_reason": version.override_reason,
             "levels": [lv["name"] for lv in post.levels],
         },
+    )
+    # The 退回修改 card's moment has passed: its buttons would act on the new version.
+    await close_post_cards(
+        w, post, (RETURNED_CARD,), f"已修改并重新送审（第{post.version}版，{w.when(w.now)}）"
     )
     step = await _open_level(w, post, author)
     approver = await load_member(step.approver_id, w.conn)
@@ -240,8 +245,32 @@ async def decide(w: Work, by: Member, step_id: int, decision: Decision, comment:
                 text=f"《{post.title}》{step.level_name}不予发布（{by.name}）。理由：{comment}"
             ),
         )
+    if post.status != PostStatus.IN_REVIEW:
+        # Review is over: the author's 送审进度 card shows every level's decision and ends on
+        # the outcome, without 催办/撤回 (it is not re-rendered between levels: see AUTHOR_CARD).
+        await close_post_cards(w, post, (AUTHOR_CARD,), status, await records.author_card(w, post))
     card = await _close_step_card(w, post, step, author, status)
     return Outcome(toast, card=card)
+
+
+async def close_post_cards(
+    w: Work, post: Post, kinds: tuple[str, ...], status: str, fresh: Card | None = None
+) -> None:
+    """Close the post's still-open cards of ``kinds`` (the author's), showing ``status`` (on
+    ``fresh``, the card re-rendered, when given): a card whose moment has passed shows what
+    happened and no buttons."""
+    ids = (
+        await CardRecord.filter(
+            subject_type=SUBJECT, subject_id=str(post.id), kind__in=kinds, status=CardStatus.OPEN
+        )
+        .using_db(w.conn)
+        .values_list("id", flat=True)
+    )
+    for card_id in ids:
+        if fresh is None:
+            await w.emit.close_card(str(card_id), status)
+        else:
+            await w.emit.update_card(str(card_id), fresh.closed(status), close=True)
 
 
 async def _close_step_card(
@@ -353,6 +382,9 @@ async def withdraw(w: Work, by: Member, post_id: int) -> Outcome:
             await w.emit.to_person(
                 approver.id, Message(text=f"{by.name}已撤回《{post.title}》，无需再审核。")
             )
+    await close_post_cards(
+        w, post, (AUTHOR_CARD, RETURNED_CARD), f"送审人已撤回（{w.when(w.now)}）"
+    )
     await w.audit("review.withdrawn", SUBJECT, post.id, {"version": post.version})
     return Outcome("已撤回")
 
@@ -418,6 +450,7 @@ async def publish(w: Work, by: Member, post_id: int, link: str) -> Outcome:
             reported_by_id=by.id,
             created_at=w.now,
         )
+    await close_post_cards(w, post, (APPROVED_CARD,), f"已登记发布（{w.when(w.now)}）：{link}")
     await w.audit(
         "review.published", SUBJECT, post.id, {"link": link, "accounts": list(post.account_ids)}
     )

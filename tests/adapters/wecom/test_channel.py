@@ -101,7 +101,7 @@ async def test_someone_elses_card_is_refused_with_a_notice_and_audited(
     await tap(bot_client, platform, platform.tap("LiSi", sent["template_card"], "我的信息"))
     await settle(wecom)
     (notice,) = fake_wecom.sent(touser="LiSi")
-    assert "需要由指定的人处理" in notice["text"]["content"]
+    assert notice["text"]["content"] == "这张卡片由张三处理，您的操作未生效。"
     assert fake_wecom.updates() == []
     assert fake_wecom.sent(msgtype="markdown") == []  # 张三's info was not shown to anyone
     denied = await AuditEntry.filter(action="card.denied")

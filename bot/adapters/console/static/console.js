@@ -209,6 +209,13 @@ async function refresh() {
   }
 }
 
+// The message box grows with its lines, up to a few, then scrolls.
+function fitInput() {
+  const input = $("input");
+  input.style.height = "auto";
+  input.style.height = Math.min(input.scrollHeight, 160) + "px";
+}
+
 async function send(event) {
   event.preventDefault();
   const input = $("input");
@@ -224,7 +231,10 @@ async function send(event) {
   $("send").disabled = true;
   try {
     const data = await api("POST", "/console/api/messages", { as: state.me.handle, chat: state.chat, text, client_id: newClientId() });
-    if (data && data.ok !== false) input.value = "";  // keep the text when it was not sent
+    if (data && data.ok !== false) {
+      input.value = "";  // keep the text when it was not sent
+      fitInput();
+    }
     if (data) showToast(data.toast);
   } finally {
     send.busy = false;
@@ -278,6 +288,14 @@ async function moveClock(body) {
 window.addEventListener("DOMContentLoaded", async () => {
   $("who").addEventListener("change", (e) => choosePerson(e.target.value));
   $("composer").addEventListener("submit", send);
+  // A textarea keeps a 正文's paragraphs: Enter sends, Shift+Enter breaks the line (and Enter
+  // while an input method is composing only confirms the characters).
+  $("input").addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    event.preventDefault();
+    $("composer").requestSubmit();
+  });
+  $("input").addEventListener("input", fitInput);
   $("file").addEventListener("change", sendFile);
   for (const b of document.querySelectorAll(".clockbtns button[data-min]")) {
     b.addEventListener("click", () => moveClock({ advance_minutes: Number(b.dataset.min) }));
