@@ -13,13 +13,14 @@ from bot.handlers import load_all
 from bot.policy.runtime import TimeKeeping
 from storage.models.filing import Filing
 from storage.models.machinery import Conversation
-from tests.support.chat import ChatHarness, card_of, harness_on
+from tests.support.chat import ChatHarness, Said, card_of, harness_on
 from tests.support.filing import OPEN_ANSWERS, UNIT_GROUPS, answer_all
 
 
-async def start_open(h: ChatHarness, person: str = "xiaoxu") -> None:
+async def start_open(h: ChatHarness, person: str = "xiaoxu") -> list[Said]:
+    """备案 → 开设; what the bot answered (the first question: the platform)."""
     first = await h.say(person, "备案")
-    await h.tap(person, card_of(first, "备案"), "开设")
+    return (await h.tap(person, card_of(first, "备案"), "开设")).replies
 
 
 async def test_phone_numbers_are_checked_for_their_format(harness: ChatHarness) -> None:
@@ -51,9 +52,8 @@ async def test_a_second_account_on_the_same_platform_is_refused(harness: ChatHar
 async def test_a_refused_platform_tap_keeps_the_card_live(
     harness: ChatHarness,
 ) -> None:
-    await start_open(harness)
-    asked = await answer_all(harness, "xiaoxu", ["同上", "临江教育", "ljjy2"])
-    question = card_of(asked, "备案")
+    # The platform is the first question (asked before the name and the account number).
+    question = card_of(await start_open(harness), "备案")
     assert "微信" in [b.label for b in question.buttons]
     # 微信 is taken: the tap is refused with the reason, and the card keeps its buttons.
     refused = await harness.tap("xiaoxu", question, "微信")
