@@ -228,9 +228,24 @@ async def submit_notice(ctx: HandlerContext, answers: Answers, extra: dict[str, 
     people = await people_of(ctx.conn, rect)
     deadline = await lifecycle.get(ctx.conn, rect.deadline_id) if rect.deadline_id else None
     due = deadline.explanation if deadline is not None else ""
+    await _settle_summary(ctx, rect, due)
     await ctx.reply(
         f"整改通知 {number(rect)} 已下发给{names(people.workers)}。{due}。"
         f"对方接收、整改完成后会通知您核验；发送“整改记录 {number(rect)}”可查看进展。"
+    )
+
+
+async def _settle_summary(ctx: HandlerContext, rect: Rectification, due: str) -> None:
+    """The summary card showed the due time as of when it was shown; the limit counts from the
+    tap on 下发 (or the received time), so the card that stays in the chat shows the real one."""
+    summary = ctx.updated_card
+    if ctx.card_record is None or summary is None or not due:
+        return
+    body = f"已下发，{due}。"
+    ctx.updated_card = await ctx.emit.update_card(
+        ctx.card_record.id,
+        summary.model_copy(update={"body": body, "status": f"已下发 {number(rect)}"}),
+        close=True,
     )
 
 
