@@ -120,6 +120,9 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
     assert verified.toast == "已通过，整改完成。"
     rect = await Rectification.get(id=1)
     assert rect.status == RectStatus.VERIFIED
+    # The unit's people hear of it where they got the notice (1:1), not only in the group.
+    for person in ("xiaowang", "laozhou", "likz"):
+        await h.expect(person, "整改通知 ZG2026-0001 已通过核验，整改完成。")
     final = await h.latest_card("xiaowang", title="ZG2026-0001")
     assert final.buttons == ()
     assert "已通过" in final.status
