@@ -58,7 +58,9 @@ async def test_three_levels_end_to_end(harness: ChatHarness) -> None:
 
     # 已发布 with the link records an account update.
     replies = await harness.say("xiaowang", "已发布 https://mp.weixin.qq.com/s/abc")
-    assert "已登记发布：临江文旅（微信）" in replies[-1].text
+    assert "已登记发布《桃花节开幕》：临江文旅（微信），链接 https://mp.weixin.qq.com/s/abc" in (
+        replies[-1].text
+    )
     account = await Account.get(key="ljq-wlw-wechat")
     update = await AccountUpdate.get(account_id=account.id)
     assert update.link == "https://mp.weixin.qq.com/s/abc"

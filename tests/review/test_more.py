@@ -72,7 +72,9 @@ async def test_published_needs_a_link_and_picks_among_several(harness: ChatHarne
     assert "您有2篇可发布的稿件" in replies[-1].text
     assert await AccountUpdate.all().count() == 0
     replies = await harness.say("xiaowang", "已发布 2 https://weibo.com/ljwl/2")
-    assert replies[-1].text == "已登记发布：临江文旅（微信）、临江文旅（微博）"
+    assert replies[-1].text == (
+        "已登记发布《第二篇》：临江文旅（微信）、临江文旅（微博），链接 https://weibo.com/ljwl/2"
+    )
     assert await AccountUpdate.filter(post_id=2).count() == 2
     again = await harness.say("xiaowang", "已发布 2 https://weibo.com/ljwl/2")
     assert again[-1].text == "这篇稿件已经登记发布了。"
@@ -82,7 +84,7 @@ async def test_published_needs_a_link_and_picks_among_several(harness: ChatHarne
     ok = await harness.tap(
         "xiaowang", card, "已发布", form={"link": "https://mp.weixin.qq.com/s/1"}
     )
-    assert ok.toast == "已登记发布：临江文旅（微信）"
+    assert ok.toast == "已登记发布《第一篇》：临江文旅（微信），链接 https://mp.weixin.qq.com/s/1"
 
 
 async def test_update_data_for_frequency_thresholds(
