@@ -164,7 +164,9 @@ async def list_chats(request: web.Request) -> web.Response:
     seen = _seen_ids(_query(request, "seen"))
     if seen is None:
         return _error(400, "seen 应为 {会话: 已读到的消息编号} 形式的 JSON")
-    chats = [{"chat": dm_chat(handle), "name": "值班助手（单聊）", "kind": "dm", "purpose": ""}]
+    chats: list[dict[str, str | int]] = [
+        {"chat": dm_chat(handle), "name": "值班助手（单聊）", "kind": "dm", "purpose": ""}
+    ]
     for chat in await chats_of(person.id):
         chats.append(
             {
@@ -177,8 +179,9 @@ async def list_chats(request: web.Request) -> web.Response:
     # Unread: the bot's messages after the one the page last showed in that chat, so that a
     # card waiting in a group is visible from any other chat (the page keeps what it showed).
     for entry in chats:
-        bot_messages = ConsoleMessage.filter(chat=entry["chat"], sender_person_id=None)
-        entry["unread"] = await bot_messages.filter(id__gt=seen.get(entry["chat"], 0)).count()
+        chat_key = str(entry["chat"])
+        bot_messages = ConsoleMessage.filter(chat=chat_key, sender_person_id=None)
+        entry["unread"] = await bot_messages.filter(id__gt=seen.get(chat_key, 0)).count()
     return web.json_response({"ok": True, "chats": chats})
 
 
