@@ -83,7 +83,8 @@ async def test_the_summary_shows_the_deadline_before_issuing(kunming: ChatHarnes
     tapped = await h.tap("zhangzr", card_of(tapped.replies, "整改通知"), "链接失效")
     tapped = await h.tap("zhangzr", card_of(tapped.replies, "整改通知"), "严重")
     await h.say("zhangzr", "首页“办事指南”链接打不开")
-    said = await h.say("zhangzr", "无")
+    await h.say("zhangzr", "无")  # no evidence
+    said = await h.say("zhangzr", "无")  # no screenshots
     summary = card_of(said, "整改通知")
     assert "截止 10月10日 10:30" in summary.body
     assert "第十五条" in summary.body
@@ -138,7 +139,8 @@ async def test_the_summary_card_takes_the_due_time_of_the_tap(kunming: ChatHarne
     tapped = await h.tap("zhangzr", card_of(tapped.replies, "整改通知"), "链接失效")
     tapped = await h.tap("zhangzr", card_of(tapped.replies, "整改通知"), "严重")
     await h.say("zhangzr", "首页“办事指南”链接打不开")
-    said = await h.say("zhangzr", "无")
+    await h.say("zhangzr", "无")  # no evidence
+    said = await h.say("zhangzr", "无")  # no screenshots
     summary = card_of(said, "整改通知")
     assert "截止 11月23日 10:25" in summary.body
     h.clock.set(at(2026, 11, 23, 10, 0))

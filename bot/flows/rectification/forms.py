@@ -175,9 +175,16 @@ QUESTIONS = (
     Question(
         "evidence",
         "证据",
-        "请给出证据：页面链接或截图说明",
+        "请给出证据：页面链接或文字说明（截图下一步发送）",
         required=False,
         kind=QuestionKind.LONG_TEXT,
         validate=check_evidence,
+    ),
+    Question(
+        "evidence_files",
+        "截图",
+        "有截图或文件请直接发送，发完回复「好了」，没有请回复「无」。",
+        kind=QuestionKind.ATTACHMENTS,
+        required=False,
     ),
 )

@@ -109,6 +109,8 @@ async def timeline_text(w: Work, rect: Rectification) -> str:
                 extra = f"：{detail[key]}"
         if entry.action == "rectification.submitted" and detail.get("evidence"):
             extra += f"；证据：{detail['evidence']}"
+        if entry.action == "rectification.issued" and detail.get("evidence_files"):
+            extra += "：附截图 " + "、".join(str(f["name"]) for f in detail["evidence_files"])
         if entry.action in ("rectification.extension_granted", "rectification.rejected"):
             due = datetime.fromisoformat(str(detail["due_at"]))
             extra += f"，新截止 {format_time(due, tz, reference=entry.at)}"
