@@ -165,6 +165,13 @@ def _reset_home(settings: Settings) -> None:
     click.echo("已清空演示数据，重新开始。")
 
 
+def _say_embedded_redis(settings: Settings) -> None:
+    """serve / worker without DUTYBOT_REDIS_URL start a redis-server of their own: say so, as
+    `config check` does, since a production deployment wants a shared one."""
+    if not settings.redis_url:
+        click.echo("提示：未设置 DUTYBOT_REDIS_URL，使用内嵌 redis-server（仅适合演示和单机）。")
+
+
 def _run_guarded(program: Coroutine[Any, Any, None]) -> None:
     try:
         asyncio.run(program)
@@ -206,6 +213,7 @@ def serve(ctx: click.Context) -> None:
     settings = settings_of(ctx)
     _guard_console(settings, settings.http_host, settings.console_enabled(demo=False))
     settings.resolved_home.mkdir(parents=True, exist_ok=True)
+    _say_embedded_redis(settings)
     try:
         with redis_url_for(settings.redis_url, settings.resolved_home) as redis_url:
             _run_guarded(_serve(settings, redis_url, settings.http_host, settings.http_port))
@@ -233,6 +241,7 @@ def worker(ctx: click.Context, check: bool) -> None:
         click.echo(f"worker 正常：{age:.0f} 秒前有心跳。")
         return
     settings.resolved_home.mkdir(parents=True, exist_ok=True)
+    _say_embedded_redis(settings)
     try:
         with redis_url_for(settings.redis_url, settings.resolved_home) as redis_url:
             _run_guarded(_worker(settings, redis_url))

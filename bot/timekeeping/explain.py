@@ -63,10 +63,21 @@ def span_text(delta: timedelta) -> str:
     return f"{mins}分钟"
 
 
+def _minute(at: datetime) -> datetime:
+    return at.replace(second=0, microsecond=0)
+
+
 def remaining_text(due_at: datetime, now: datetime) -> str:
-    """``剩余1小时25分钟`` before the due time, ``已超时10分钟`` after it."""
+    """``剩余1小时25分钟`` before the due time, ``已超时10分钟`` after it.
+
+    Counted as a person reads a clock: the minute on the clock against the due minute (at
+    10:16:05, a notice due at 10:30 has 14 minutes left, not 13 min 55 s floored to 13).
+    """
+    clock, due = _minute(now), _minute(due_at)
+    if now < due_at and clock < due:
+        return f"剩余{span_text(due - clock)}"
     if now < due_at:
-        return f"剩余{span_text(due_at - now)}"
-    if now == due_at:
+        return "剩余不到1分钟"  # the seconds before a due time that is not on the minute
+    if clock == due:
         return "已到期"
-    return f"已超时{span_text(now - due_at)}"
+    return f"已超时{span_text(clock - due)}"

@@ -23,6 +23,7 @@ async def test_notice_issued_and_acknowledged(chat: PlatformChat) -> None:
             Pick("severity", "严重"),
             Write("problem", "推文标题把“临江”写成“林江”"),
             Write("evidence", "https://mp.weixin.qq.com/s/abc"),
+            Write("evidence_files", "无", after_card=True),  # files: in the chat on Feishu
         ],
     )
     # The summary cites the rule and the due time (Friday 9 October, 10:00 + 30 minutes).

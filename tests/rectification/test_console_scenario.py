@@ -120,6 +120,9 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
     assert verified.toast == "已通过，整改完成。"
     rect = await Rectification.get(id=1)
     assert rect.status == RectStatus.VERIFIED
+    # The unit's people hear of it where they got the notice (1:1), not only in the group.
+    for person in ("xiaowang", "laozhou", "likz"):
+        await h.expect(person, "整改通知 ZG2026-0001 已通过核验，整改完成。")
     final = await h.latest_card("xiaowang", title="ZG2026-0001")
     assert final.buttons == ()
     assert "已通过" in final.status
@@ -132,6 +135,13 @@ async def test_serious_notice_full_cycle(kunming: ChatHarness) -> None:
     timeline = "\n".join(m.text for m in await h.say("zhangzr", "整改记录 ZG2026-0001"))
     for word in ("下发", "已接收", "逾期", "驳回", "申请延期", "同意延期", "核验通过"):
         assert word in timeline, timeline
+    # The moment it went overdue is one line, not 逾期 and 提醒（到期） both.
+    at_due = [line for line in timeline.splitlines() if "11月23日 10:30 " in line]
+    assert len(at_due) == 1, timeline
+    assert "逾期" in at_due[0]
+    # What the unit gave as evidence is on the record.
+    assert "已更正标题" in timeline
+    assert "证据：https://x/1" in timeline
 
     # 何管理员, the third supervisor staff member, was told the same as 张主任 all along.
     await h.expect("hegly", "已由小王接收", "整改逾期", "整改核验", "延期申请")

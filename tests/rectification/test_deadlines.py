@@ -3,7 +3,7 @@ Saturday, notices issued just before the end of working hours, category rules of
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -83,7 +83,8 @@ async def test_the_summary_shows_the_deadline_before_issuing(kunming: ChatHarnes
     tapped = await h.tap("zhangzr", card_of(tapped.replies, "整改通知"), "链接失效")
     tapped = await h.tap("zhangzr", card_of(tapped.replies, "整改通知"), "严重")
     await h.say("zhangzr", "首页“办事指南”链接打不开")
-    said = await h.say("zhangzr", "无")
+    await h.say("zhangzr", "无")  # no evidence
+    said = await h.say("zhangzr", "无")  # no screenshots
     summary = card_of(said, "整改通知")
     assert "截止 10月10日 10:30" in summary.body
     assert "第十五条" in summary.body
@@ -124,3 +125,37 @@ async def test_kunming_netizen_reports_use_its_own_rectification_limit(
     rect, _ = await issued_at(kunming, at(2026, 11, 23, 10, 0), category="网民纠错")
     assert rect.rule_id == "rectification.serious"
     assert rect.due_at == at(2026, 11, 23, 10, 30)
+
+
+async def test_the_summary_card_takes_the_due_time_of_the_tap(kunming: ChatHarness) -> None:
+    """Shown at 09:55 the summary says 10:25; 下发 tapped at 10:00 gives 10:30, and the card
+    that stays in the supervisor's chat says 10:30, not the preview's 10:25."""
+    h = kunming
+    h.ignore(*WLW_UNIT)  # the notice's copies; this test is about the supervisor's card
+    h.clock.set(at(2026, 11, 23, 9, 55))
+    said = await h.say("zhangzr", "整改")
+    question = card_of(said, "整改通知")
+    tapped = await h.tap("zhangzr", question, question.buttons[2].label)
+    tapped = await h.tap("zhangzr", card_of(tapped.replies, "整改通知"), "链接失效")
+    tapped = await h.tap("zhangzr", card_of(tapped.replies, "整改通知"), "严重")
+    await h.say("zhangzr", "首页“办事指南”链接打不开")
+    await h.say("zhangzr", "无")  # no evidence
+    said = await h.say("zhangzr", "无")  # no screenshots
+    summary = card_of(said, "整改通知")
+    assert "截止 11月23日 10:25" in summary.body
+    h.clock.set(at(2026, 11, 23, 10, 0))
+    tapped = await h.tap("zhangzr", summary, "下发")
+    assert tapped.card is not None
+    assert "截止 11月23日 10:30" in tapped.card.body
+    assert "10:25" not in tapped.card.body
+    assert not tapped.card.buttons
+
+
+async def test_the_timeline_reads_remaining_time_as_the_clock_does(kunming: ChatHarness) -> None:
+    kunming.ignore(*WLW_UNIT)  # the notice's copies; this test is about the remaining time
+    rect, _ = await issued_at(kunming, at(2026, 11, 23, 10, 0))
+    assert rect.due_at == at(2026, 11, 23, 10, 30)
+    kunming.clock.set(at(2026, 11, 23, 10, 16) + timedelta(seconds=5))
+    said = await kunming.say("zhangzr", "整改记录 ZG2026-0001")
+    timeline = "\n".join(m.text for m in said)
+    assert "剩余14分钟" in timeline

@@ -51,6 +51,13 @@ async def test_notice_issued_and_acknowledged_in_feishu(
     await fake_feishu.tap(
         events, form_card.message_id, "下一步", operator_open_id="ou_zhangzr", form=form
     )
+    # Cards take no files: the 截图 step is asked in the chat after the card.
+    await fake_feishu.wait_for(
+        lambda: [m for m in fake_feishu.sent(receive_id="ou_zhangzr") if "有截图或文件" in m.text],
+        60,
+    )
+    none = fake_feishu.message_event(sender_open_id="ou_zhangzr", text="无")
+    assert (await fake_feishu.post_to_bot(events, none))[0] == 200
     summaries = await fake_feishu.wait_for(
         lambda: [
             m

@@ -21,7 +21,8 @@ async def test_accounts_are_offered_by_their_label(kunming: ChatHarness) -> None
     tapped = await h.tap("zhangzr", card_of(tapped.replies, "整改通知"), "内容差错")
     await h.tap("zhangzr", card_of(tapped.replies, "整改通知"), "一般")
     await h.say("zhangzr", "推文标题把“临江”写成“林江”")
-    summary = card_of(await h.say("zhangzr", "无"), "整改通知")
+    await h.say("zhangzr", "无")  # no evidence
+    summary = card_of(await h.say("zhangzr", "无"), "整改通知")  # no screenshots
     # The summary shows the stored answer, which names the owner unit too.
     assert "临江文旅（微信） · 临江区文化和旅游发展委员会" in summary.to_text()
     issued = await h.tap("zhangzr", summary, "下发")
@@ -48,7 +49,8 @@ async def test_two_accounts_with_one_label_keep_their_unit(kunming: ChatHarness)
     await h.say("zhangzr", "内容差错")
     await h.say("zhangzr", "一般")
     await h.say("zhangzr", "推文标题把“临江”写成“林江”")
-    summary = card_of(await h.say("zhangzr", "无"), "整改通知")
+    await h.say("zhangzr", "无")  # no evidence
+    summary = card_of(await h.say("zhangzr", "无"), "整改通知")  # no screenshots
     issued = await h.tap("zhangzr", summary, "下发")
     assert any("已下发" in m.text for m in issued.replies)
     rect = await Rectification.get()

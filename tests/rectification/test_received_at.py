@@ -31,7 +31,8 @@ async def test_a_netizen_report_counts_from_when_it_was_received(
     assert any("格式不正确" in m.to_text() for m in said)
     await h.say("zhangzr", "11月20日 9:30")  # the Friday before
     await h.say("zhangzr", "网民反映：活动报名链接打不开")
-    said = await h.say("zhangzr", "无")
+    await h.say("zhangzr", "无")  # no evidence
+    said = await h.say("zhangzr", "无")  # no screenshots
     summary = card_of(said, "整改通知")
     assert "2026-11-20 09:30" in summary.to_text()
     assert "时限从收到时间起算" in summary.to_text()

@@ -89,6 +89,8 @@ async def test_wrong_answers_at_the_attachments_step_get_a_reason(harness: ChatH
     assert "图片和附件：无" in summary.to_text()
     await harness.tap("xiaowang", summary, "送审")
     assert (await PostVersion.get(post_id=1)).attachments == []
+    # The reviewer's 1:1 chat says where the card waits (the group).
+    await harness.expect("likz", "审核卡片在群")
 
 
 async def test_a_file_where_none_is_asked_for_gets_a_hint(harness: ChatHarness) -> None:

@@ -63,7 +63,9 @@ async def test_three_levels_end_to_end(harness: ChatHarness) -> None:
 
     # 已发布 with the link records an account update.
     replies = await harness.say("xiaowang", "已发布 https://mp.weixin.qq.com/s/abc")
-    assert "已登记发布：临江文旅（微信）" in replies[-1].text
+    assert "已登记发布《桃花节开幕》：临江文旅（微信），链接 https://mp.weixin.qq.com/s/abc" in (
+        replies[-1].text
+    )
     account = await Account.get(key="ljq-wlw-wechat")
     update = await AccountUpdate.get(account_id=account.id)
     assert update.link == "https://mp.weixin.qq.com/s/abc"
@@ -185,6 +187,8 @@ async def test_small_unit_may_allow_one_person_two_levels(
     card = await review_card(harness, "yangfzz", group)
     assert card.title.startswith("复审")
     assert (await harness.tap("yangfzz", card, "通过", chat=group)).toast == "已通过，已转终审"
+    # The reviewer's 1:1 chat says where the card waits (the group).
+    await harness.expect("liuzz", "审核卡片在群")
 
 
 async def test_returned_post_restarts_at_level_one_with_the_change_shown(
@@ -239,6 +243,8 @@ async def test_publishable_only_after_the_final_level(harness: ChatHarness) -> N
     assert "未通过全部审核，不能发布（先审后发）" in replies[-1].text
     assert await AccountUpdate.all().count() == 0
     assert (await Post.get(id=1)).status == PostStatus.IN_REVIEW
+    # The reviewer's 1:1 chat says where the card waits (the group).
+    await harness.expect("wangzr", "审核卡片在群")
 
 
 async def test_reject_needs_a_reason_and_ends_the_review(harness: ChatHarness) -> None:
@@ -295,6 +301,8 @@ async def test_two_taps_at_once_record_one_decision(harness: ChatHarness) -> Non
     assert first.toast == "已通过，已转复审"
     assert again.duplicate
     assert await ReviewStep.filter(post_id=2).count() == 2
+    # The reviewer's 1:1 chat says where the card waits (the group).
+    await harness.expect("zhaofzr", "审核卡片在群")
 
 
 async def test_hand_over_to_a_deputy_of_the_same_role(harness: ChatHarness) -> None:
@@ -317,6 +325,8 @@ async def test_hand_over_to_a_deputy_of_the_same_role(harness: ChatHarness) -> N
     assert (await harness.tap("qianfzr", card, "通过", chat=GROUP)).toast == "已通过，已转终审"
     trail = (await harness.say("xiaowang", "审核记录"))[-1].to_text()
     assert "复审：钱副主任（由赵副主任转交） 通过" in trail
+    # The reviewer's 1:1 chat says where the card waits (the group).
+    await harness.expect("wangzr", "审核卡片在群")
 
 
 async def test_full_text_on_request(harness: ChatHarness) -> None:
@@ -384,3 +394,5 @@ async def test_beibei_ordinary_post_has_three_levels(
     await submit(harness, "xiaowang", title="日常动态", text=TEXT, major="否")
     post = await Post.get(id=1)
     assert [lv["name"] for lv in post.levels] == ["初审", "复审", "终审"]
+    # The reviewer's 1:1 chat says where the card waits (the group).
+    await harness.expect("likz", "审核卡片在群")

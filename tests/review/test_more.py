@@ -46,6 +46,8 @@ async def test_a_restart_in_the_middle_of_the_form_loses_nothing(
         assert "图片和附件：现场.jpg" in summary.to_text()
         assert (await again.tap("xiaowang", summary, "送审")).toast == "已提交"
     assert (await Post.get(id=1)).status == PostStatus.IN_REVIEW
+    # The reviewer's 1:1 chat says where the card waits (the group).
+    await harness.expect("likz", "审核卡片在群")
 
 
 async def test_bad_answers_get_a_reason_and_lose_nothing(harness: ChatHarness) -> None:
@@ -72,7 +74,9 @@ async def test_published_needs_a_link_and_picks_among_several(harness: ChatHarne
     assert "您有2篇可发布的稿件" in replies[-1].text
     assert await AccountUpdate.all().count() == 0
     replies = await harness.say("xiaowang", "已发布 2 https://weibo.com/ljwl/2")
-    assert replies[-1].text == "已登记发布：临江文旅（微信）、临江文旅（微博）"
+    assert replies[-1].text == (
+        "已登记发布《第二篇》：临江文旅（微信）、临江文旅（微博），链接 https://weibo.com/ljwl/2"
+    )
     assert await AccountUpdate.filter(post_id=2).count() == 2
     again = await harness.say("xiaowang", "已发布 2 https://weibo.com/ljwl/2")
     assert again[-1].text == "这篇稿件已经登记发布了。"
@@ -82,7 +86,7 @@ async def test_published_needs_a_link_and_picks_among_several(harness: ChatHarne
     ok = await harness.tap(
         "xiaowang", card, "已发布", form={"link": "https://mp.weixin.qq.com/s/1"}
     )
-    assert ok.toast == "已登记发布：临江文旅（微信）"
+    assert ok.toast == "已登记发布《第一篇》：临江文旅（微信），链接 https://mp.weixin.qq.com/s/1"
 
 
 async def test_update_data_for_frequency_thresholds(
@@ -141,6 +145,8 @@ async def test_approval_waits_when_the_next_level_has_nobody(harness: ChatHarnes
     await Person.filter(key="qianfzr").update(active=True)
     again = await harness.tap("likz", card, "通过", chat=GROUP)
     assert again.toast == "已通过，已转复审"
+    # The reviewer's 1:1 chat says where the card waits (the group).
+    await harness.expect("qianfzr", "审核卡片在群")
 
 
 async def test_pending_list_resends_the_cards_that_wait(harness: ChatHarness) -> None:
@@ -161,3 +167,5 @@ async def test_pending_list_resends_the_cards_that_wait(harness: ChatHarness) ->
         if m.card is not None and m.card.card_id == cards[1].card_id
     ]
     assert group_card[0].buttons == ()
+    # The reviewer's 1:1 chat says where the card waits (the group).
+    await harness.expect("zhaofzr", "审核卡片在群")

@@ -73,6 +73,9 @@ async def test_escalation_lets_a_deputy_decide(harness: ChatHarness, services: S
     step = await ReviewStep.get(id=2)
     assert step.status == StepStatus.APPROVED
     assert step.approver_id != step.decided_by_id
+    # The reviewer's 1:1 chat says where the card waits (the group).
+    await harness.expect("qianfzr", "审核卡片在群")
+    await harness.expect("wangzr", "审核卡片在群")
 
 
 async def test_urge_once_per_interval(harness: ChatHarness, services: Services) -> None:

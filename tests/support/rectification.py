@@ -37,7 +37,8 @@ async def issue(
     if category == "网民纠错":
         await h.say(person, received)
     await h.say(person, problem)
-    said = await h.say(person, evidence)
+    await h.say(person, evidence)
+    said = await h.say(person, "无")  # no screenshots
     summary = card_of(said, "整改通知")
     tapped = await h.tap(person, summary, "下发")
     return tapped.replies

@@ -45,7 +45,13 @@ async def submit(harness: ChatHarness, person: str, **kw: str) -> Tapped:
 
 
 async def review_card(harness: ChatHarness, person: str, chat: str = GROUP) -> Card:
-    """The newest open review card in the group addressed to ``person``."""
+    """The newest open review card in the group addressed to ``person``.
+
+    A reviewer whose card went to the group is told so in their 1:1 chat (where the card is);
+    they read that pointer on the way to the group, as a person would. Tests whose reviewer
+    never reaches the group assert the pointer with ``expect``."""
+    if chat.startswith("group:"):
+        await harness.messages(person)
     for message in reversed(await harness.messages(person, chat)):
         card = message.card
         if card is not None and card.buttons and any(m.name for m in card.mentions):

@@ -300,3 +300,19 @@ def test_remaining_text() -> None:
     assert remaining_text(now + timedelta(hours=2), now) == "剩余2小时"
     assert remaining_text(now, now) == "已到期"
     assert remaining_text(now - timedelta(minutes=10), now) == "已超时10分钟"
+
+
+def test_remaining_time_reads_as_the_clock_does() -> None:
+    """A person compares the clock's minute with the due minute: at 10:16:05 a notice due at
+    10:30 has 14 minutes left, and 5 h 50 min before 15:50 reads 5小时50分钟, whatever the
+    seconds say."""
+    due = at(2026, 10, 9, 10, 30)
+    assert remaining_text(due, due - timedelta(minutes=13, seconds=55)) == "剩余14分钟"
+    due = at(2026, 10, 9, 15, 50)
+    seconds_in = at(2026, 10, 9, 10) + timedelta(seconds=40)
+    assert remaining_text(due, seconds_in) == "剩余5小时50分钟"
+    # Within the due minute it is due; a minute later it is a minute late.
+    assert remaining_text(due, due + timedelta(seconds=20)) == "已到期"
+    assert remaining_text(due, due + timedelta(minutes=1, seconds=5)) == "已超时1分钟"
+    # At 15:49:40 the clock shows 15:49: one minute left.
+    assert remaining_text(due, due - timedelta(seconds=20)) == "剩余1分钟"

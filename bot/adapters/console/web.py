@@ -161,7 +161,12 @@ async def list_chats(request: web.Request) -> web.Response:
     person = await _person_for_handle(handle)
     if person is None:
         return _error(404, f"控制台里没有用户“{handle}”")
-    chats = [{"chat": dm_chat(handle), "name": "值班助手（单聊）", "kind": "dm", "purpose": ""}]
+    seen = _seen_ids(_query(request, "seen"))
+    if seen is None:
+        return _error(400, "seen 应为 {会话: 已读到的消息编号} 形式的 JSON")
+    chats: list[dict[str, str | int]] = [
+        {"chat": dm_chat(handle), "name": "值班助手（单聊）", "kind": "dm", "purpose": ""}
+    ]
     for chat in await chats_of(person.id):
         chats.append(
             {
@@ -171,7 +176,31 @@ async def list_chats(request: web.Request) -> web.Response:
                 "purpose": chat.purpose.value,
             }
         )
+    # Unread: the bot's messages after the one the page last showed in that chat, so that a
+    # card waiting in a group is visible from any other chat (the page keeps what it showed).
+    for entry in chats:
+        chat_key = str(entry["chat"])
+        bot_messages = ConsoleMessage.filter(chat=chat_key, sender_person_id=None)
+        entry["unread"] = await bot_messages.filter(id__gt=seen.get(chat_key, 0)).count()
     return web.json_response({"ok": True, "chats": chats})
+
+
+def _seen_ids(raw: str) -> dict[str, int] | None:
+    """``{"dm:likz": 12, …}`` from the page (empty: nothing seen); None when malformed."""
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    seen: dict[str, int] = {}
+    for chat, last in value.items():
+        if not isinstance(last, int) or isinstance(last, bool) or not 0 <= last <= MAX_ID:
+            return None
+        seen[str(chat)] = last
+    return seen
 
 
 async def list_messages(request: web.Request) -> web.Response:

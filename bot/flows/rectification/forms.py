@@ -122,7 +122,8 @@ async def summary_note(ctx: HandlerContext, answers: Answers, extra: dict[str, A
     due = ctx.services.timekeeping.due(rule, received or ctx.now)
     if received is not None:
         return f"时限从收到时间起算，{due.explanation}。"
-    return f"现在下发，{due.explanation}。"
+    # The limit counts from the tap on 下发: the card is updated with the real due time then.
+    return f"按现在下发计算，{due.explanation}（以点“下发”的时间为准）。"
 
 
 QUESTIONS = (
@@ -174,9 +175,16 @@ QUESTIONS = (
     Question(
         "evidence",
         "证据",
-        "请给出证据：页面链接或截图说明",
+        "请给出证据：页面链接或文字说明（截图下一步发送）",
         required=False,
         kind=QuestionKind.LONG_TEXT,
         validate=check_evidence,
+    ),
+    Question(
+        "evidence_files",
+        "截图",
+        "有截图或文件请直接发送，发完回复「好了」，没有请回复「无」。",
+        kind=QuestionKind.ATTACHMENTS,
+        required=False,
     ),
 )

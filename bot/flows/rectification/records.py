@@ -94,15 +94,23 @@ async def timeline_text(w: Work, rect: Rectification) -> str:
         .using_db(conn)
         .order_by("seq")
     )
+    # The due step both marks the notice overdue and reminds: one moment, told once (as 逾期).
+    overdue_at = {e.at for e in entries if e.action == "rectification.overdue"}
     for entry in entries:
         label = EVENT_LABELS.get(entry.action, entry.action)
         detail = entry.detail or {}
         if entry.action == "rectification.reminded":
+            if detail.get("step") == "due" and entry.at in overdue_at:
+                continue
             label = f"提醒（{STEP_LABELS.get(str(detail.get('step')), detail.get('step'))}）"
         extra = ""
         for key in ("reason", "note"):
             if detail.get(key):
                 extra = f"：{detail[key]}"
+        if entry.action == "rectification.submitted" and detail.get("evidence"):
+            extra += f"；证据：{detail['evidence']}"
+        if entry.action == "rectification.issued" and detail.get("evidence_files"):
+            extra += "：附截图 " + "、".join(str(f["name"]) for f in detail["evidence_files"])
         if entry.action in ("rectification.extension_granted", "rectification.rejected"):
             due = datetime.fromisoformat(str(detail["due_at"]))
             extra += f"，新截止 {format_time(due, tz, reference=entry.at)}"

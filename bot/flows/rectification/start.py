@@ -20,7 +20,7 @@ from bot.core.context import HandlerContext
 from bot.core.directory import Member
 from bot.core.emit import Emitter
 from bot.core.forms import Answers, FormSpec
-from bot.core.outgoing import Message
+from bot.core.outgoing import FileRef, Message
 from bot.core.services import Services
 from bot.core.work import Outcome, Work
 from bot.deadlines import lifecycle
@@ -41,6 +41,7 @@ from bot.flows.rectification.people import names, people_of
 from bot.flows.rectification.steps import start_countdown
 from storage import audit
 from storage.enums import Role
+from storage.models.machinery import StoredFile
 from storage.models.org import Account, Unit
 from storage.models.rectification import RectCategory, Rectification, Severity
 
@@ -60,6 +61,8 @@ class NoticeRequest:
     # When the problem reached the supervisor (a netizen's error report): the limit counts
     # from then, not from when the notice is issued. None: now.
     received_at: datetime | None = None
+    # Screenshots and files sent at the form's 截图 step: delivered with the notice.
+    files: tuple[FileRef, ...] = ()
 
 
 # ---- issuing ----------------------------------------------------------------------------------
@@ -134,7 +137,16 @@ async def issue_notice(
     rect.card_id = stored.card_id
     await rect.save(using_db=conn, update_fields=["deadline_id", "due_at", "card_id"])
     for worker in people.workers:
-        await emit.to_person(worker.id, Message(card=stored))
+        await emit.to_person(worker.id, Message(card=stored, files=request.files))
+    if request.files:
+        # The form's files now belong to the notice (they were the form's while it was filled).
+        await (
+            StoredFile.filter(
+                id__in=[f.file_id for f in request.files], subject_type__in=("form", "upload")
+            )
+            .using_db(conn)
+            .update(subject_type=SUBJECT, subject_id=str(rect.id))
+        )
     if people.chat is not None:
         await emit.to_chat(
             people.chat.id,
@@ -160,6 +172,7 @@ async def issue_notice(
             "recipients": [m.id for m in people.workers],
             "received_at": start.isoformat(),
             "forward_late": _forward_late(w, rect, start),
+            "evidence_files": [{"file_id": f.file_id, "name": f.name} for f in request.files],
         },
     )
     return rect
@@ -210,6 +223,7 @@ async def submit_notice(ctx: HandlerContext, answers: Answers, extra: dict[str, 
         category=forms.category_of(answers["category"]),
         severity=forms.severity_of(answers["severity"]),
         received_at=forms.received_at(ctx, answers),
+        files=tuple(form_engine.attachments(answers.get("evidence_files", ""))),
     )
     try:
         rect = await issue_notice(
@@ -228,9 +242,24 @@ async def submit_notice(ctx: HandlerContext, answers: Answers, extra: dict[str, 
     people = await people_of(ctx.conn, rect)
     deadline = await lifecycle.get(ctx.conn, rect.deadline_id) if rect.deadline_id else None
     due = deadline.explanation if deadline is not None else ""
+    await _settle_summary(ctx, rect, due)
     await ctx.reply(
         f"整改通知 {number(rect)} 已下发给{names(people.workers)}。{due}。"
         f"对方接收、整改完成后会通知您核验；发送“整改记录 {number(rect)}”可查看进展。"
+    )
+
+
+async def _settle_summary(ctx: HandlerContext, rect: Rectification, due: str) -> None:
+    """The summary card showed the due time as of when it was shown; the limit counts from the
+    tap on 下发 (or the received time), so the card that stays in the chat shows the real one."""
+    summary = ctx.updated_card
+    if ctx.card_record is None or summary is None or not due:
+        return
+    body = f"已下发，{due}。"
+    ctx.updated_card = await ctx.emit.update_card(
+        ctx.card_record.id,
+        summary.model_copy(update={"body": body, "status": f"已下发 {number(rect)}"}),
+        close=True,
     )
 
 
@@ -297,6 +326,7 @@ async def issue_from_finding(
         "severity": severity.label,
         "problem": problem,
         "evidence": evidence,
+        "evidence_files": "",  # a finding brings no files: straight to the summary
     }
     await form_engine.start(ctx, SPEC, answers=answers)
     return Outcome("请核对后下发", "info")

@@ -294,14 +294,15 @@ async def _close(w: Work, card_id: str | None, status: str, tone: Tone | None) -
 
 
 async def _tell_unit(w: Work, rect: Rectification, text: str) -> None:
-    """The supervisors' decision, to the unit's group with @ (1:1 when it has no group)."""
+    """The supervisors' decision, to the unit's group with @ and to each of its people 1:1:
+    they got the notice 1:1 and tapped its card there, so that is where they look for the
+    answer (a decision told only in the group left their chat silent)."""
     people = await people_of(w.conn, rect)
     mentions = tuple({m.id: m.mention() for m in people.workers}.values())
     if people.chat is not None:
         await w.emit.to_chat(people.chat.id, Message(text=text, mentions=mentions))
-    else:
-        for member in people.workers:
-            await w.emit.to_person(member.id, Message(text=text))
+    for member_id in dict.fromkeys(m.id for m in people.workers):
+        await w.emit.to_person(member_id, Message(text=text))
 
 
 async def _card_to_supervisors(w: Work, rect: Rectification, kind: str, card: Card) -> None:

@@ -184,6 +184,11 @@ async def deliver_card(w: Work, post: Post, approver: Member, card: Card, lead: 
     for platform in await w.emit.person_platforms(approver.id):
         if chat is None or platform == Platform.WECOM or not chat_reachable(chat, platform):
             await w.emit.to_person(approver.id, Message(text=lead, card=card), platform=platform)
+        else:
+            # The card waits in the group; a reviewer who opens their 1:1 chat with the bot
+            # would find nothing there, so it says where the card is.
+            pointer = f"{lead}。审核卡片在群“{chat.name}”中，请到该群处理。"
+            await w.emit.to_person(approver.id, Message(text=pointer), platform=platform)
 
 
 async def remind(w: Work, post: Post, person: Member, text: str) -> None:

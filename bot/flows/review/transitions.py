@@ -454,7 +454,10 @@ async def publish(w: Work, by: Member, post_id: int, link: str) -> Outcome:
     await w.audit(
         "review.published", SUBJECT, post.id, {"link": link, "accounts": list(post.account_ids)}
     )
-    return Outcome(f"已登记发布：{await records.account_names(w.conn, post.account_ids)}")
+    # Title and link repeated: with several approved posts the author sees which one was
+    # registered, and with which link, without opening the record.
+    accounts = await records.account_names(w.conn, post.account_ids)
+    return Outcome(f"已登记发布《{post.title}》：{accounts}，链接 {link}")
 
 
 # ---- when a level's deadline fires --------------------------------------------------------------

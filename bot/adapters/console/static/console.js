@@ -75,10 +75,30 @@ async function choosePerson(handle) {
   localStorage.setItem("dutybot.as", handle);
   $("whoinfo").textContent = state.me ? `${state.me.unit} · ${state.me.role_labels.join("、")}` : "";
   if (!state.me) return;
-  const data = await api("GET", `/console/api/chats?as=${encodeURIComponent(handle)}`);
+  await loadChats();
+  await openChat(state.chats[0] && state.chats[0].chat);
+}
+
+// How far the page showed each chat, per person (kept across reloads): the chat list counts
+// the bot's messages after that as unread.
+function seenIds() {
+  try { return JSON.parse(localStorage.getItem(`dutybot.seen.${state.me.handle}`) || "{}"); } catch (e) { return {}; }
+}
+
+function markSeen(chat, lastId) {
+  const seen = seenIds();
+  if ((seen[chat] || 0) >= lastId) return;
+  seen[chat] = lastId;
+  localStorage.setItem(`dutybot.seen.${state.me.handle}`, JSON.stringify(seen));
+}
+
+async function loadChats() {
+  if (!state.me) return;
+  const seen = encodeURIComponent(JSON.stringify(seenIds()));
+  const data = await api("GET", `/console/api/chats?as=${encodeURIComponent(state.me.handle)}&seen=${seen}`);
+  if (!data || !data.ok) return;
   state.chats = data.chats || [];
   renderChats();
-  await openChat(state.chats[0] && state.chats[0].chat);
 }
 
 function renderChats() {
@@ -86,7 +106,9 @@ function renderChats() {
   list.innerHTML = "";
   for (const c of state.chats) {
     const badge = c.kind === "dm" ? "单聊" : ({ review: "审核群", duty: "值班群", supervision: "监管群" }[c.purpose] || "群聊");
-    const li = el("li", { "data-chat": c.chat, onclick: () => openChat(c.chat) }, c.name, el("span", { class: "badge" }, badge));
+    const unread = state.chat === c.chat ? 0 : (c.unread || 0);
+    const count = unread ? el("span", { class: "unread", title: `${unread} 条未读` }, unread > 99 ? "99+" : String(unread)) : null;
+    const li = el("li", { "data-chat": c.chat, onclick: () => openChat(c.chat) }, c.name, count, el("span", { class: "badge" }, badge));
     if (state.chat === c.chat) li.classList.add("active");
     list.append(li);
   }
@@ -97,6 +119,7 @@ async function openChat(chat) {
   state.lastRender = "";
   renderChats();
   const current = state.chats.find((c) => c.chat === chat);
+  if (current) current.unread = 0;  // shown now; the next chat list agrees once it is marked seen
   $("chattitle").textContent = current ? current.name : "请选择会话";
   await refresh();
 }
@@ -199,6 +222,7 @@ async function refresh() {
   if (!state.me || !state.chat) return;
   const data = await api("GET", `/console/api/messages?as=${encodeURIComponent(state.me.handle)}&chat=${encodeURIComponent(state.chat)}&limit=200`);
   if (!data || !data.ok) return;
+  if (data.messages.length) markSeen(state.chat, data.messages[data.messages.length - 1].id);
   const snapshot = JSON.stringify(data.messages);
   // Do not rebuild while someone is typing into a card form (a focused button is not typing).
   const active = document.activeElement;
@@ -304,4 +328,5 @@ window.addEventListener("DOMContentLoaded", async () => {
   await loadPeople();
   await loadClock();
   state.polling = setInterval(() => { refresh(); loadClock(); }, 1000);
+  setInterval(loadChats, 3000);  // the unread counts of the other chats
 });
