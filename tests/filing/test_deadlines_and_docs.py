@@ -162,6 +162,9 @@ async def test_the_form_opens_in_libreoffice(harness: ChatHarness, tmp_path: Pat
     await pick(harness, "laozhou", "紧急关停", "临江文旅（抖音）")
     summary = card_of(await answer_all(harness, "laozhou", ["被责令关停", "今天"]), "请核对")
     await harness.tap("laozhou", summary, "提交报备")
+    # The 报备 goes to the unit's head, the supervisors and the admin: the closing tests read
+    # those cards; this test is about the printed form.
+    harness.ignore("wangzr", "zhangzr", "zhoufzr", "hegly")
     filing = await Filing.get()
     found = await read(harness.services, str(filing.document_id))
     assert found is not None

@@ -278,7 +278,7 @@ async def test_tap_by_someone_else_is_refused_and_audited(
     status, answer = await fake_feishu.post_to_bot(events_url, tap)
     assert status == 200
     assert answer["toast"]["type"] == "warning"
-    assert "指定的人" in answer["toast"]["content"]
+    assert answer["toast"]["content"] == "这张卡片由小王处理，您的操作未生效。"
     assert "card" not in answer
     [denied] = await AuditEntry.filter(action="card.denied")
     assert denied.actor_label == "老周"
@@ -332,7 +332,7 @@ async def test_tap_in_a_group_updates_that_group_card_inline(
     refused = await fake_feishu.tap(
         events_url, card.message_id, "我的信息", operator_open_id="ou_xiaowang"
     )
-    assert "指定的人" in refused["toast"]["content"]
+    assert refused["toast"]["content"] == "这张卡片由老周处理，您的操作未生效。"
     assert card.updates == []
     answer = await fake_feishu.tap(
         events_url, card.message_id, "我的信息", operator_open_id="ou_laozhou"
