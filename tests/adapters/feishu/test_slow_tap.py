@@ -18,10 +18,15 @@ from bot.handlers import load_all
 from tests.fakes.feishu_server import FakeFeishu
 from tests.support.travel import settle
 
+# The slow work waits for the test to let it finish (after the test has seen the notice and
+# no patch yet): a fixed sleep raced the test on a busy machine.
+RELEASE = asyncio.Event()
+
 
 @pytest.fixture
 async def slow_url(feishu: Services, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
     monkeypatch.setattr(c, "CALLBACK_DEADLINE_SECONDS", 0.2)
+    RELEASE.clear()
     router = load_all().copy()
 
     @router.command("导出", "测试：慢操作")
@@ -35,7 +40,7 @@ async def slow_url(feishu: Services, monkeypatch: pytest.MonkeyPatch) -> AsyncIt
 
     @router.action("slow")
     async def run(ctx: HandlerContext) -> None:
-        await asyncio.sleep(0.6)  # longer than the (shortened) callback budget
+        await asyncio.wait_for(RELEASE.wait(), 30)  # longer than the callback budget
         record = ctx.card_record
         assert record is not None
         done = card_from_record(record).closed("已导出 12 个账号")
@@ -59,6 +64,7 @@ async def test_slow_tap_gets_a_notice_then_a_patch(
     )
     assert answer == {"toast": {"type": "info", "content": "正在处理，请稍候查看卡片更新。"}}
     assert card.updates == []
+    RELEASE.set()
     await settle(feishu)
     assert card.updates == ["patch"]
     assert "状态：已导出 12 个账号" in card.text
