@@ -4,29 +4,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-from aiohttp.test_utils import TestClient, TestServer
-
-from bot.adapters.feishu.setup import install_feishu
-from bot.adapters.wecom import enable_wecom
-from bot.app import create_app
 from bot.core.services import Services
 from bot.deadlines import reconciler
 from bot.flows.duty.start.handover import plan_all
-from bot.handlers import load_all
 from storage.models.duty import DutyTeam
 from storage.models.duty_handover import DutyHandover, HandoverStatus
 from storage.models.machinery import AuditEntry
-from tests.conftest import load_org_text
-from tests.duty.handover_support import DAY, at
-from tests.duty.support import DUTY_FEISHU_ORG, DUTY_WECOM_ORG, make_team
+from tests.duty.handover_support import at
+from tests.duty.platform_support import Client, centre_team, events_url, wecom_client
 from tests.fakes.feishu_server import FakeFeishu, card_text
 from tests.fakes.wecom_callbacks import text_xml
 from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
-from tests.support.feishu import close_feishu, fake_feishu, feishu_settings
+from tests.support.feishu import fake_feishu
 from tests.support.travel import settle
 from tests.support.wecom import (
     AGENT_ID,
@@ -35,26 +26,20 @@ from tests.support.wecom import (
     aes_key,
     fake_wecom,
     platform,
-    wecom_settings,
 )
 
-__all__ = ["aes_key", "fake_feishu", "fake_wecom", "platform"]  # fixtures
-
-Client = TestClient[Any, Any]
+__all__ = [
+    "aes_key",
+    "events_url",
+    "fake_feishu",
+    "fake_wecom",
+    "platform",
+    "wecom_client",
+]  # fixtures
 
 
 async def _team(services: Services) -> DutyTeam:
-    team = await make_team(
-        services,
-        key="zx",
-        name="新媒体中心读网值班",
-        unit="xmtzx",
-        people=("xiaochen", "laoliu"),
-        lead="fengzz",
-        chat="zx-duty",
-        scope=(),
-        start=DAY,
-    )
+    team = await centre_team(services)
     await plan_all(services)
     return team
 
@@ -65,22 +50,6 @@ async def _travel(services: Services, hh: int, mm: int) -> None:
 
 
 # ---- WeCom -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def wecom_client(
-    services: Services, fake_wecom: FakeWeCom, aes_key: str
-) -> AsyncIterator[Client]:
-    services.settings = wecom_settings(services.settings, fake_wecom.url, aes_key)
-    services.channels.clear()
-    enable_wecom(services)
-    services.clock.set(at(10))  # type: ignore[attr-defined]
-    await load_org_text(DUTY_WECOM_ORG, at(10))
-    app = create_app(services, load_all(), console=False)
-    async with TestClient(TestServer(app)) as test_client:
-        yield test_client
-    await services.wait_background()
-    await services.close()
 
 
 async def test_handover_on_wecom(
@@ -131,19 +100,6 @@ async def test_handover_on_wecom(
 
 
 # ---- Feishu ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def events_url(services: Services, fake_feishu: FakeFeishu) -> AsyncIterator[str]:
-    services.settings = feishu_settings(services.settings, fake_feishu)
-    services.channels.clear()
-    install_feishu(services)
-    services.clock.set(at(10))  # type: ignore[attr-defined]
-    await load_org_text(DUTY_FEISHU_ORG, at(10))
-    app = create_app(services, load_all(), console=False)
-    async with TestClient(TestServer(app)) as client:
-        yield str(client.make_url("/feishu/events"))
-    await close_feishu(services)
 
 
 async def test_handover_on_feishu(
