@@ -136,16 +136,9 @@ async def plant(
     return time.monotonic() - started
 
 
-async def run_mode(
-    db: str,
-    db_url: str,
-    redis_url: str,
-    mode: str,
-    count: int,
-    minutes: float,
-    home: Path,
-    people_count: int,
-) -> Result:
+async def open_services(db: str, db_url: str, redis_url: str, home: Path) -> Services:
+    """A fresh, migrated database and an empty Redis db, and the services of a process on
+    them: the system clock and the console channel (what the benchmarks deliver through)."""
     if db == "postgres":
         await reset_postgres(db_url)
     await upgrade(db_url)
@@ -166,6 +159,20 @@ async def run_mode(
     services.channels[Platform.CONSOLE] = ConsoleChannel(clock)
     make_outbox_kick(services)
     services.timekeeping = TimeKeeping.from_settings(settings)
+    return services
+
+
+async def run_mode(
+    db: str,
+    db_url: str,
+    redis_url: str,
+    mode: str,
+    count: int,
+    minutes: float,
+    home: Path,
+    people_count: int,
+) -> Result:
+    services = await open_services(db, db_url, redis_url, home)
     try:
         pids = await people(people_count)
         # Planting 10,000 takes a while; due times start after it is surely done.
@@ -174,7 +181,9 @@ async def run_mode(
         if plant_seconds > lead:
             raise SystemExit(f"planting took {plant_seconds:.0f} s > lead {lead:.0f} s")
         if mode == "reconciler":
-            await redis.flushdb()  # the deferred jobs are lost; only the reconciler remains
+            await (
+                services.redis.flushdb()
+            )  # the deferred jobs are lost; only the reconciler remains
         print(f"[{db}/{mode}] planted {count} in {plant_seconds:.1f} s", flush=True)
         worker = build_worker(services, handle_signals=False)
         task = asyncio.create_task(worker.async_run())
@@ -190,8 +199,8 @@ async def run_mode(
             await task
         return await measure(db, mode, count, people_count, minutes, plant_seconds)
     finally:
-        await redis.flushdb()
-        await redis.aclose()
+        await services.redis.flushdb()
+        await services.redis.aclose()
         await close_db()
 
 

@@ -45,10 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from tortoise.transactions import in_transaction  # noqa: E402
 
-from bench.deadlines import percentile, reset_postgres  # noqa: E402
-from bot.adapters.console.channel import ConsoleChannel  # noqa: E402
-from bot.clock import SystemClock  # noqa: E402
-from bot.config import Settings  # noqa: E402
+from bench.deadlines import open_services, percentile  # noqa: E402
 from bot.core.emit import Emitter  # noqa: E402
 from bot.core.services import Services  # noqa: E402
 from bot.core.work import Work  # noqa: E402
@@ -57,12 +54,10 @@ from bot.flows.duty.records.handover import open_items  # noqa: E402
 from bot.flows.duty.records.roster import week, week_start  # noqa: E402
 from bot.flows.duty.transitions.alerts import AlertRequest, raise_alert  # noqa: E402
 from bot.handlers import load_all  # noqa: E402
-from bot.policy.runtime import TimeKeeping  # noqa: E402
 from bot.redis_embedded import EmbeddedRedis  # noqa: E402
-from bot.runtime import connect_redis, make_outbox_kick  # noqa: E402
 from bot.worker import build_worker  # noqa: E402
 from storage import audit  # noqa: E402
-from storage.db import close_db, init_db, upgrade  # noqa: E402
+from storage.db import close_db  # noqa: E402
 from storage.enums import IdentityKind, MediaPlatform, Platform, Role  # noqa: E402
 from storage.models.deadlines import DeadlineStep, StepStatus  # noqa: E402
 from storage.models.duty import (  # noqa: E402
@@ -215,26 +210,8 @@ async def measure_queries(
 
 
 async def run(args: argparse.Namespace, db_url: str, redis_url: str, home: Path) -> Result:
-    if args.db == "postgres":
-        await reset_postgres(db_url)
-    await upgrade(db_url)
-    await close_db()
-    await init_db(db_url)
-    settings = Settings(
-        home=home,
-        database_url=db_url,
-        redis_url=redis_url,
-        console=True,
-        calendar_file=home / "calendar.toml",
-        _env_file=None,
-    )
-    redis = await connect_redis(redis_url)
-    await redis.flushdb()
-    clock = SystemClock(TZ)
-    services = Services(settings=settings, clock=clock, redis=redis)
-    services.channels[Platform.CONSOLE] = ConsoleChannel(clock)
-    make_outbox_kick(services)
-    services.timekeeping = TimeKeeping.from_settings(settings)
+    services = await open_services(args.db, db_url, redis_url, home)
+    clock = services.clock
     load_all()
     try:
         team_ids = await seed(services, args.teams, clock.now())
@@ -261,8 +238,8 @@ async def run(args: argparse.Namespace, db_url: str, redis_url: str, home: Path)
         shifts = await DutyShift.all().count()
         return await measure(args, shifts, raise_seconds, roster_p95, prefill_p95, items_mean)
     finally:
-        await redis.flushdb()
-        await redis.aclose()
+        await services.redis.flushdb()
+        await services.redis.aclose()
         await close_db()
 
 
