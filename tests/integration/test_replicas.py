@@ -37,7 +37,7 @@ from tests.conftest import DEFAULT_NOW, load_org_text
 from tests.fakes.wecom_callbacks import CallbackSigner, text_xml
 from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
 from tests.support.orgs import PLATFORM_OPEN_ANSWERS as OPEN_ANSWERS
-from tests.support.processes import free_port
+from tests.support.processes import free_port, until_healthy
 from tests.support.wecom import AGENT_ID, CORP_ID, SECRET, TOKEN, aes_key, cards_to
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -219,28 +219,13 @@ async def cluster(db: str, redis_url: str, tmp_path: Path, aes_key: str) -> Asyn
     cluster.start("worker-1", "worker", env)
     cluster.start("worker-2", "worker", env)
     try:
-        async with aiohttp.ClientSession() as session:
-            for name in ports:
-                await _wait_healthy(session, cluster, cluster.replicas[name].base)
+        for name in ports:
+            await until_healthy(cluster.replicas[name].base, cluster.logs, path="/healthz")
         yield cluster
     finally:
         codes = cluster.stop()
         await fake.stop()
     assert codes == {"web-a": -9, "web-b": 0, "worker-1": -9, "worker-2": 0}, cluster.logs()
-
-
-async def _wait_healthy(session: aiohttp.ClientSession, cluster: Cluster, base: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            async with session.get(f"{base}/healthz") as resp:
-                if resp.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{base} did not come up\n{cluster.logs()}")
-        await asyncio.sleep(0.2)
 
 
 async def _issue_notice(base: str, token: str, body: dict[str, str]) -> tuple[int, Any]:

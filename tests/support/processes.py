@@ -140,18 +140,7 @@ async def running_stack(
     procs.start("worker", env)
     base = f"http://127.0.0.1:{port}"
     try:
-        async with aiohttp.ClientSession() as session:
-            deadline = time.monotonic() + 40
-            while True:
-                try:
-                    async with session.get(f"{base}/healthz?scope=web") as resp:
-                        if resp.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise AssertionError("dutybot serve did not come up\n" + procs.logs())
-                await asyncio.sleep(0.2)
+        await until_healthy(base, procs.logs, within=40)
         yield base, WeComPlatform(api=fake, signer=CallbackSigner(TOKEN, aes_key, CORP_ID)), procs
     finally:
         codes = procs.stop()
@@ -209,18 +198,28 @@ async def start_dutybot(command: str, env: dict[str, str], cwd: Path) -> Streame
     return StreamedProcess(proc)
 
 
-async def until_healthy(base: str, serve: StreamedProcess, within: float = 60) -> None:
-    deadline = asyncio.get_running_loop().time() + within
+async def until_healthy(
+    base: str,
+    logs: Callable[[], str],
+    *,
+    within: float = 60,
+    path: str = "/healthz?scope=web",
+    exited: Callable[[], bool] = lambda: False,
+) -> None:
+    """Poll ``base + path`` until it answers 200; fail with the processes' ``logs`` when
+    ``within`` seconds pass or ``exited()`` says the server died first. ``/healthz?scope=web``
+    is the web process alone; plain ``/healthz`` also needs a live worker."""
+    deadline = time.monotonic() + within
     async with aiohttp.ClientSession() as session:
         while True:
-            if serve.proc.returncode is not None:
-                raise AssertionError(f"dutybot serve exited early:\n{serve.output}")
+            if exited():
+                raise AssertionError(f"dutybot serve exited early:\n{logs()}")
             with contextlib.suppress(aiohttp.ClientError):
-                async with session.get(base + "/healthz?scope=web") as resp:
+                async with session.get(base + path) as resp:
                     if resp.status == 200:
                         return
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"dutybot serve did not become healthy:\n{serve.output}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{base}{path} did not become healthy:\n{logs()}")
             await asyncio.sleep(0.2)
 
 
@@ -256,7 +255,9 @@ async def running_processes(
     serve = await start_dutybot("serve", env, tmp_path)
     worker: StreamedProcess | None = None
     try:
-        await until_healthy(base, serve)
+        await until_healthy(
+            base, lambda: serve.output, exited=lambda: serve.proc.returncode is not None
+        )
         worker = await start_dutybot("worker", env, tmp_path)
         yield base, serve, worker
     finally:
