@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from bot.org.seed import seed_demo
 from storage.enums import AccountStatus, MediaPlatform
 from storage.models.machinery import AuditEntry
 from storage.models.org import Account
-from tests.support.orgfiles import audit_count, dutybot
+from tests.support.orgfiles import audit_count, dutybot, write_csv
 
 pytestmark = pytest.mark.slow
 
@@ -34,13 +32,6 @@ def write_xlsx(path: Path, rows: list[list[Any]], merges: tuple[str, ...] = ()) 
     for cells in merges:
         sheet.merge_cells(cells)
     book.save(path)
-    return path
-
-
-def write_csv(path: Path, rows: list[list[Any]], encoding: str) -> Path:
-    buffer = io.StringIO(newline="")
-    csv.writer(buffer).writerows(rows)
-    path.write_bytes(buffer.getvalue().encode(encoding))
     return path
 
 

@@ -21,7 +21,7 @@ from storage.models.duty import DutyShift, DutyTeam, ShiftSlot
 from storage.models.duty_handover import DutyHandover, HandoverStatus
 from storage.models.machinery import AuditEntry, CardRecord
 from storage.models.org import Chat, Person, Unit
-from tests.integration.test_deadline_survival import System, system, wait_for
+from tests.support.processes import System, system, wait_for
 
 __all__ = ["system"]  # fixture
 

@@ -27,9 +27,9 @@ from tests.conftest import SHANGHAI
 from tests.duty.support import person_id, replan
 from tests.filing.helpers import open_filing
 from tests.org.helpers import demo_data, dutybot, person, write_yaml
-from tests.rectification.conftest import issue
 from tests.review.helpers import submit
 from tests.support.chat import ChatHarness, Said
+from tests.support.rectification import issue
 
 # Friday 9 October 2026, 10:00 (the harness's clock): five working days — Saturday 10th is a
 # make-up working day — end on Thursday 15th.

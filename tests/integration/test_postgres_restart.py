@@ -17,9 +17,9 @@ import aiohttp
 import pytest
 
 from bot.org.seed import demo_org_text
-from tests.integration.test_deadline_survival import System
 from tests.private_redis import PrivateRedis, free_port
 from tests.proc import ROOT, run_dutybot
+from tests.support.processes import System
 
 pytestmark = [
     pytest.mark.slow,

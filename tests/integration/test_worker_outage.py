@@ -24,9 +24,9 @@ from storage.enums import OutboxStatus
 from storage.models.machinery import ConsoleMessage, OutboxMessage, WorkerHeartbeat
 from storage.models.org import Person
 from tests.conftest import SHANGHAI
-from tests.integration.test_deadline_survival import System
 from tests.private_redis import PrivateRedis, free_port
 from tests.proc import ROOT, run_dutybot
+from tests.support.processes import System
 
 Client = TestClient[object, object]
 

@@ -12,8 +12,8 @@ import pytest
 from bot.clock import ManualClock
 from bot.org.seed import seed_demo
 from storage.models.org import Account
-from tests.cli.test_accounts_import import write_csv
 from tests.org.helpers import dutybot
+from tests.support.orgfiles import write_csv
 
 pytestmark = pytest.mark.slow  # runs the real dutybot command
 

@@ -10,8 +10,8 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.org.seed import seed_demo
-from tests.cli.test_accounts_import import write_csv
 from tests.org.helpers import run_clean
+from tests.support.orgfiles import write_csv
 
 pytestmark = pytest.mark.slow  # runs the real dutybot command
 

@@ -4,6 +4,8 @@ running the ``dutybot`` command line on a clean environment."""
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import os
 from datetime import date
 from pathlib import Path
@@ -21,6 +23,14 @@ def demo_data() -> dict[str, Any]:
     data = yaml.safe_load(demo_org_text())
     assert isinstance(data, dict)
     return copy.deepcopy(data)
+
+
+def write_csv(path: Path, rows: list[list[Any]], encoding: str) -> Path:
+    """A CSV file of ``rows`` in ``encoding`` (as a spreadsheet program would save it)."""
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(rows)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
 
 
 def write_yaml(path: Path, data: dict[str, Any]) -> Path:
