@@ -113,10 +113,16 @@ def depth(value: Any) -> int:
     return deepest
 
 
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON (RFC 8259); Python accepts them, but PostgreSQL's jsonb
+    # cannot store them and NaN != NaN breaks every comparison downstream.
+    raise ValueError(f"{name} is not JSON")
+
+
 def loads(raw: bytes | str, what: str = "请求内容") -> Any:
     """Parse JSON from an untrusted sender, or raise ``BadJson`` with a Chinese reason."""
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_constant=_refuse_constant)
     except RecursionError:
         raise BadJson(f"{what}嵌套层数过多") from None
     except (ValueError, UnicodeDecodeError):

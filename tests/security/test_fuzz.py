@@ -55,6 +55,14 @@ def test_untrusted_loads_parses_or_refuses(raw: bytes) -> None:
     json.dumps(cleaned).encode("utf-8")  # storable: no lone surrogate survives
 
 
+@pytest.mark.parametrize("raw", [b"NaN", b"[1, Infinity]", b'{"a": -Infinity}'])
+def test_untrusted_loads_refuses_non_json_numbers(raw: bytes) -> None:
+    # Found by the fuzzer: Python's json takes NaN, which jsonb cannot store and NaN != NaN.
+    with pytest.raises(untrusted.BadJson) as refused:
+        untrusted.loads(raw)
+    assert refused.value.reason == "请求内容不是有效的 JSON"
+
+
 @fuzz_pure
 @given(json_values)
 def test_clean_leaves_nothing_postgres_refuses(value: Any) -> None:
