@@ -216,6 +216,11 @@ def preview(row: OutboxMessage, width: int = 40) -> str:
     payload = row.payload if isinstance(row.payload, dict) else {}
     message = payload.get("message") or {}
     text = str(message.get("text") or "")
+    if payload.get("kind") == "card_update":
+        # A new rendering of a card already sent: the card is the payload's, not a message's.
+        card = payload.get("card") or {}
+        if isinstance(card, dict):
+            text = "卡片更新：" + str(card.get("title") or "")
     card = message.get("card") or {}
     if not text and isinstance(card, dict):
         text = "卡片：" + str(card.get("title") or "")
