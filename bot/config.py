@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     # The console has no login: anyone who reaches it can act as anyone. It is refused on a
     # non-loopback address unless this is set (a deliberate, loudly warned choice).
     console_allow_remote: bool = False
+    # serve and worker follow the demo clock stored in the database (the offset `dutybot demo`
+    # moves), re-read every second: separate processes then share one movable clock, for
+    # trials and end-to-end tests. Never in production (the clock can be moved forward).
+    demo_clock: bool = False
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
     # Third-party SQL statement logging (with values) at DEBUG; off unless asked for.
