@@ -7,6 +7,7 @@ import io
 import logging
 import zipfile
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import PurePath
 
 from docx import Document
@@ -28,12 +29,19 @@ async def lexicon(conn: BaseDBAsyncClient) -> Lexicon:
     """Every active unit's names and every active person's titles."""
     units = await Unit.filter(active=True).using_db(conn).order_by("id")
     people = await Person.filter(active=True).using_db(conn).order_by("id")
-    return Lexicon(
-        units=[
+    return _lexicon(
+        tuple(
             UnitNames(u.name, tuple(u.aliases or ()), tuple(u.former_names or ())) for u in units
-        ],
-        people=[PersonTitle(p.name, split_titles(p.title)) for p in people if p.title],
+        ),
+        tuple(PersonTitle(p.name, split_titles(p.title)) for p in people if p.title),
     )
+
+
+@lru_cache(maxsize=4)
+def _lexicon(units: tuple[UnitNames, ...], people: tuple[PersonTitle, ...]) -> Lexicon:
+    """Built again only when the directory's names change (an org load): building the
+    automaton costs more than reading the rows."""
+    return Lexicon(units=units, people=people)
 
 
 async def proofreader(conn: BaseDBAsyncClient, options: ReviewOptions) -> Proofreader:
