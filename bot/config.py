@@ -206,6 +206,9 @@ class ReviewOptions(BaseSettings):
     sensitive_words: list[str] = []
     # One word a line; read at every check so an edit needs no restart.
     sensitive_words_file: Path | None = None
+    # The office's own 规范表述 / typo rules (the shipped rule file's format), added to the
+    # shipped ones; read again when the file changes.
+    wording_file: Path | None = None
 
     def words(self) -> list[str]:
         found = list(self.sensitive_words)

@@ -324,6 +324,8 @@ async def _apply_units(a: Applier, entries: list[UnitEntry]) -> dict[str, Unit]:
             "kind": u.kind,
             "is_internal_office": u.internal_office,
             "active": u.active,
+            "aliases": u.aliases,
+            "former_names": u.former_names,
         }
         refs = (u.parent, u.supervisor)
         if all(ref is None or ref in units for ref in refs):

@@ -70,6 +70,10 @@ async def export_org(include_inactive: bool = False) -> dict[str, Any]:
             entry["supervisor"] = unit_key[u.supervisor_id]
         if u.is_internal_office:
             entry["internal_office"] = True
+        if u.aliases:
+            entry["aliases"] = list(u.aliases)
+        if u.former_names:
+            entry["former_names"] = list(u.former_names)
         if not u.active:
             entry["active"] = False
         return entry

@@ -34,6 +34,10 @@ class Unit(Model):
     )
     is_internal_office = fields.BooleanField(default=False)
     active = fields.BooleanField(default=True)
+    # Short forms people also write (区文旅委) and names it had before (a renamed bureau):
+    # the pre-review 纠错 accepts the first and points the second to ``name``.
+    aliases: Any = fields.JSONField(default=list)
+    former_names: Any = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
