@@ -23,11 +23,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from tortoise.functions import Max
 
-from bot.core.services import Services
+from bot.clock import Clock
 from bot.flows.rectification.model import (
     BOTTOM,
     BOTTOM_TWICE,
@@ -39,6 +40,7 @@ from bot.flows.rectification.model import (
 from bot.flows.rectification.records import Counts, count
 from bot.flows.reports.period import Period, ReportError
 from bot.policy.model import Policy
+from bot.policy.runtime import TimeKeeping
 from storage.enums import AccountStatus
 from storage.models.duty import DutyTeam
 from storage.models.duty_alerts import Alert
@@ -46,6 +48,21 @@ from storage.models.duty_handover import DutyHandover, HandoverStatus
 from storage.models.org import Account, Unit
 from storage.models.rectification import RectFlag, Rectification
 from storage.models.review import AccountUpdate, ReviewStep, StepStatus
+
+
+class Reading(Protocol):
+    """What a report needs of the process: ``Services`` has it, and so has the CLI's
+    read-only stand-in (a report needs no Redis and no channels)."""
+
+    @property
+    def tz(self) -> ZoneInfo: ...
+
+    @property
+    def timekeeping(self) -> TimeKeeping: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
 
 SILENCE_RULE = "update.max_silence"
 # Accounts whose updates are judged: a suspended or closing account is not expected to post.
@@ -199,7 +216,7 @@ class _Units:
         return unit.name if unit is not None else f"单位{unit_id}"
 
 
-async def build(services: Services, period: Period, unit_id: int | None = None) -> Report:
+async def build(services: Reading, period: Period, unit_id: int | None = None) -> Report:
     """The report of ``period`` for the district, or for one unit (its accounts and offices)."""
     tz = services.tz
     policy = services.timekeeping.policy
@@ -286,7 +303,7 @@ async def build(services: Services, period: Period, unit_id: int | None = None) 
 
 
 async def _accounts(
-    services: Services,
+    services: Reading,
     policy: Policy,
     period: Period,
     units: _Units,
