@@ -95,7 +95,7 @@ def chart_png(report: Report, font: str | None = None) -> bytes:
         t = report.total
         alert = f"{t.alert_ack.median:.0f}分钟" if t.alert_ack.median is not None else "—"
         shown = f"（需关注的前{len(rows)}个单位）" if len(report.units) > MAX_UNITS else ""
-        figure.suptitle(f"{report.title}{shown}", fontsize=15, fontweight="bold")
+        figure.suptitle(f"{report.title}{shown}", fontsize=15)
         figure.text(
             0.01,
             0.01,
