@@ -139,7 +139,9 @@ class WeComBotChannel:
         self, row: OutboxMessage, message: Message
     ) -> tuple[dict[str, Any], str | None]:
         card = message.card
-        mentions = [m.name for m in message.mentions]
+        # A card names its own mentions (template_card / card_markdown): not twice.
+        on_card = {m.person_id for m in card.mentions} if card is not None else set()
+        mentions = [m.name for m in message.mentions if m.person_id not in on_card]
         lead = " ".join(p for p in (" ".join(f"@{n}" for n in mentions), message.text) if p)
         if card is not None and card.buttons and card.card_id is not None:
             task_id = task_id_for(card.card_id, row.id)
