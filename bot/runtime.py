@@ -218,6 +218,10 @@ async def open_services(
             from bot.adapters.wecom import enable_wecom
 
             enable_wecom(services)
+        if settings.wecom_bot_enabled:
+            from bot.adapters.wecom_bot import enable_wecom_bot
+
+            enable_wecom_bot(services)
         if settings.feishu_enabled:
             # Imported only when configured: nothing Feishu-related loads otherwise.
             from bot.adapters.feishu.setup import install_feishu

@@ -479,6 +479,7 @@ async def _apply_chats(
             "unit_id": units[c.unit].id if c.unit else None,
             "wecom_webhook_key": c.wecom_webhook_key,
             "feishu_chat_id": c.feishu_chat_id,
+            "wecom_chat_id": c.wecom_chat_id,
             "active": c.active,
         }
         row = existing.get(c.key)
