@@ -4,7 +4,7 @@ from storage.enums import Platform
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0015_stored_files')]
+    dependencies = [('models', '0019_reports')]
 
     initial = False
 

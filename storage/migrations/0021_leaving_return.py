@@ -4,7 +4,7 @@ from storage.models.duty_leaving import LeavingStatus
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0015_stored_files')]
+    dependencies = [('models', '0020_wecom_bot')]
 
     initial = False
 
