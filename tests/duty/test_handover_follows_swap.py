@@ -92,3 +92,57 @@ async def test_a_submitted_handover_follows_a_swap_of_the_incoming_shift(
 
 async def team_person(key: str) -> int:
     return (await Person.get(key=key)).id
+
+
+async def test_the_outgoing_officer_kept_on_by_the_lead_needs_no_handover(
+    harness: ChatHarness,
+) -> None:
+    h = harness
+    team = await demo_team(h)
+    await travel(h, at(20, 15))
+    await h.expect("laoliu", "接班提醒")
+    out = card_of(await h.new_messages("xiaochen"), "交班")
+    h.clock.set(at(20, 17))
+    await h.tap("xiaochen", out, "提交交接")
+    old = card_of(await h.new_messages("laoliu"), "接班确认")
+    await h.new_messages("xiaoma", GROUP)
+
+    # 20:20: 冯组长 keeps 小陈 on for the night shift (an override, not a swap).
+    h.clock.set(at(20, 20))
+    said = await h.say("fengzz", "11月23日夜班由小陈值")
+    assert said[-1].text.startswith("已调整：11月23日（周一）夜班")
+    record = await CardRecord.get(id=old.card_id)
+    assert record.status == "closed"
+    assert record.content["buttons"] == []
+    assert record.content["status"] == "小陈继续值班（值班长冯组长调整），无需交接"
+    handover = await DutyHandover.get(team_id=team.id, change_at=at(20, 30))
+    assert handover.status == HandoverStatus.ACKNOWLEDGED
+    assert handover.acknowledged_at == at(20, 30)
+    told = "\n".join(m.text for m in await h.new_messages("laoliu"))
+    assert "您无需接班" in told
+    # Nothing escalates: the countdown is complete.
+    await travel(h, at(21, 0))
+    assert not [m for m in await h.new_messages("fengzz") if "交接班未完成" in m.text]
+    assert await AuditEntry.filter(action="duty.handover_skipped").count() == 1
+    h.ignore("xiaochen", "group:ljq-zx-duty", "fengzz")
+
+
+async def test_a_card_not_yet_submitted_names_the_new_incoming_officer(
+    harness: ChatHarness,
+) -> None:
+    h = harness
+    await demo_team(h)
+    await travel(h, at(20, 15))
+    await h.expect("laoliu", "接班提醒")
+    out = card_of(await h.new_messages("xiaochen"), "交班")
+    assert "交班给老刘" in out.subtitle
+    h.clock.set(at(20, 18))
+    await h.say("fengzz", "11月23日夜班由小马值")
+    record = await CardRecord.get(id=out.card_id)
+    assert record.status != "closed"
+    assert "交班给小马" in record.content["subtitle"]
+    # Submitted now, the card to acknowledge goes to 小马.
+    tapped = await h.tap("xiaochen", out, "提交交接")
+    assert tapped.toast == "已提交交接。在小马确认接班前，值班责任仍由您承担。"
+    card_of(await h.new_messages("xiaoma"), "接班确认")
+    h.ignore("laoliu", "group:ljq-zx-duty", "fengzz", "xiaochen")

@@ -4,10 +4,12 @@ the fake WeCom API, and signed callbacks spread across both web replicas as a lo
 spreads them. Part-way, one web and one worker are killed with SIGKILL — no shutdown, no
 cleanup, in the middle of traffic.
 
-A filing, a 三审三校 and a monitoring system's rectification notice (with a one-minute
-deadline, so its reminders fire while the test runs) go through. Afterwards every decision is
-recorded exactly once, every reminder fired exactly once, every message delivered exactly once,
-and the 备案表 a worker generated downloads through the surviving web replica.
+A filing, a 三审三校, a monitoring system's rectification notice (with a one-minute
+deadline, so its reminders fire while the test runs) and a monitoring system's duty alert
+(raised on one replica, escalated to the duty lead after a one-minute acknowledgement limit,
+acknowledged through the other replica) go through. Afterwards every decision is recorded
+exactly once, every reminder and escalation fired exactly once, every message delivered exactly
+once, and the 备案表 a worker generated downloads through the surviving web replica.
 """
 
 from __future__ import annotations
@@ -28,12 +30,17 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.clock import SystemClock
+from bot.core.services import Services
+from bot.flows.duty.planner import plan_all
 from bot.runtime import connect_redis
 from bot.web.sources import create_token
 from storage.enums import OutboxStatus
 from storage.models.deadlines import DeadlineStep, StepStatus
+from storage.models.duty_alerts import Alert, AlertStatus
 from storage.models.machinery import AuditEntry, OutboxMessage
-from tests.conftest import DEFAULT_NOW, load_org_text
+from storage.models.org import Person
+from tests.conftest import DEFAULT_NOW, SHANGHAI, load_org_text
 from tests.fakes.wecom_callbacks import CallbackSigner, text_xml
 from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
 from tests.support.orgs import PLATFORM_OPEN_ANSWERS as OPEN_ANSWERS
@@ -57,6 +64,7 @@ __all__ = ["aes_key"]  # fixture
 ORG = """
 units:
   - {key: zfb, name: 临江区人民政府办公室, kind: government}
+  - {key: zx, name: 临江区政务新媒体中心, kind: institution}
   - {key: wlw, name: 临江区文化和旅游发展委员会, kind: government, supervisor: zfb}
   - {key: xck, name: 区文旅委宣传科, kind: government, parent: wlw, internal_office: true}
 people:
@@ -66,16 +74,25 @@ people:
   - {key: zhaofzr, name: 赵副主任, unit: wlw, roles: [deputy_leader], wecom: ZhaoFZR}
   - {key: wangzr, name: 王主任, unit: wlw, roles: [principal], wecom: WangZR}
   - {key: zhangzr, name: 张主任, unit: zfb, roles: [supervisor_staff], wecom: ZhangZR}
+  - {key: xiaochen, name: 小陈, unit: zx, roles: [duty_officer], wecom: XiaoChen}
+  - {key: fengzz, name: 冯组长, unit: zx, roles: [duty_lead], wecom: FengZZ}
 accounts:
   - {key: wlw-wechat, name: 临江文旅公众号, platform: wechat, owner_unit: wlw, operator_unit: xck}
+# 小陈 on duty around the clock; the team watches its own unit, which runs no accounts (no
+# patrol rounds or activity alerts of its own in this test).
+duty_teams:
+  - {key: zx-duty, name: 新媒体中心读网值班, unit: zx, scope: [zx], lead: fengzz, shifts: full,
+     rotation: [xiaochen]}
 """
 
 # A serious problem must be fixed within one minute, in working hours or not: its half-time,
-# near-deadline and due reminders all fire while the test runs, in real time.
+# near-deadline and due reminders all fire while the test runs, in real time. A serious alert
+# not acknowledged within a minute escalates to the duty lead, also while the test runs.
 ONE_MINUTE = json.dumps(
     {
         "deadlines.rectification.serious.inside_minutes": 1,
         "deadlines.rectification.serious.outside_minutes": 1,
+        "deadlines.alert.ack.serious.minutes": 1,
     }
 )
 # Recovery after SIGKILL waits for what the dead process held: an unanswered delivery is
@@ -185,11 +202,16 @@ class Cluster:
 
 
 @pytest.fixture
-async def cluster(db: str, redis_url: str, tmp_path: Path, aes_key: str) -> AsyncIterator[Cluster]:
+async def cluster(
+    db: str, redis_url: str, tmp_path: Path, aes_key: str, services: Services
+) -> AsyncIterator[Cluster]:
     redis = await connect_redis(redis_url)
     await redis.flushdb()
     await redis.aclose()
     await load_org_text(ORG)
+    # What `dutybot org load` does next: plan the duty roster (from the real time, which the
+    # processes run on).
+    await plan_all(services.timekeeping.calendar(), SystemClock(SHANGHAI).now())
     fake = FakeWeCom(corp_id=CORP_ID, secret=SECRET, agent_id=AGENT_ID)
     await fake.start()
     ports = {"web-a": free_port(), "web-b": free_port()}
@@ -238,6 +260,16 @@ async def _issue_notice(base: str, token: str, body: dict[str, str]) -> tuple[in
         return resp.status, await resp.json()
 
 
+async def _post_json(base: str, path: str, token: str, body: dict[str, str]) -> tuple[int, Any]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{base}{path}", json=body, headers={"Authorization": f"Bearer {token}"}
+        ) as resp,
+    ):
+        return resp.status, await resp.json()
+
+
 async def _outbox_settled() -> bool:
     return not await OutboxMessage.exclude(status=OutboxStatus.SENT).exists()
 
@@ -260,6 +292,13 @@ async def test_two_webs_two_workers_one_of_each_killed(cluster: Cluster) -> None
     issued_at = time.monotonic()
     status, again = await _issue_notice(b, token, notice)
     assert (status, again["id"], again["duplicate"]) == (200, issued["id"], True)
+    # The same monitoring system raises a serious duty alert through B; its retry reaches A.
+    probe = {"title": "临江文旅公众号首页无法访问", "severity": "serious", "external_id": "probe-1"}
+    status, raised = await _post_json(b, "/api/alerts", token, probe)
+    assert status == 201, raised
+    status, retried = await _post_json(a, "/api/alerts", token, probe)
+    assert (status, retried["id"], retried["duplicate"]) == (200, raised["id"], True)
+    await cluster.card("XiaoChen", "临江文旅公众号首页无法访问")  # the officer on duty
 
     cluster.note("notice issued")
     # 老周 files a new account, his messages spread over both replicas; 王主任 approves.
@@ -314,11 +353,21 @@ async def test_two_webs_two_workers_one_of_each_killed(cluster: Cluster) -> None
     assert len(sent_file) == 1
 
     cluster.note("备案表 downloaded")
+    # Nobody acknowledged the alert: after a minute the duty lead is reached (once, though two
+    # workers watched the deadline and one died), and acknowledges it through replica B.
+    escalated = await cluster.card("FengZZ", "临江文旅公众号首页无法访问", RECOVERY)
+    await cluster.post(b, platform.tap("FengZZ", escalated, "确认告警"))
+    await cluster.eventually(
+        lambda: "冯组长" in str(fake.cards.get(("FengZZ", escalated["task_id"]), "")),
+        "the card showing 冯组长's acknowledgement",
+        RECOVERY,
+    )
+    cluster.note("alert escalated and acknowledged")
     # The rectification's one-minute countdown ran on regardless: wait for its due step.
     await asyncio.sleep(max(0.0, 65 - (time.monotonic() - issued_at)))
     deadline = time.monotonic() + RECOVERY
     while not (
-        await DeadlineStep.filter(status=StepStatus.FIRED).count() >= 3 and await _outbox_settled()
+        await DeadlineStep.filter(status=StepStatus.FIRED).count() >= 4 and await _outbox_settled()
     ):
         assert time.monotonic() < deadline, cluster.logs()
         await asyncio.sleep(0.5)
@@ -337,10 +386,21 @@ async def test_two_webs_two_workers_one_of_each_killed(cluster: Cluster) -> None
         "rectification.issued": 1,  # the monitoring system's retry was a duplicate
         "rectification.reminded": 3,  # half-time, near the deadline, at the deadline
         "rectification.overdue": 1,
+        "duty.alert_raised": 1,  # the retry through the other replica was a duplicate
+        "duty.alert_escalated": 1,
+        "duty.alert_acknowledged": 1,
     }
     assert {k: actions[k] for k in decisions} == decisions, sorted(actions.items())
     fired = await DeadlineStep.filter(status=StepStatus.FIRED).order_by("fire_at")
-    assert [(s.name, s.repeat) for s in fired] == [("half", 0), ("late", 0), ("due", 0)]
+    assert sorted((s.name, s.repeat) for s in fired) == [
+        ("due", 0),
+        ("duty_lead", 0),
+        ("half", 0),
+        ("late", 0),
+    ]
+    alert = await Alert.get(id=raised["id"])
+    assert alert.status == AlertStatus.ACKNOWLEDGED
+    assert alert.acknowledged_by_id == (await Person.get(key="fengzz")).id
     cluster.note(f"audit {sorted(actions.items())}")
 
     # Every outbox row delivered, each exactly once: the platform accepted as many sends and

@@ -243,6 +243,14 @@ async def _follow_incoming(w: Work, handover_id: int, why: str) -> None:
     old_id = h.incoming_id
     h.incoming_id = shift.person_id
     view = await _view(w, h, team, shift)
+    if status.open and shift.person_id == h.outgoing_id:
+        # The outgoing officer took the next shift too: nothing to hand over, as when the
+        # same officer stays on (``prepare``); responsibility simply stays with them.
+        await _same_officer(w, h, f"{view.incoming}继续值班（{why}），无需交接")
+        await w.emit.to_person(
+            old_id, Message(text=f"{view.shift}已改由{view.incoming}值班（{why}），您无需接班。")
+        )
+        return
     if status is HandoverStatus.PREPARING:
         if h.outgoing_card_id is not None:
             card = outgoing_card(view, await _items(w, h, team))
@@ -441,6 +449,21 @@ async def _cancel(w: Work, h: DutyHandover, reason: str) -> Outcome:
             await _close(w, card_id, f"已取消：{reason}", Tone.GREY)
     await w.audit("duty.handover_cancelled", HANDOVER_SUBJECT, h.id, {"reason": reason})
     return Outcome()
+
+
+async def _same_officer(w: Work, h: DutyHandover, outcome: str) -> None:
+    """The officer before and after the change is the same person: recorded acknowledged at
+    the change, the countdown completed, every card of the handover closed with ``outcome``."""
+    h.status = HandoverStatus.ACKNOWLEDGED
+    h.acknowledged_at = h.change_at
+    h.acknowledged_by_id = h.incoming_id
+    await h.save(using_db=w.conn)
+    if h.deadline_id is not None:
+        await lifecycle.complete(w.services, w.conn, h.deadline_id, now=w.now, reason="无需交接")
+    for card_id in [h.outgoing_card_id, h.incoming_card_id, *h.escalation_card_ids]:
+        if card_id is not None:
+            await _close(w, card_id, outcome, Tone.GREY)
+    await w.audit("duty.handover_skipped", HANDOVER_SUBJECT, h.id, {"person": h.incoming_id})
 
 
 async def _items(w: Work, h: DutyHandover, team: DutyTeam) -> list[OpenItem]:
