@@ -255,7 +255,7 @@ async def build(services: Reading, period: Period, unit_id: int | None = None) -
     await _rectifications(units, in_scope, start, end, unit_row, accounts)
     alert_minutes = await _alerts(units, in_scope, start, end, unit_row)
     handover_minutes = await _handovers(units, in_scope, start, end, unit_row)
-    flags = await _flags(policy, period, units, in_scope, start, end)
+    flags = await _flags(policy, period, units, in_scope, start, end, accounts)
     for flag in flags:
         unit_row(flag.unit_id).flags.append(flag.label)
 
@@ -363,12 +363,13 @@ async def _accounts(
         judged_weeks = [w for w in weeks if since is None or w >= since]
         row.weeks_judged = len(judged_weeks)
         row.required = minimum * len(judged_weeks)
-        if minimum:
-            row.weeks_short = sum(
-                1
-                for monday in judged_weeks
-                if sum(1 for s in stamps if monday <= s < monday + timedelta(days=7)) < minimum
-            )
+        if minimum and judged_weeks:
+            per_week: dict[datetime, int] = defaultdict(int)
+            for stamp in stamps:
+                local = stamp.astimezone(start.tzinfo)
+                monday = local.date() - timedelta(days=local.weekday())
+                per_week[datetime.combine(monday, time(0), tzinfo=start.tzinfo)] += 1
+            row.weeks_short = sum(1 for monday in judged_weeks if per_week[monday] < minimum)
         first = before.get(account_id)
         if first is None:
             # Nothing known before the period: silent from its start (or the opening day).
@@ -440,23 +441,33 @@ async def _rectifications(
     unit_row: RowOf,
     accounts: dict[int, AccountFigures],
 ) -> None:
-    by_unit: dict[int, list[Rectification]] = defaultdict(list)
-    by_account: dict[int, list[Rectification]] = defaultdict(list)
-    for rect in await Rectification.filter(issued_at__gte=start, issued_at__lt=end).only(
-        "id", "owner_unit_id", "account_id", "status", "ever_overdue", "reopened"
-    ):
+    by_unit: dict[int, list[_Notice]] = defaultdict(list)
+    by_account: dict[int, list[_Notice]] = defaultdict(list)
+    for owner_unit, account_id, status, ever_overdue, reopened in await Rectification.filter(
+        issued_at__gte=start, issued_at__lt=end
+    ).values_list("owner_unit_id", "account_id", "status", "ever_overdue", "reopened"):
         # Notices name the owner unit itself (issue_notice resolves it), so no roll-up here:
         # 整改记录 groups by the same column.
-        if not in_scope(units.owner(rect.owner_unit_id)):
+        if not in_scope(units.owner(owner_unit)):
             continue
-        by_unit[rect.owner_unit_id].append(rect)
-        if rect.account_id is not None:
-            by_account[rect.account_id].append(rect)
+        notice = _Notice(str(status), bool(ever_overdue), int(reopened))
+        by_unit[owner_unit].append(notice)
+        if account_id is not None:
+            by_account[account_id].append(notice)
     for owner, rects in by_unit.items():
         unit_row(owner).rect = count(rects)
     for account_id, rects in by_account.items():
         if account_id in accounts:
             accounts[account_id].rect = count(rects)
+
+
+@dataclass(frozen=True)
+class _Notice:
+    """The columns of a notice that ``count`` reads (a model per row is too slow at scale)."""
+
+    status: str
+    ever_overdue: bool
+    reopened: int
 
 
 async def _team_units(units: _Units) -> dict[int, int]:
@@ -525,18 +536,18 @@ async def _flags(
     in_scope: InScope,
     start: datetime,
     end: datetime,
+    accounts: dict[int, AccountFigures],
 ) -> list[FlagRow]:
     """Flags of the quarters the period overlaps, and yearly flags raised inside it."""
     quarters = [q.label for q in period.quarters()]
     years = sorted({str(period.start.year), str((period.end - timedelta(days=1)).year)})
-    labels = {
-        acc_id: Account(name=name, platform=platform, platform_name=pname).label
-        for acc_id, name, platform, pname in await Account.all().values_list(
-            "id", "name", "platform", "platform_name"
-        )
-    }
+    rows = await RectFlag.filter(period__in=quarters + years).order_by("period", "id")
+    labels = {a.account_id: a.label for a in accounts.values()}
+    missing = {f.account_id for f in rows if f.account_id and f.account_id not in labels}
+    for account in await Account.filter(id__in=list(missing)):  # closed since: still named
+        labels[account.id] = account.label
     found: list[FlagRow] = []
-    for flag in await RectFlag.filter(period__in=quarters + years).order_by("period", "id"):
+    for flag in rows:
         if flag.period in years and not start <= flag.created_at < end:
             continue
         owner = units.owner(flag.unit_id)
