@@ -16,8 +16,10 @@ queries (the scale bench runs it over 1,000 units and 100,000 rows per table) an
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
+import operator
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -26,8 +28,9 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from tortoise.expressions import Q
 from tortoise.functions import Count, Max
-from tortoise.queryset import ValuesListQuery
+from tortoise.queryset import QuerySet, ValuesListQuery
 
 from bot.clock import Clock
 from bot.flows.rectification.model import (
@@ -67,6 +70,7 @@ class Reading(Protocol):
 
 
 SILENCE_RULE = "update.max_silence"
+WEEK = timedelta(days=7)
 # Accounts whose updates are judged: a suspended or closing account is not expected to post.
 JUDGED = AccountStatus.RUNNING
 LISTED = (AccountStatus.RUNNING, AccountStatus.SUSPENDED, AccountStatus.CLOSING)
@@ -198,7 +202,10 @@ async def _raw(query: ValuesListQuery[Any]) -> list[tuple[Any, ...]]:
     # Columns by their aliases ("0", "1", …), as tortoise reads them: an annotation may be
     # selected twice (by its name and its position).
     keys = list(query.fields)
-    return [tuple(row[key] for key in keys) for row in rows]
+    if len(keys) == 1:
+        return [(row[keys[0]],) for row in rows]
+    pick = operator.itemgetter(*keys)
+    return [pick(row) for row in rows]
 
 
 def _at(value: Any) -> datetime:
@@ -228,6 +235,17 @@ class _Units:
         self.rows = {u.id: u for u in units}
         # Looked up once per row read (hundreds of thousands of times): precomputed.
         self.owners = {unit_id: self._walk(unit_id) for unit_id in self.rows}
+        # One unit's report: its units (itself and its offices) and accounts, so that every
+        # query reads that unit's rows only; None for the district.
+        self.members: list[int] | None = None
+        self.account_ids: list[int] | None = None
+
+    def narrow_to(self, owner: int) -> None:
+        self.members = [unit_id for unit_id, o in self.owners.items() if o == owner]
+
+    def where(self, column: str) -> dict[str, list[int]]:
+        """A filter keeping the scope's rows (``column`` holds a unit id); none for the district."""
+        return {} if self.members is None else {f"{column}__in": self.members}
 
     def owner(self, unit_id: int) -> int:
         return self.owners.get(unit_id, unit_id)
@@ -261,6 +279,8 @@ async def build(services: Reading, period: Period, unit_id: int | None = None) -
     if unit_id is not None and unit_id not in units.rows:
         raise ReportError("没有这个单位。")
     scope_id = units.owner(unit_id) if unit_id is not None else None
+    if scope_id is not None:
+        units.narrow_to(scope_id)
 
     def in_scope(owner: int) -> bool:
         return scope_id is None or owner == scope_id
@@ -343,7 +363,7 @@ async def _accounts(
     start: datetime,
     until: datetime,
 ) -> dict[int, AccountFigures]:
-    rows = await Account.filter(status__in=list(LISTED)).only(
+    rows = await Account.filter(status__in=list(LISTED), **units.where("owner_unit_id")).only(
         "id", "name", "platform", "platform_name", "owner_unit_id", "status", "opened_on"
     )
     found: dict[int, AccountFigures] = {}
@@ -366,9 +386,12 @@ async def _accounts(
     if not found:
         return found
     ids = list(found)
+    if units.members is not None:
+        units.account_ids = ids
+    mine = {} if units.account_ids is None else {"account_id__in": units.account_ids}
     times: dict[int, list[datetime]] = defaultdict(list)
     for account_id, published in await _raw(
-        AccountUpdate.filter(published_at__gte=start, published_at__lt=until).values_list(
+        AccountUpdate.filter(published_at__gte=start, published_at__lt=until, **mine).values_list(
             "account_id", "published_at"
         )
     ):
@@ -376,7 +399,7 @@ async def _accounts(
             times[account_id].append(_at(published))
     before: dict[int, datetime] = {}
     for item in (
-        await AccountUpdate.filter(published_at__lt=start)
+        await AccountUpdate.filter(published_at__lt=start, **mine)
         .group_by("account_id")
         .annotate(last=Max("published_at"))
         .values("account_id", "last")
@@ -407,15 +430,21 @@ async def _accounts(
             continue
         since = opened.get(account_id)
         judged_weeks = [w for w in weeks if since is None or w >= since]
+        judged = set(judged_weeks)
         row.weeks_judged = len(judged_weeks)
         row.required = minimum * len(judged_weeks)
         if minimum and judged_weeks:
-            per_week: dict[datetime, int] = defaultdict(int)
+            # Each update into its week by the weeks' start instants (exact across DST).
+            per_week = [0] * len(weeks)
             for stamp in stamps:
-                local = stamp.astimezone(start.tzinfo)
-                monday = local.date() - timedelta(days=local.weekday())
-                per_week[datetime.combine(monday, time(0), tzinfo=start.tzinfo)] += 1
-            row.weeks_short = sum(1 for monday in judged_weeks if per_week[monday] < minimum)
+                index = bisect.bisect_right(weeks, stamp) - 1
+                if 0 <= index < len(weeks) and stamp < weeks[index] + WEEK:
+                    per_week[index] += 1
+            row.weeks_short = sum(
+                1
+                for index, monday in enumerate(weeks)
+                if monday in judged and per_week[index] < minimum
+            )
         first = before.get(account_id)
         if first is None:
             # Nothing known before the period: silent from its start (or the opening day).
@@ -463,7 +492,10 @@ async def _review(
     decided = (StepStatus.APPROVED, StepStatus.RETURNED, StepStatus.REJECTED)
     for level, name, created, decided_at, author_unit in await _raw(
         ReviewStep.filter(
-            decided_at__gte=start, decided_at__lt=end, status__in=list(decided)
+            decided_at__gte=start,
+            decided_at__lt=end,
+            status__in=list(decided),
+            **units.where("post__unit_id"),
         ).values_list("level", "level_name", "created_at", "decided_at", "post__unit_id")
     ):
         owner = units.owner(int(author_unit))
@@ -493,7 +525,9 @@ async def _rectifications(
     by_unit: dict[int, Counts] = defaultdict(Counts)
     by_account: dict[int, Counts] = defaultdict(Counts)
     for owner_unit, account_id, status, ever_overdue, reopened, n in await _raw(
-        Rectification.filter(issued_at__gte=start, issued_at__lt=end)
+        Rectification.filter(
+            issued_at__gte=start, issued_at__lt=end, **units.where("owner_unit_id")
+        )
         .annotate(n=Count("id"))
         .group_by("owner_unit_id", "account_id", "status", "ever_overdue", "reopened")
         .values_list("owner_unit_id", "account_id", "status", "ever_overdue", "reopened", "n")
@@ -537,6 +571,22 @@ async def _team_units(units: _Units) -> dict[int, int]:
     }
 
 
+def _scoped_teams(units: _Units, teams: dict[int, int]) -> dict[str, list[int]]:
+    if units.members is None:
+        return {}
+    return {"team_id__in": [t for t, owner in teams.items() if owner in units.members]}
+
+
+def _scoped_alerts(units: _Units, teams: dict[int, int], query: QuerySet[Alert]) -> QuerySet[Alert]:
+    """One unit's alerts: about its accounts, or without an account from its teams."""
+    if units.members is None:
+        return query
+    mine = [t for t, owner in teams.items() if owner in units.members]
+    return query.filter(
+        Q(account_id__in=units.account_ids or []) | Q(account_id__isnull=True, team_id__in=mine)
+    )
+
+
 async def _alerts(
     units: _Units, in_scope: InScope, start: datetime, end: datetime, unit_row: RowOf
 ) -> list[float]:
@@ -547,9 +597,9 @@ async def _alerts(
     }
     spans: dict[int, list[float]] = defaultdict(list)
     for team_id, account_id, raised, acked in await _raw(
-        Alert.filter(raised_at__gte=start, raised_at__lt=end).values_list(
-            "team_id", "account_id", "raised_at", "acknowledged_at"
-        )
+        _scoped_alerts(
+            units, teams, Alert.filter(raised_at__gte=start, raised_at__lt=end)
+        ).values_list("team_id", "account_id", "raised_at", "acknowledged_at")
     ):
         # An alert about an account belongs to the account's unit; others to the team's.
         owner = owners.get(account_id) if account_id is not None else teams.get(team_id)
@@ -573,6 +623,7 @@ async def _handovers(
     spans: dict[int, list[float]] = defaultdict(list)
     for team_id, status, change_at, submitted, acked in await _raw(
         DutyHandover.filter(
+            **_scoped_teams(units, teams),
             change_at__gte=start,
             change_at__lt=end,
             status__in=[HandoverStatus.SUBMITTED, HandoverStatus.ACKNOWLEDGED],
@@ -607,7 +658,9 @@ async def _flags(
     """Flags of the quarters the period overlaps, and yearly flags raised inside it."""
     quarters = [q.label for q in period.quarters()]
     years = sorted({str(period.start.year), str((period.end - timedelta(days=1)).year)})
-    rows = await RectFlag.filter(period__in=quarters + years).order_by("period", "id")
+    rows = await RectFlag.filter(period__in=quarters + years, **units.where("unit_id")).order_by(
+        "period", "id"
+    )
     labels = {a.account_id: a.label for a in accounts.values()}
     missing = {f.account_id for f in rows if f.account_id and f.account_id not in labels}
     for account in await Account.filter(id__in=list(missing)):  # closed since: still named
