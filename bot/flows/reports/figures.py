@@ -456,9 +456,7 @@ async def _accounts(
         if first is None:
             # Nothing known before the period: silent from its start (or the opening day).
             first = max(start, since) if since is not None else start
-        begin, length = _longest_gap(
-            first.timestamp(), stamps, until.timestamp(), start.timestamp()
-        )
+        begin, length = _longest_gap(first.timestamp(), stamps, until_s, start_s)
         row.silent_days = int(length // 86400)
         if rule is not None and length > 0:
             gap_start = datetime.fromtimestamp(begin, tz)
