@@ -5,7 +5,7 @@ from json import dumps, loads
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0015_stored_files')]
+    dependencies = [('models', '0017_unit_aliases')]
 
     initial = False
 

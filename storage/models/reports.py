@@ -11,7 +11,7 @@ from tortoise.models import Model
 class ReportRun(Model):
     """The scheduled posting of one period's report, done once across replicas.
 
-    The row is the claim: the cron inserts it (ignoring a conflict) with a random ``claim``;
+    The row is the claim: the cron inserts it (ignoring a conflict) with a random ``claim``,
     only the worker whose claim is in the row builds and posts the report, in the same
     transaction as the outbox rows, so two workers or a retried job post it exactly once.
     """
