@@ -97,6 +97,8 @@ class Rectification(Model):
     class Meta:
         table = "rectification"
         unique_together = (("source", "external_id"), ("year", "seq"))
+        # The periodic reports and the quarterly review read one period's notices.
+        indexes = (("issued_at",),)
 
 
 class SourceToken(Model):

@@ -133,6 +133,8 @@ class ReviewStep(Model):
 
     class Meta:
         table = "review_step"
+        # The periodic reports read one period's decisions (review turnaround per level).
+        indexes = (("decided_at",),)
 
 
 class AccountUpdate(Model):

@@ -36,6 +36,15 @@ async def test_alert_acknowledgement_times(harness: ChatHarness, services: Servi
     assert total.alert_ack.median == pytest.approx(3.0)  # 2 and 4 minutes
     assert total.alert_ack.p90 == pytest.approx(4.0)
     assert "告警 3 条（确认中位数 3 分钟，未确认 1）" in summary(report)
+    # Each unit's own report finds the alerts the district report gives it.
+    for row in report.units:
+        if row.alerts:
+            unit = await build(services, parse_period("2026Q4"), unit_id=row.unit_id)
+            assert (unit.total.alerts, unit.total.alerts_unacknowledged) == (
+                row.alerts,
+                row.alerts_unacknowledged,
+            )
+    assert sum(row.alerts for row in report.units) == 3
     # Outside the quarter, none.
     assert (await build(services, parse_period("2026Q3"))).total.alerts == 0
 
@@ -56,4 +65,6 @@ async def test_handover_acknowledgement_time(harness: ChatHarness, services: Ser
     assert (centre.handovers, centre.handovers_unacknowledged) == (1, 0)
     # Counted from the change at 20:30 (handed over early at 20:20) to 20:47.
     assert centre.handover_ack.median == pytest.approx(17.0)
+    mine = await build(services, parse_period("2026W48"), unit_id=centre.unit_id)
+    assert mine.total.handovers == 1
     assert to_xlsx(report)[:2] == b"PK"

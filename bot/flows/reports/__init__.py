@@ -4,7 +4,8 @@ rectifications, duty acknowledgement times and the regulations' flags — as an 
 and a chart, posted into the supervision group on the preset's cadence and made on demand
 by ``dutybot report``.
 
-A report has no state of its own; the only row is the posting claim::
+A report has no state of its own (``报表`` in the chat builds one on demand); the only row is
+the posting claim::
 
     cron post_reports (every 10 min)
         │ the last ended period of each cadence in policy.report_cadences
@@ -22,7 +23,9 @@ Modules:
 - ``figures``: ``build(services, period, unit_id=None) -> Report`` (the numbers)
 - ``xlsx``: ``to_xlsx(report) -> bytes``
 - ``chart``: ``chart_png(report) -> bytes`` (matplotlib, a CJK font)
-- ``posting``: the scheduled posting, exactly once per period across replicas
+- ``posting``: the scheduled posting, exactly once per period across replicas; ``render``,
+  ``store`` and ``summary``, which the chat command shares
+- ``start``: ``报表 [期间]`` in the chat (a supervisor: the district; a unit head: their unit)
 """
 
 from bot.flows.reports.chart import chart_png

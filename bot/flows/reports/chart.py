@@ -64,7 +64,7 @@ def chart_png(report: Report, font: str | None = None) -> bytes:
         left.barh([y - 0.2 for y in ys], updates, height=0.4, color=BLUE, label="实际更新次数")
         left.set_yticks(ys, names)
         left.set_title(f"账号更新（每周至少{report.min_per_week}次）")
-        left.legend(loc="lower right", fontsize=9)
+        left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2, fontsize=9)
         for y, row in zip(ys, rows, strict=False):
             if row.accounts_silent:
                 left.text(
@@ -88,7 +88,7 @@ def chart_png(report: Report, font: str | None = None) -> bytes:
             label="办理中",
         )
         right.set_title("整改通知")
-        right.legend(loc="lower right", fontsize=9)
+        right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=3, fontsize=9)
         for axis in (left, right):
             axis.spines[["top", "right"]].set_visible(False)
             axis.xaxis.get_major_locator().set_params(integer=True)
@@ -106,7 +106,7 @@ def chart_png(report: Report, font: str | None = None) -> bytes:
             fontsize=9,
             color="#555555",
         )
-        figure.tight_layout(rect=(0, 0.04, 1, 0.95))
+        figure.tight_layout(rect=(0, 0.03, 1, 0.95))
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
     return buffer.getvalue()

@@ -16,17 +16,21 @@ queries (the scale bench runs it over 1,000 units and 100,000 rows per table) an
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
+import operator
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
-from typing import Protocol
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from tortoise.functions import Max
+from tortoise.expressions import Q
+from tortoise.functions import Count, Max
+from tortoise.queryset import QuerySet, ValuesListQuery
 
 from bot.clock import Clock
 from bot.flows.rectification.model import (
@@ -41,6 +45,7 @@ from bot.flows.rectification.records import Counts, count
 from bot.flows.reports.period import Period, ReportError
 from bot.policy.model import Policy
 from bot.policy.runtime import TimeKeeping
+from bot.timekeeping.rules import CalendarDaysRule
 from storage.enums import AccountStatus
 from storage.models.duty import DutyTeam
 from storage.models.duty_alerts import Alert
@@ -65,6 +70,7 @@ class Reading(Protocol):
 
 
 SILENCE_RULE = "update.max_silence"
+WEEK = timedelta(days=7)
 # Accounts whose updates are judged: a suspended or closing account is not expected to post.
 JUDGED = AccountStatus.RUNNING
 LISTED = (AccountStatus.RUNNING, AccountStatus.SUSPENDED, AccountStatus.CLOSING)
@@ -182,6 +188,34 @@ class Report:
         return not (t.updates or t.review or t.rect.issued or t.alerts or t.handovers)
 
 
+async def _raw(query: ValuesListQuery[Any]) -> list[tuple[Any, ...]]:
+    """A ``values_list`` query's rows as the database driver returns them.
+
+    tortoise converts every value through its field (several µs each: seconds for the half
+    million values of a large quarter); the report converts the few it needs itself (``_at``).
+    The query is still built by tortoise, so filter values are converted as usual (datetimes
+    to UTC on SQLite, see ``storage._utc_datetimes``). Uses tortoise internals (pinned < 1.2).
+    """
+    query._choose_db_if_not_chosen()
+    query._make_query()
+    _, rows = await query._db.execute_query(*query.query.get_parameterized_sql())
+    # Columns by their aliases ("0", "1", …), as tortoise reads them: an annotation may be
+    # selected twice (by its name and its position).
+    keys = list(query.fields)
+    if len(keys) == 1:
+        return [(row[keys[0]],) for row in rows]
+    pick = operator.itemgetter(*keys)
+    return [pick(row) for row in rows]
+
+
+def _at(value: Any) -> datetime:
+    """A stored datetime: asyncpg gives aware datetimes, SQLite ISO text in UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 InScope = Callable[[int], bool]
 RowOf = Callable[[int], UnitFigures]
 
@@ -199,8 +233,24 @@ class _Units:
 
     def __init__(self, units: Iterable[Unit]) -> None:
         self.rows = {u.id: u for u in units}
+        # Looked up once per row read (hundreds of thousands of times): precomputed.
+        self.owners = {unit_id: self._walk(unit_id) for unit_id in self.rows}
+        # One unit's report: its units (itself and its offices) and accounts, so that every
+        # query reads that unit's rows only; None for the district.
+        self.members: list[int] | None = None
+        self.account_ids: list[int] | None = None
+
+    def narrow_to(self, owner: int) -> None:
+        self.members = [unit_id for unit_id, o in self.owners.items() if o == owner]
+
+    def where(self, column: str) -> dict[str, list[int]]:
+        """A filter keeping the scope's rows (``column`` holds a unit id); none for the district."""
+        return {} if self.members is None else {f"{column}__in": self.members}
 
     def owner(self, unit_id: int) -> int:
+        return self.owners.get(unit_id, unit_id)
+
+    def _walk(self, unit_id: int) -> int:
         seen: set[int] = set()
         current = self.rows.get(unit_id)
         while current is not None and current.is_internal_office and current.id not in seen:
@@ -229,6 +279,8 @@ async def build(services: Reading, period: Period, unit_id: int | None = None) -
     if unit_id is not None and unit_id not in units.rows:
         raise ReportError("没有这个单位。")
     scope_id = units.owner(unit_id) if unit_id is not None else None
+    if scope_id is not None:
+        units.narrow_to(scope_id)
 
     def in_scope(owner: int) -> bool:
         return scope_id is None or owner == scope_id
@@ -255,7 +307,7 @@ async def build(services: Reading, period: Period, unit_id: int | None = None) -
     await _rectifications(units, in_scope, start, end, unit_row, accounts)
     alert_minutes = await _alerts(units, in_scope, start, end, unit_row)
     handover_minutes = await _handovers(units, in_scope, start, end, unit_row)
-    flags = await _flags(policy, period, units, in_scope, start, end)
+    flags = await _flags(policy, period, units, in_scope, start, end, accounts)
     for flag in flags:
         unit_row(flag.unit_id).flags.append(flag.label)
 
@@ -311,7 +363,7 @@ async def _accounts(
     start: datetime,
     until: datetime,
 ) -> dict[int, AccountFigures]:
-    rows = await Account.filter(status__in=list(LISTED)).only(
+    rows = await Account.filter(status__in=list(LISTED), **units.where("owner_unit_id")).only(
         "id", "name", "platform", "platform_name", "owner_unit_id", "status", "opened_on"
     )
     found: dict[int, AccountFigures] = {}
@@ -334,50 +386,81 @@ async def _accounts(
     if not found:
         return found
     ids = list(found)
-    times: dict[int, list[datetime]] = defaultdict(list)
-    for account_id, published in await AccountUpdate.filter(
-        published_at__gte=start, published_at__lt=until
-    ).values_list("account_id", "published_at"):
+    if units.members is not None:
+        units.account_ids = ids
+    mine = {} if units.account_ids is None else {"account_id__in": units.account_ids}
+    # POSIX seconds: 100,000 aware datetimes compared and sorted cost a second of CPU.
+    times: dict[int, list[float]] = defaultdict(list)
+    for account_id, published in await _raw(
+        AccountUpdate.filter(published_at__gte=start, published_at__lt=until, **mine).values_list(
+            "account_id", "published_at"
+        )
+    ):
         if account_id in found:
-            times[account_id].append(published)
+            times[account_id].append(_at(published).timestamp())
     before: dict[int, datetime] = {}
     for item in (
-        await AccountUpdate.filter(published_at__lt=start)
+        await AccountUpdate.filter(published_at__lt=start, **mine)
         .group_by("account_id")
         .annotate(last=Max("published_at"))
         .values("account_id", "last")
     ):
         if item["account_id"] in found:
-            before[item["account_id"]] = item["last"]
+            before[item["account_id"]] = _at(item["last"])
     minimum = policy.activity.min_posts_per_week.value
     weeks = _weeks(start, until)
-    has_rule = SILENCE_RULE in policy.deadlines
+    start_s, until_s = start.timestamp(), until.timestamp()
+    week_starts = [w.timestamp() for w in weeks]
+    week_ends = [(w + WEEK).timestamp() for w in weeks]
+    tz = services.tz
+    rule = policy.deadlines.get(SILENCE_RULE)
+    dues: dict[object, datetime] = {}
+
+    def silence_due(since: datetime) -> datetime:
+        # A calendar-days rule ends at a day's end: its due time depends on the local date
+        # alone, so 10,000 accounts need a few dozen calendar look-ups, not 10,000.
+        key: object = (
+            since.astimezone(services.tz).date() if isinstance(rule, CalendarDaysRule) else since
+        )
+        if key not in dues:
+            dues[key] = services.timekeeping.due(SILENCE_RULE, since).due_at
+        return dues[key]
+
     for account_id in ids:
         row = found[account_id]
         stamps = sorted(times.get(account_id, []))
         row.updates = len(stamps)
-        row.last_update = stamps[-1] if stamps else before.get(account_id)
+        row.last_update = (
+            datetime.fromtimestamp(stamps[-1], tz) if stamps else before.get(account_id)
+        )
         if not row.judged:
             continue
         since = opened.get(account_id)
         judged_weeks = [w for w in weeks if since is None or w >= since]
+        judged = set(judged_weeks)
         row.weeks_judged = len(judged_weeks)
         row.required = minimum * len(judged_weeks)
-        if minimum:
+        if minimum and judged_weeks:
+            # Each update into its week by the weeks' start instants (exact across DST).
+            per_week = [0] * len(weeks)
+            for stamp in stamps:
+                index = bisect.bisect_right(week_starts, stamp) - 1
+                if 0 <= index < len(weeks) and stamp < week_ends[index]:
+                    per_week[index] += 1
             row.weeks_short = sum(
                 1
-                for monday in judged_weeks
-                if sum(1 for s in stamps if monday <= s < monday + timedelta(days=7)) < minimum
+                for index, monday in enumerate(weeks)
+                if monday in judged and per_week[index] < minimum
             )
         first = before.get(account_id)
         if first is None:
             # Nothing known before the period: silent from its start (or the opening day).
             first = max(start, since) if since is not None else start
-        gap_start, gap = _longest_gap(first, stamps, until, start)
-        row.silent_days = int(gap.total_seconds() // 86400)
-        if has_rule and gap > timedelta(0):
-            due = services.timekeeping.due(SILENCE_RULE, gap_start).due_at
-            row.silence_breach = gap_start + gap > due
+        begin, length = _longest_gap(first.timestamp(), stamps, until_s, start_s)
+        row.silent_days = int(length // 86400)
+        if rule is not None and length > 0:
+            gap_start = datetime.fromtimestamp(begin, tz)
+            row.silence_breach = gap_start + timedelta(seconds=length) > silence_due(gap_start)
     return found
 
 
@@ -394,12 +477,12 @@ def _weeks(start: datetime, until: datetime) -> list[datetime]:
 
 
 def _longest_gap(
-    first: datetime, stamps: list[datetime], until: datetime, start: datetime
-) -> tuple[datetime, timedelta]:
+    first: float, stamps: list[float], until: float, start: float
+) -> tuple[float, float]:
     """The longest stretch without an update that reaches into the period (from the last
-    update before it, if known), clipped at ``until``."""
+    update before it, if known), clipped at ``until``: (its start, its length), in seconds."""
     points = [first, *stamps, until]
-    best_start, best = first, timedelta(0)
+    best_start, best = first, 0.0
     for a, b in itertools.pairwise(points):
         if b <= start:
             continue
@@ -415,14 +498,19 @@ async def _review(
     order: dict[str, int] = {}
     every: dict[str, list[float]] = defaultdict(list)
     decided = (StepStatus.APPROVED, StepStatus.RETURNED, StepStatus.REJECTED)
-    for level, name, created, decided_at, author_unit in await ReviewStep.filter(
-        decided_at__gte=start, decided_at__lt=end, status__in=list(decided)
-    ).values_list("level", "level_name", "created_at", "decided_at", "post__unit_id"):
+    for level, name, created, decided_at, author_unit in await _raw(
+        ReviewStep.filter(
+            decided_at__gte=start,
+            decided_at__lt=end,
+            status__in=list(decided),
+            **units.where("post__unit_id"),
+        ).values_list("level", "level_name", "created_at", "decided_at", "post__unit_id")
+    ):
         owner = units.owner(int(author_unit))
         if not in_scope(owner):
             continue
         order.setdefault(name, level)
-        hours = _hours(created, decided_at)
+        hours = _hours(_at(created), _at(decided_at))
         spans[owner][name].append(hours)
         every[name].append(hours)
     for owner, by_level in spans.items():
@@ -440,23 +528,48 @@ async def _rectifications(
     unit_row: RowOf,
     accounts: dict[int, AccountFigures],
 ) -> None:
-    by_unit: dict[int, list[Rectification]] = defaultdict(list)
-    by_account: dict[int, list[Rectification]] = defaultdict(list)
-    for rect in await Rectification.filter(issued_at__gte=start, issued_at__lt=end).only(
-        "id", "owner_unit_id", "account_id", "status", "ever_overdue", "reopened"
+    # Grouped in the database: notices alike in every column ``count`` reads are counted once
+    # and multiplied (100,000 notices become a few per account).
+    by_unit: dict[int, Counts] = defaultdict(Counts)
+    by_account: dict[int, Counts] = defaultdict(Counts)
+    for owner_unit, account_id, status, ever_overdue, reopened, n in await _raw(
+        Rectification.filter(
+            issued_at__gte=start, issued_at__lt=end, **units.where("owner_unit_id")
+        )
+        .annotate(n=Count("id"))
+        .group_by("owner_unit_id", "account_id", "status", "ever_overdue", "reopened")
+        .values_list("owner_unit_id", "account_id", "status", "ever_overdue", "reopened", "n")
     ):
         # Notices name the owner unit itself (issue_notice resolves it), so no roll-up here:
         # 整改记录 groups by the same column.
-        if not in_scope(units.owner(rect.owner_unit_id)):
+        if not in_scope(units.owner(owner_unit)):
             continue
-        by_unit[rect.owner_unit_id].append(rect)
-        if rect.account_id is not None:
-            by_account[rect.account_id].append(rect)
-    for owner, rects in by_unit.items():
-        unit_row(owner).rect = count(rects)
-    for account_id, rects in by_account.items():
+        one = count([_Notice(str(status), bool(ever_overdue), int(reopened))])
+        _add(by_unit[owner_unit], one, int(n))
+        if account_id is not None:
+            _add(by_account[account_id], one, int(n))
+    for owner, counts in by_unit.items():
+        unit_row(owner).rect = counts
+    for account_id, counts in by_account.items():
         if account_id in accounts:
-            accounts[account_id].rect = count(rects)
+            accounts[account_id].rect = counts
+
+
+def _add(total: Counts, one: Counts, times: int = 1) -> None:
+    total.issued += one.issued * times
+    total.on_time += one.on_time * times
+    total.overdue += one.overdue * times
+    total.reopened += one.reopened * times
+    total.open += one.open * times
+
+
+@dataclass(frozen=True)
+class _Notice:
+    """The columns of a notice that ``count`` reads (a model per row is too slow at scale)."""
+
+    status: str
+    ever_overdue: bool
+    reopened: int
 
 
 async def _team_units(units: _Units) -> dict[int, int]:
@@ -466,18 +579,36 @@ async def _team_units(units: _Units) -> dict[int, int]:
     }
 
 
+def _scoped_teams(units: _Units, teams: dict[int, int]) -> dict[str, list[int]]:
+    if units.members is None:
+        return {}
+    return {"team_id__in": [t for t, owner in teams.items() if owner in units.members]}
+
+
+def _scoped_alerts(units: _Units, teams: dict[int, int], query: QuerySet[Alert]) -> QuerySet[Alert]:
+    """One unit's alerts: about its accounts, or without an account from its teams."""
+    if units.members is None:
+        return query
+    mine = [t for t, owner in teams.items() if owner in units.members]
+    return query.filter(
+        Q(account_id__in=units.account_ids or []) | Q(account_id__isnull=True, team_id__in=mine)
+    )
+
+
 async def _alerts(
     units: _Units, in_scope: InScope, start: datetime, end: datetime, unit_row: RowOf
 ) -> list[float]:
     teams = await _team_units(units)
     owners = {
         acc_id: units.owner(unit_id)
-        for acc_id, unit_id in await Account.all().values_list("id", "owner_unit_id")
+        for acc_id, unit_id in await _raw(Account.all().values_list("id", "owner_unit_id"))
     }
     spans: dict[int, list[float]] = defaultdict(list)
-    for team_id, account_id, raised, acked in await Alert.filter(
-        raised_at__gte=start, raised_at__lt=end
-    ).values_list("team_id", "account_id", "raised_at", "acknowledged_at"):
+    for team_id, account_id, raised, acked in await _raw(
+        _scoped_alerts(
+            units, teams, Alert.filter(raised_at__gte=start, raised_at__lt=end)
+        ).values_list("team_id", "account_id", "raised_at", "acknowledged_at")
+    ):
         # An alert about an account belongs to the account's unit; others to the team's.
         owner = owners.get(account_id) if account_id is not None else teams.get(team_id)
         if owner is None or not in_scope(owner):
@@ -487,7 +618,7 @@ async def _alerts(
         if acked is None:
             row.alerts_unacknowledged += 1
         else:
-            spans[owner].append(_minutes(raised, acked))
+            spans[owner].append(_minutes(_at(raised), _at(acked)))
     for owner, values in spans.items():
         unit_row(owner).alert_ack = Spread.of(values)
     return [v for values in spans.values() for v in values]
@@ -498,11 +629,14 @@ async def _handovers(
 ) -> list[float]:
     teams = await _team_units(units)
     spans: dict[int, list[float]] = defaultdict(list)
-    for team_id, status, change_at, submitted, acked in await DutyHandover.filter(
-        change_at__gte=start,
-        change_at__lt=end,
-        status__in=[HandoverStatus.SUBMITTED, HandoverStatus.ACKNOWLEDGED],
-    ).values_list("team_id", "status", "change_at", "submitted_at", "acknowledged_at"):
+    for team_id, status, change_at, submitted, acked in await _raw(
+        DutyHandover.filter(
+            **_scoped_teams(units, teams),
+            change_at__gte=start,
+            change_at__lt=end,
+            status__in=[HandoverStatus.SUBMITTED, HandoverStatus.ACKNOWLEDGED],
+        ).values_list("team_id", "status", "change_at", "submitted_at", "acknowledged_at")
+    ):
         owner = teams.get(team_id)
         if owner is None or not in_scope(owner):
             continue
@@ -512,7 +646,9 @@ async def _handovers(
             row.handovers_unacknowledged += 1
         else:
             # From handing over (or the change time, if handed over early) to 确认接班.
-            spans[owner].append(_minutes(max(submitted or change_at, change_at), acked))
+            change = _at(change_at)
+            handed = _at(submitted) if submitted is not None else change
+            spans[owner].append(_minutes(max(handed, change), _at(acked)))
     for owner, values in spans.items():
         unit_row(owner).handover_ack = Spread.of(values)
     return [v for values in spans.values() for v in values]
@@ -525,18 +661,20 @@ async def _flags(
     in_scope: InScope,
     start: datetime,
     end: datetime,
+    accounts: dict[int, AccountFigures],
 ) -> list[FlagRow]:
     """Flags of the quarters the period overlaps, and yearly flags raised inside it."""
     quarters = [q.label for q in period.quarters()]
     years = sorted({str(period.start.year), str((period.end - timedelta(days=1)).year)})
-    labels = {
-        acc_id: Account(name=name, platform=platform, platform_name=pname).label
-        for acc_id, name, platform, pname in await Account.all().values_list(
-            "id", "name", "platform", "platform_name"
-        )
-    }
+    rows = await RectFlag.filter(period__in=quarters + years, **units.where("unit_id")).order_by(
+        "period", "id"
+    )
+    labels = {a.account_id: a.label for a in accounts.values()}
+    missing = {f.account_id for f in rows if f.account_id and f.account_id not in labels}
+    for account in await Account.filter(id__in=list(missing)):  # closed since: still named
+        labels[account.id] = account.label
     found: list[FlagRow] = []
-    for flag in await RectFlag.filter(period__in=quarters + years).order_by("period", "id"):
+    for flag in rows:
         if flag.period in years and not start <= flag.created_at < end:
             continue
         owner = units.owner(flag.unit_id)
@@ -569,13 +707,7 @@ def _total(units: list[UnitFigures]) -> UnitFigures:
         total.accounts_short += row.accounts_short
         total.accounts_silent += row.accounts_silent
         total.longest_silence = max(total.longest_silence, row.longest_silence)
-        total.rect = Counts(
-            total.rect.issued + row.rect.issued,
-            total.rect.on_time + row.rect.on_time,
-            total.rect.overdue + row.rect.overdue,
-            total.rect.reopened + row.rect.reopened,
-            total.rect.open + row.rect.open,
-        )
+        _add(total.rect, row.rect)
         total.alerts += row.alerts
         total.alerts_unacknowledged += row.alerts_unacknowledged
         total.handovers += row.handovers

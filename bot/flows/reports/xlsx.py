@@ -1,15 +1,20 @@
-"""A report as an .xlsx workbook: 说明, 单位, 账号, 审核时效, 值班响应, 标记 sheets."""
+"""A report as an .xlsx workbook: 说明, 单位, 账号, 审核时效, 值班响应, 标记 sheets.
+
+Written in openpyxl's write-only mode (rows streamed, styled cells only where a style is
+needed): a district of 10,000 accounts took seconds in the ordinary mode."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.flows.reports.figures import Report, Spread, UnitFigures
 from bot.flows.reports.period import KIND_LABELS
@@ -17,6 +22,8 @@ from bot.flows.reports.period import KIND_LABELS
 HEADER_FILL = PatternFill("solid", fgColor="1F618D")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 BAD_FONT = Font(color="C0392B", bold=True)
+BOLD = Font(bold=True)
+HEADER_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
 def _when(at: datetime | None, tz: ZoneInfo) -> str:
@@ -27,19 +34,46 @@ def _num(value: float | None) -> float | str:
     return round(value, 1) if value is not None else "—"
 
 
-def _sheet(book: Workbook, title: str, header: list[str], rows: list[list[object]]) -> Worksheet:
+def _styled(sheet: WriteOnlyWorksheet, value: object, font: Font) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.font = font
+    return cell
+
+
+def _sheet(
+    book: Workbook,
+    title: str,
+    header: list[str],
+    rows: list[list[object]],
+    *,
+    red: Callable[[list[object]], Iterable[int]] | None = None,
+    bold_last: bool = False,
+) -> WriteOnlyWorksheet:
+    """A sheet with a styled header; ``red`` names the columns of a row to show in red."""
     sheet = book.create_sheet(title)
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.fill = HEADER_FILL
-        cell.font = HEADER_FONT
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for row in rows:
-        sheet.append(row)
-    sheet.freeze_panes = "B2"
     for index, name in enumerate(header, start=1):
         widest = max([len(str(name))] + [len(str(r[index - 1])) for r in rows[:200]])
         sheet.column_dimensions[get_column_letter(index)].width = min(60, max(8, widest * 2 + 2))
+    sheet.freeze_panes = "B2"
+    head = []
+    for name in header:
+        cell = _styled(sheet, name, HEADER_FONT)
+        cell.fill = HEADER_FILL
+        cell.alignment = HEADER_ALIGN
+        head.append(cell)
+    sheet.append(head)
+    last = len(rows) - 1
+    for index, row in enumerate(rows):
+        marks = set(red(row)) if red is not None else set()
+        bold = bold_last and index == last
+        if marks or bold:
+            row = [
+                _styled(sheet, value, BAD_FONT if i in marks else BOLD)
+                if i in marks or bold
+                else value
+                for i, value in enumerate(row)
+            ]
+        sheet.append(row)
     return sheet
 
 
@@ -100,10 +134,10 @@ UNIT_HEADER = [
 def to_xlsx(report: Report, tz: ZoneInfo | None = None) -> bytes:
     """The workbook's bytes. Times in ``tz`` (the report's own timezone by default)."""
     zone = tz or report.tz
-    book = Workbook()
-    about = book.active
-    assert about is not None
-    about.title = "说明"
+    book = Workbook(write_only=True)
+    about = book.create_sheet("说明")
+    about.column_dimensions["A"].width = 28
+    about.column_dimensions["B"].width = 100
     lines: list[tuple[str, str]] = [
         ("报表", report.title),
         ("类型", KIND_LABELS[report.period.kind]),
@@ -121,27 +155,24 @@ def to_xlsx(report: Report, tz: ZoneInfo | None = None) -> bytes:
             "更新次数为本期已发布记录（送审后“已发布”及“更新”登记）；每周要求按本期内开始且已结束的"
             "自然周计算；最长未更新天数含本期开始前最后一次更新以来的天数；整改按本期下发的通知统计，"
             "与“整改记录”的“按单位统计”同一口径；审核时效为各级审核卡片送达至作出决定的小时数；"
-            "告警确认为告警发出至确认的分钟数；接班确认为提交交接至确认接班的分钟数。",
+            "告警确认为告警发出至确认的分钟数；接班确认为交接时刻（晚于交接时刻才提交交接的，从提交时）至确认接班的分钟数。",
         )
     )
-    for line in lines:
-        about.append(list(line))
-    about.column_dimensions["A"].width = 28
-    about.column_dimensions["B"].width = 100
-    for cell in about["A"]:
-        cell.font = Font(bold=True)
-    for cell in about["B"]:
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for what, text in lines:
+        value = WriteOnlyCell(about, value=text)
+        value.alignment = Alignment(wrap_text=True, vertical="top")
+        about.append([_styled(about, what, BOLD), value])
 
     units = [_unit_line(u) for u in report.units] + [_unit_line(report.total)]
-    sheet = _sheet(book, "单位", UNIT_HEADER, units)
-    for cells in sheet.iter_rows(min_row=2):
-        if cells[10].value:  # overdue notices in red
-            cells[10].font = BAD_FONT
-        if cells[6].value:
-            cells[6].font = BAD_FONT
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
+    # Silent accounts and overdue notices in red.
+    _sheet(
+        book,
+        "单位",
+        UNIT_HEADER,
+        units,
+        red=lambda row: [i for i in (6, 10) if row[i]],
+        bold_last=True,
+    )
 
     accounts: list[list[object]] = [
         [
@@ -163,7 +194,7 @@ def to_xlsx(report: Report, tz: ZoneInfo | None = None) -> bytes:
         ]
         for a in report.accounts
     ]
-    sheet = _sheet(
+    _sheet(
         book,
         "账号",
         [
@@ -184,10 +215,8 @@ def to_xlsx(report: Report, tz: ZoneInfo | None = None) -> bytes:
             "未办结",
         ],
         accounts,
+        red=lambda row: [9] if row[9] == "不合格" else [],
     )
-    for cells in sheet.iter_rows(min_row=2):
-        if cells[9].value == "不合格":
-            cells[9].font = BAD_FONT
 
     def spread(s: Spread | None) -> list[object]:
         if s is None or not s.n:
