@@ -107,6 +107,8 @@ async def export_org(include_inactive: bool = False) -> dict[str, Any]:
             entry["wecom_webhook_key"] = c.wecom_webhook_key
         if c.feishu_chat_id:
             entry["feishu_chat_id"] = c.feishu_chat_id
+        if c.wecom_chat_id:
+            entry["wecom_chat_id"] = c.wecom_chat_id
         if not c.active:
             entry["active"] = False
         return entry

@@ -187,6 +187,8 @@ class ChatEntry(_Entry):
     members: list[str] = Field(default_factory=list)
     wecom_webhook_key: str | None = None
     feishu_chat_id: str | None = None
+    # The group's chatid for WeCom's intelligent robot (the bot tells it when @-mentioned).
+    wecom_chat_id: str | None = None
     active: bool = True
 
     @field_validator("purpose", mode="before")
@@ -642,6 +644,7 @@ def _check_references(checked: _Checked, source: SourceText) -> list[str]:
                     problems.append(f"{where}.{attr}：{value} 已被 {other} 使用")
                 ids[(kind, value)] = p.name
     feishu_chats: dict[str, str] = {}
+    wecom_chats: dict[str, str] = {}
     for i, c in checked.chats:
         where = at("chats", i, c.name)
         if c.unit is not None and unit_missing(c.unit):
@@ -655,6 +658,10 @@ def _check_references(checked: _Checked, source: SourceText) -> list[str]:
             if c.feishu_chat_id in feishu_chats:
                 problems.append(f"{where}.feishu_chat_id：与 {feishu_chats[c.feishu_chat_id]} 重复")
             feishu_chats[c.feishu_chat_id] = c.name
+        if c.wecom_chat_id:
+            if c.wecom_chat_id in wecom_chats:
+                problems.append(f"{where}.wecom_chat_id：与 {wecom_chats[c.wecom_chat_id]} 重复")
+            wecom_chats[c.wecom_chat_id] = c.name
     live: dict[tuple[str, MediaPlatform, str], int] = {}
     for i, a in checked.accounts:
         where = at("accounts", i, f"{a.name}·{a.platform.label}")

@@ -115,6 +115,8 @@ class Chat(Model):
     # WeCom self-built apps cannot post cards into groups; a group robot can post @-mentions.
     wecom_webhook_key = fields.CharField(max_length=128, null=True)
     feishu_chat_id = fields.CharField(max_length=128, null=True, unique=True)
+    # The group's chatid for WeCom's intelligent robot, which can post tappable cards.
+    wecom_chat_id = fields.CharField(max_length=128, null=True)
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
