@@ -77,6 +77,16 @@ class Assessment:
     def verdict(self) -> str:
         return "不合格（单项否决）" if self.vetoed else f"{self.score}分"
 
+    def summary(self) -> str:
+        """One cell: 不合格（单项否决：…） / 88分（扣分：…） / 100分."""
+        if self.vetoed:
+            reasons = "；".join(v.removeprefix("单项否决·") for v in self.vetoed)
+            return f"不合格（单项否决：{reasons}）"
+        if not self.points:
+            return self.verdict
+        parts = "；".join(f"{n.removeprefix('扣分·')}{c}次扣{p}分" for n, c, p in self.points)
+        return f"{self.verdict}（{parts}）"
+
     def lines(self) -> list[str]:
         out = [f"{self.account_label}：{self.verdict}"]
         out += [f"  · {v}" for v in self.vetoed]
@@ -127,14 +137,18 @@ def published_findings(findings: Iterable[dict[str, object]]) -> Counter[str]:
 
 
 async def gather(
-    conn: BaseDBAsyncClient, accounts: Sequence[Account], now: datetime
+    conn: BaseDBAsyncClient | None,
+    accounts: Sequence[Account],
+    now: datetime,
+    since: datetime | None = None,
 ) -> list[Figures]:
-    """Each account's figures: the last update, the window's rectifications by category and
-    the published posts that went out with findings kept."""
+    """Each account's figures at ``now``: the last update, the window's rectifications by
+    category and the published posts that went out with findings kept (the window is the
+    last ``WINDOW_DAYS`` days, or a report's period from ``since``)."""
     ids = [a.id for a in accounts]
-    since = now - timedelta(days=WINDOW_DAYS)
+    since = now - timedelta(days=WINDOW_DAYS) if since is None else since
     last = dict(
-        await AccountUpdate.filter(account_id__in=ids)
+        await AccountUpdate.filter(account_id__in=ids, published_at__lte=now)
         .using_db(conn)
         .group_by("account_id")
         .annotate(last=Max("published_at"))
@@ -142,7 +156,9 @@ async def gather(
     )
     counts: dict[int, Counter[str]] = {a.id: Counter() for a in accounts}
     serious: Counter[int] = Counter()
-    rects = await Rectification.filter(account_id__in=ids, issued_at__gte=since).using_db(conn)
+    rects = await Rectification.filter(
+        account_id__in=ids, issued_at__gte=since, issued_at__lte=now
+    ).using_db(conn)
     for rect in rects:
         assert rect.account_id is not None
         if rect.category == RectCategory.CONTENT_ERROR and rect.severity == Severity.SERIOUS:
@@ -151,7 +167,9 @@ async def gather(
         indicator = _RECT_INDICATOR.get(rect.category)
         if indicator is not None:
             counts[rect.account_id][indicator] += 1
-    posts = await Post.filter(status=PostStatus.PUBLISHED, updated_at__gte=since).using_db(conn)
+    posts = await Post.filter(
+        status=PostStatus.PUBLISHED, updated_at__gte=since, updated_at__lte=now
+    ).using_db(conn)
     for post in posts:
         targets = [i for i in post.account_ids or [] if i in counts]
         if not targets:

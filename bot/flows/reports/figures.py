@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from tortoise.functions import Max
 
 from bot.clock import Clock
+from bot.flows.filing import inspection
 from bot.flows.rectification.model import (
     BOTTOM,
     BOTTOM_TWICE,
@@ -111,6 +112,8 @@ class AccountFigures:
     silent_days: int = 0  # the longest stretch without an update inside the period
     silence_breach: bool = False  # longer than update.max_silence allows
     rect: Counts = field(default_factory=Counts)
+    # 检查指标自评 at the end of the period (bot.flows.filing.inspection), running accounts only.
+    checklist: str = ""
 
     @property
     def qualified(self) -> bool:
@@ -251,6 +254,7 @@ async def build(services: Reading, period: Period, unit_id: int | None = None) -
         row.accounts_silent += 1 if acc.silence_breach else 0
         row.longest_silence = max(row.longest_silence, acc.silent_days)
 
+    await _checklist(accounts, start, until)
     levels, review_hours = await _review(units, in_scope, start, end, unit_row)
     await _rectifications(units, in_scope, start, end, unit_row, accounts)
     alert_minutes = await _alerts(units, in_scope, start, end, unit_row)
@@ -379,6 +383,18 @@ async def _accounts(
             due = services.timekeeping.due(SILENCE_RULE, gap_start).due_at
             row.silence_breach = gap_start + gap > due
     return found
+
+
+async def _checklist(accounts: dict[int, AccountFigures], start: datetime, until: datetime) -> None:
+    """Each running account's 检查指标自评 over the period, as 台账 检查指标 shows it."""
+    judged = [a for a in accounts.values() if a.judged]
+    if not judged:
+        return
+    rows = await Account.filter(id__in=[a.account_id for a in judged]).order_by("id")
+    for row, figures in zip(
+        rows, await inspection.gather(None, rows, until, since=start), strict=True
+    ):
+        accounts[row.id].checklist = inspection.assess(figures).summary()
 
 
 def _weeks(start: datetime, until: datetime) -> list[datetime]:

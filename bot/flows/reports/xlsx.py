@@ -160,6 +160,7 @@ def to_xlsx(report: Report, tz: ZoneInfo | None = None) -> bytes:
             a.rect.overdue,
             a.rect.reopened,
             a.rect.open,
+            a.checklist,
         ]
         for a in report.accounts
     ]
@@ -182,12 +183,15 @@ def to_xlsx(report: Report, tz: ZoneInfo | None = None) -> bytes:
             "逾期",
             "驳回重办",
             "未办结",
+            "检查指标自评",
         ],
         accounts,
     )
     for cells in sheet.iter_rows(min_row=2):
         if cells[9].value == "不合格":
             cells[9].font = BAD_FONT
+        if str(cells[15].value).startswith("不合格"):
+            cells[15].font = BAD_FONT
 
     def spread(s: Spread | None) -> list[object]:
         if s is None or not s.n:
