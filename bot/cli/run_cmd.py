@@ -106,6 +106,11 @@ async def _demo(settings: Settings, redis_url: str, host: str, port: int) -> Non
         seeded = await seed_demo(services.clock.now())
         if seeded is not None:
             click.echo("已载入演示组织：临江区（8 个单位、22 人）。")
+        click.echo(
+            "试试送审前纠错：在控制台选“小王”发“送审”，正文粘贴使用说明"
+            "（docs/user-guide/review.md“纠错”一节）中的演示稿件，"
+            "会指出把“临江区”写成“临江县”等 8 处问题。"
+        )
         await plan_all(services.timekeeping.calendar(), services.clock.now())  # the duty roster
         runner = await _start_web(services, host, port, console=True)
         worker_stop = asyncio.Event()

@@ -35,9 +35,10 @@ class Unit(Model):
     is_internal_office = fields.BooleanField(default=False)
     active = fields.BooleanField(default=True)
     # Short forms people also write (区文旅委) and names it had before (a renamed bureau):
-    # the pre-review 纠错 accepts the first and points the second to ``name``.
-    aliases: Any = fields.JSONField(default=list)
-    former_names: Any = fields.JSONField(default=list)
+    # the pre-review 纠错 accepts the first and points the second to ``name``. Nullable only
+    # so that the columns can be added to a table with rows (migration 0017 then writes []).
+    aliases: Any = fields.JSONField(default=list, null=True)
+    former_names: Any = fields.JSONField(default=list, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -206,3 +206,64 @@ async def test_restart_keeps_the_data_and_reset_starts_over(
     finally:
         assert await fresh.stop(signal.SIGINT) == 0, fresh.output.read_text()
     assert not running(fresh.redis)
+
+
+DEMO_POST = (Path(__file__).resolve().parents[2] / "bot/data/demo_post.txt").read_text("utf-8")
+
+
+async def test_the_demo_post_shows_the_proofing_findings(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    """In `dutybot demo`, the post of the user guide's 纠错 section (shipped in bot/data) is
+    flagged where it writes 临江县 for 临江区, with the standard form beside each finding."""
+    demo = await start_demo(tmp_path)
+    try:
+        assert "试试送审前纠错" in demo.output.read_text()
+        for text in ("送审", "桃花节辟谣", DEMO_POST, "无", "无", "1", "原创"):
+            before = len(await transcript(http, demo, "xiaowang"))
+            async with http.post(
+                f"{demo.base}/console/api/messages",
+                json={"as": "xiaowang", "chat": "dm:xiaowang", "text": text},
+            ) as resp:
+                assert resp.status == 200, await resp.text()
+            await wait_for(http, demo, lambda ms, n=before: len(ms) > n + 1)
+        messages = await wait_for(
+            http, demo, lambda ms: any(m["card"] and "请核对" in m["card"]["title"] for m in ms)
+        )
+        summary = next(
+            m["card"] for m in reversed(messages) if m["card"] and "请核对" in m["card"]["title"]
+        )
+        button = next(b for b in summary["buttons"] if b["label"] == "送审")
+        async with http.post(
+            f"{demo.base}/console/api/actions",
+            json={
+                "as": "xiaowang",
+                "chat": "dm:xiaowang",
+                "card_id": summary["card_id"],
+                "action": button["action"],
+                "payload": button["payload"],
+                "form": {},
+                "client_id": "demo-proofing-1",
+            },
+        ) as resp:
+            assert resp.status == 200, await resp.text()
+        found = await wait_for(
+            http, demo, lambda ms: any(m["card"] and "送审前自检" in m["card"]["title"] for m in ms)
+        )
+        check = next(m["card"] for m in found if m["card"] and "送审前自检" in m["card"]["title"])
+        assert "正文第1行第21字 名称有误：“临江县”应为“临江区”" in check["body"]
+        assert "“第二十届三中全会”应为“党的二十届三中全会”" in check["body"]
+    finally:
+        assert await demo.stop(signal.SIGTERM) == 0, demo.output.read_text()
+
+
+async def wait_for(
+    http: aiohttp.ClientSession, demo: Demo, ready: Any, seconds: float = 20
+) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        messages = await transcript(http, demo, "xiaowang")
+        if ready(messages):
+            return messages
+        await asyncio.sleep(0.2)
+    raise AssertionError("the demo did not answer in time")

@@ -241,3 +241,13 @@ def test_typos_are_suggestions_and_do_not_stop_a_post() -> None:
     assert [f.kind for f in result.findings] == [FindingKind.TYPO]
     assert result.clean
     assert result.findings[0].describe().startswith("正文第1行第1字 用字建议：“其它”应为“其他”")
+
+
+def test_the_user_guide_shows_the_demo_post_the_package_ships() -> None:
+    guide = (ROOT / "docs/user-guide/review.md").read_text("utf-8")
+    demo = (ROOT / "bot/data/demo_post.txt").read_text("utf-8")
+    assert f"```text\n{demo}```" in guide
+    hits = found(demo, demo_lexicon())
+    kinds = [rule for _, _, rule in hits]
+    assert len(hits) == 8
+    assert sum(k in ("place", "unit_name", "person_title", "former_name") for k in kinds) == 4

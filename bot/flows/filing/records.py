@@ -7,7 +7,7 @@ from bot.core import untrusted
 from bot.core.context import HandlerContext
 from bot.core.directory import Member, owning_unit
 from bot.core.work import Work
-from bot.flows.filing import countdowns, document
+from bot.flows.filing import countdowns, document, inspection
 from bot.flows.filing.model import (
     OPEN_STATES,
     WITHDRAW_WORD,
@@ -41,12 +41,43 @@ async def show_registry(ctx: HandlerContext, rest: str) -> None:
         units += (
             await Unit.filter(supervisor_id=unit.id, active=True).using_db(ctx.conn).order_by("id")
         )
+    if rest.strip() == INSPECTION_WORD:
+        await ctx.reply(await _inspection(ctx, units))
+        return
     if rest:
         await ctx.reply(await _history(ctx, [u.id for u in units], rest))
         return
     parts = [await _registry_text(ctx, u) for u in units]
-    parts.append("发送“台账 账号名称”查看某个账号的变更记录。")
+    parts.append(
+        "发送“台账 账号名称”查看某个账号的变更记录；"
+        f"发送“台账 {INSPECTION_WORD}”查看各账号按国家检查指标的自评。"
+    )
     await ctx.reply("\n\n".join(parts))
+
+
+INSPECTION_WORD = "检查指标"
+
+
+async def _inspection(w: Work, units: list[Unit]) -> str:
+    """``台账 检查指标``: each live account's self-assessment, the indicator of each point, and
+    what the bot cannot see."""
+    accounts = (
+        await Account.filter(owner_unit_id__in=[u.id for u in units])
+        .exclude(status__in=(AccountStatus.CLOSED, AccountStatus.CANCELLED))
+        .using_db(w.conn)
+        .order_by("owner_unit_id", "id")
+    )
+    if not accounts:
+        return "没有在运行的政务新媒体账号。"
+    lines = [
+        f"按{inspection.CHECKLIST}自评（近{inspection.WINDOW_DAYS}天，本系统掌握的数据；"
+        "分值为本系统的折算，正式结果以检查单位为准）："
+    ]
+    for figures in await inspection.gather(w.conn, accounts, w.now):
+        lines += inspection.assess(figures).lines()
+    lines.append("本系统看不到、未纳入自评的指标：")
+    lines += [f"  · {item}" for item in inspection.NOT_SEEN]
+    return "\n".join(lines)
 
 
 async def _history(w: Work, unit_ids: list[int], name: str) -> str:

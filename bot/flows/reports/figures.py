@@ -33,6 +33,7 @@ from tortoise.functions import Count, Max
 from tortoise.queryset import QuerySet, ValuesListQuery
 
 from bot.clock import Clock
+from bot.flows.filing import inspection
 from bot.flows.rectification.model import (
     BOTTOM,
     BOTTOM_TWICE,
@@ -117,6 +118,8 @@ class AccountFigures:
     silent_days: int = 0  # the longest stretch without an update inside the period
     silence_breach: bool = False  # longer than update.max_silence allows
     rect: Counts = field(default_factory=Counts)
+    # 检查指标自评 at the end of the period (bot.flows.filing.inspection), running accounts only.
+    checklist: str = ""
 
     @property
     def qualified(self) -> bool:
@@ -303,6 +306,7 @@ async def build(services: Reading, period: Period, unit_id: int | None = None) -
         row.accounts_silent += 1 if acc.silence_breach else 0
         row.longest_silence = max(row.longest_silence, acc.silent_days)
 
+    await _checklist(accounts, start, until)
     levels, review_hours = await _review(units, in_scope, start, end, unit_row)
     await _rectifications(units, in_scope, start, end, unit_row, accounts)
     alert_minutes = await _alerts(units, in_scope, start, end, unit_row)
@@ -462,6 +466,18 @@ async def _accounts(
             gap_start = datetime.fromtimestamp(begin, tz)
             row.silence_breach = gap_start + timedelta(seconds=length) > silence_due(gap_start)
     return found
+
+
+async def _checklist(accounts: dict[int, AccountFigures], start: datetime, until: datetime) -> None:
+    """Each running account's 检查指标自评 over the period, as 台账 检查指标 shows it."""
+    judged = [a for a in accounts.values() if a.judged]
+    if not judged:
+        return
+    rows = await Account.filter(id__in=[a.account_id for a in judged]).order_by("id")
+    for row, figures in zip(
+        rows, await inspection.gather(None, rows, until, since=start), strict=True
+    ):
+        accounts[row.id].checklist = inspection.assess(figures).summary()
 
 
 def _weeks(start: datetime, until: datetime) -> list[datetime]:

@@ -191,6 +191,7 @@ def to_xlsx(report: Report, tz: ZoneInfo | None = None) -> bytes:
             a.rect.overdue,
             a.rect.reopened,
             a.rect.open,
+            a.checklist,
         ]
         for a in report.accounts
     ]
@@ -213,9 +214,10 @@ def to_xlsx(report: Report, tz: ZoneInfo | None = None) -> bytes:
             "逾期",
             "驳回重办",
             "未办结",
+            "检查指标自评",
         ],
         accounts,
-        red=lambda row: [9] if row[9] == "不合格" else [],
+        red=lambda row: [i for i in (9, 15) if str(row[i]).startswith("不合格")],
     )
 
     def spread(s: Spread | None) -> list[object]:
