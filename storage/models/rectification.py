@@ -96,6 +96,8 @@ class Rectification(Model):
 
     class Meta:
         table = "rectification"
+        # The dashboard lists open notices by status and due time, per unit.
+        indexes = (("status", "due_at"), ("owner_unit_id", "status"))
         unique_together = (("source", "external_id"), ("year", "seq"))
 
 

@@ -81,6 +81,8 @@ class Post(Model):
 
     class Meta:
         table = "review_post"
+        # The dashboard lists posts in review, per unit.
+        indexes = (("status", "unit_id"),)
 
 
 class PostVersion(Model):
@@ -133,6 +135,8 @@ class ReviewStep(Model):
 
     class Meta:
         table = "review_step"
+        # The level waiting of each post in review (the dashboard).
+        indexes = (("post_id", "status"), ("status", "created_at"))
 
 
 class AccountUpdate(Model):
