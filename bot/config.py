@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     wecom_token: SecretStr | None = None
     wecom_aes_key: SecretStr | None = None
     wecom_api_base: str = "https://qyapi.weixin.qq.com"
+    # Where /dash sends a browser to sign in with WeCom (网页授权 / 扫码登录).
+    wecom_oauth_base: str = "https://open.weixin.qq.com"
+    wecom_login_base: str = "https://login.work.weixin.qq.com"
 
     feishu_app_id: str | None = None
     feishu_app_secret: SecretStr | None = None
