@@ -142,7 +142,7 @@ def duration(seconds: float) -> str:
 def countdown(ctx: Ctx, due: datetime) -> Cell:
     """剩余 2天3小时 / 已逾期 5小时 (red), ticking on the page."""
     left = (due - ctx.now).total_seconds()
-    if left < 0:
+    if left <= 0:  # due now is late already: the deadline engine fires its overdue step then
         return Cell(f"已逾期 {duration(-left)}", css="overdue", due=due)
     css = "warn" if left < timedelta(days=1).total_seconds() else ""
     return Cell(f"剩余 {duration(left)}", css=css, due=due)

@@ -21,7 +21,7 @@
     document.querySelectorAll("[data-due]").forEach(function (el) {
       var left = Number(el.dataset.due) - now;
       var cell = el.querySelector("a") || el;
-      if (left < 0) {
+      if (left <= 0) {
         cell.textContent = "已逾期 " + span(-left);
         el.classList.add("overdue");
         el.classList.remove("warn");
