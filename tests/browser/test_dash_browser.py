@@ -102,8 +102,9 @@ async def test_supervisor_signs_in_filters_the_registry_and_exports_it(dash: Das
     assert download.suggested_filename == "账号台账-20261009-1000.xlsx"
     saved = dash.shots / "registry.xlsx"
     await download.save_as(str(saved))
-    sheet = load_workbook(saved, read_only=True).worksheets[0]
-    values = [list(r) for r in sheet.iter_rows(values_only=True)]
+    book = load_workbook(saved, read_only=True)
+    values = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+    book.close()
     assert values[0][0].startswith("账号台账（筛选：平台：微信；")
     assert [r[1] for r in values[2:]] == ["临江发布", "临江文旅", "临江教育", "河西镇发布"]
 

@@ -48,5 +48,6 @@ def rows_of(html: str, table: str) -> list[list[str]]:
 
 def sheet_rows(data: bytes) -> list[list[Any]]:
     book = load_workbook(io.BytesIO(data), read_only=True)
-    sheet = book.worksheets[0]
-    return [list(r) for r in sheet.iter_rows(values_only=True)]
+    rows = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+    book.close()
+    return rows
