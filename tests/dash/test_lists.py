@@ -141,3 +141,22 @@ async def test_audit_search_and_the_chains_verdict(
     html = await again.text()
     assert "核验未通过" in html
     assert f"序号 {victim.seq}：内容与哈希不符（记录被直接修改）" in html
+
+
+async def test_an_alert_reported_in_the_chat_waits_with_its_countdown_on_the_duty_page(
+    harness: ChatHarness, client: TestClient[Any, Any], services: Services
+) -> None:
+    # The alert reaches the duty team, its lead and the supervisors; this test reads the page.
+    harness.ignore()
+    await plan_all(services.timekeeping.calendar(), services.clock.now())
+    await harness.say("laozhou", "报告 严重 临江文旅公众号首页无法打开")
+    await harness.advance(minutes=1)
+    services.demo = True
+    await sign_in(client, "zhangzr")
+    page = await client.get("/dash/alerts")
+    (row,) = rows_of(await page.text(), "alerts")
+    assert row[1:4] == ["区政务新媒体中心读网值班", "严重", "临江文旅公众号首页无法打开"]
+    assert row[7] == "待确认"
+    assert row[8] == "剩余 2分"  # 严重: acknowledge within 3 minutes
+    resolved = await client.get("/dash/alerts?status=resolved")
+    assert rows_of(await resolved.text(), "alerts") == [["没有符合条件的记录"]]
