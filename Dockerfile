@@ -8,7 +8,7 @@ COPY storage ./storage
 RUN pip install --no-cache-dir --prefix=/install .
 
 FROM python:3.11-slim
-# A CJK font for the duty roster image (值班表 as a PNG).
+# A CJK font for the duty roster image (值班表 as a PNG) and the periodic reports' chart.
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 dutybot

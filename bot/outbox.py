@@ -45,7 +45,12 @@ NOTICE_EVERY = timedelta(minutes=10)
 NOTICE_KEY_PREFIX = "outbox-given-up"
 NOTICE_STATE = "outbox_given_up_noticed_at"
 OUTBOX_ACTOR = audit.Actor.system("消息发送")
-PLATFORM_LABELS = {"console": "控制台", "wecom": "企业微信", "feishu": "飞书"}
+PLATFORM_LABELS = {
+    "console": "控制台",
+    "wecom": "企业微信",
+    "feishu": "飞书",
+    "wecom_bot": "企业微信智能机器人",
+}
 
 
 def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
@@ -216,6 +221,11 @@ def preview(row: OutboxMessage, width: int = 40) -> str:
     payload = row.payload if isinstance(row.payload, dict) else {}
     message = payload.get("message") or {}
     text = str(message.get("text") or "")
+    if payload.get("kind") == "card_update":
+        # A new rendering of a card already sent: the card is the payload's, not a message's.
+        card = payload.get("card") or {}
+        if isinstance(card, dict):
+            text = "卡片更新：" + str(card.get("title") or "")
     card = message.get("card") or {}
     if not text and isinstance(card, dict):
         text = "卡片：" + str(card.get("title") or "")

@@ -159,16 +159,23 @@ async def check_outbox(now: datetime, tz: ZoneInfo, report: Report) -> None:
     waiting = OutboxMessage.filter(status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING])
     count = await waiting.count()
     oldest = await waiting.order_by("created_at").first()
-    failing = await OutboxMessage.filter(
+    retrying = OutboxMessage.filter(
         status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING], failing_since__isnull=False
-    ).count()
+    )
+    failing = await retrying.count()
+    latest = await retrying.order_by("-failing_since").first()
+    why = ""
+    if latest is not None:
+        why = f"，{failing} 条正在重试（最近的原因：{latest.last_error[:80]}）"
     if oldest is not None and now - oldest.created_at > BACKLOG_LATE:
-        why = f"，{failing} 条正在重试（最近的原因：{oldest.last_error[:80]}）" if failing else ""
         report.add(
             Level.FAIL,
             "待发消息",
             f"{count} 条未发出，最早的写入于 {_ago(now, oldest.created_at)}{why}",
         )
+    elif failing:
+        # Not late yet, but the platform is failing: say so now, not five minutes from now.
+        report.add(Level.WARN, "待发消息", f"{count} 条排队中{why}")
     else:
         report.add(Level.OK, "待发消息", f"{count} 条排队中，没有积压")
     given_up = OutboxMessage.filter(status=OutboxStatus.FAILED)

@@ -13,6 +13,7 @@ HANDLER_MODULES: list[str] = [
     "bot.handlers.filing",
     "bot.handlers.review",
     "bot.handlers.rectification",
+    "bot.handlers.reports",
     "bot.handlers.duty.roster",
     "bot.handlers.duty.handover",
     "bot.handlers.duty.alerts",

@@ -4,7 +4,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0015_stored_files')]
+    dependencies = [('models', '0022_report_indexes')]
 
     initial = False
 

@@ -96,9 +96,10 @@ class Rectification(Model):
 
     class Meta:
         table = "rectification"
-        # The dashboard lists open notices by status and due time, per unit.
-        indexes = (("status", "due_at"), ("owner_unit_id", "status"))
         unique_together = (("source", "external_id"), ("year", "seq"))
+        # The dashboard lists open notices by status and due time, per unit; the periodic
+        # reports and the quarterly review read one period's notices.
+        indexes = (("status", "due_at"), ("owner_unit_id", "status"), ("issued_at",))
 
 
 class SourceToken(Model):

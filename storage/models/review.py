@@ -135,8 +135,9 @@ class ReviewStep(Model):
 
     class Meta:
         table = "review_step"
-        # The level waiting of each post in review (the dashboard).
-        indexes = (("post_id", "status"), ("status", "created_at"))
+        # The level waiting of each post in review (the dashboard); the periodic reports read
+        # one period's decisions (review turnaround per level).
+        indexes = (("post_id", "status"), ("status", "created_at"), ("decided_at",))
 
 
 class AccountUpdate(Model):

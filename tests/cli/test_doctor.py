@@ -9,6 +9,7 @@ from pathlib import Path
 from tortoise.transactions import in_transaction
 
 from bot import heartbeat
+from bot.cards.model import Button, Card
 from bot.cli.doctor_cmd import Level, Report, check_calendar
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -120,3 +121,38 @@ def test_calendar_coverage_of_the_coming_year(settings: Settings, tmp_path: Path
     )
     (covered,) = levels(datetime(2027, 3, 1, tzinfo=SHANGHAI))
     assert covered[0] is Level.OK, covered
+
+
+async def test_a_failing_platform_shows_before_the_backlog_is_late(
+    services: Services, demo_org: None, db_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    """Found in the operator walkthrough: in the first five minutes of a platform outage
+    doctor said "没有积压" and `outbox list` showed a card update as a bare "卡片："."""
+    env = {"DUTYBOT_DATABASE_URL": db_url, "DUTYBOT_REDIS_URL": redis_url, "DUTYBOT_CONSOLE": "1"}
+    wall = SystemClock(SHANGHAI)
+    await heartbeat.write(heartbeat.Beat(heartbeat.new_worker_id(), wall.now()), wall.now())
+    person = await Person.get(key="xiaowang")
+    card = Card(title="请审批：开设备案 #1", buttons=(Button(label="同意", action="help.run"),))
+    async with in_transaction() as conn:
+        emitter = Emitter(services, conn, key_prefix="doctor:outage", now=wall.now())
+        stored = await emitter.new_card(card, kind="test", allowed_person_ids=[person.id])
+        await emitter.to_person(person.id, Message(card=stored))
+        await emitter.update_card(stored.card_id or "", card.closed("已同意"))
+    await OutboxMessage.all().update(
+        failing_since=wall.now(),
+        attempts=3,
+        last_error="访问企业微信接口失败：ClientConnectorError",
+    )
+
+    done = await run_clean(tmp_path, "doctor", "--offline", **env)
+    assert "! 待发消息" in done.stdout
+    assert "2 条排队中，2 条正在重试" in done.stdout
+    assert "ClientConnectorError" in done.stdout
+
+    listed = await run_clean(tmp_path, "outbox", "list", **env)
+    assert "卡片：请审批：开设备案 #1" in listed.stdout
+    assert "卡片更新：请审批：开设备案 #1" in listed.stdout
+
+    await OutboxMessage.all().update(status=OutboxStatus.SENT, failing_since=None)
+    done = await run_clean(tmp_path, "doctor", "--offline", **env)
+    assert "✔ 待发消息" in done.stdout

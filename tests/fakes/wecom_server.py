@@ -84,9 +84,11 @@ class FakeWeCom:
         self.media_gate: asyncio.Event | None = None
         self.media_started = asyncio.Event()
         # message/send calls to answer only after this many seconds (a client timeout), and
-        # how many of them; the stalled call is not processed (the send never happened).
+        # how many of them; the stalled call is not processed (the send never happened) unless
+        # ``stall_delivers``: then the message is delivered and only the answer comes too late.
         self.stall_seconds = 0.0
         self.stall_times = 0
+        self.stall_delivers = False
         self._member_log: dict[str, deque[float]] = defaultdict(deque)
         self._robot_log: dict[str, deque[float]] = defaultdict(deque)
         self._seq = itertools.count(1)
@@ -284,8 +286,15 @@ class FakeWeCom:
     async def _send(self, request: web.Request) -> web.Response:
         if self.stall_times > 0:
             self.stall_times -= 1
+            if self.stall_delivers:
+                answer = await self._accept_send(request)
+                await asyncio.sleep(self.stall_seconds)
+                return answer
             await asyncio.sleep(self.stall_seconds)
             return web.json_response({"errcode": -1, "errmsg": "system busy (late)"})
+        return await self._accept_send(request)
+
+    async def _accept_send(self, request: web.Request) -> web.Response:
         body = await self._json(request)
         injected = self._injected(request, body)
         if injected is not None:

@@ -66,6 +66,8 @@ class WeComApi:
         self._secret = secret
         self.redis = redis
         self._session: aiohttp.ClientSession | None = None
+        # How long a call may take before we stop waiting (tests shorten it; see TIMEOUT).
+        self.timeout = TIMEOUT
         # One cache entry per app; the secret's hash keeps a rotated secret from reusing
         # the old app's token without putting the secret into Redis.
         digest = hashlib.sha256(secret.encode()).hexdigest()[:8]
@@ -86,7 +88,9 @@ class WeComApi:
     ) -> dict[str, Any]:
         url = f"{self.base_url}/cgi-bin/{path}"
         try:
-            async with self._http().request(method, url, params=params, json=body) as resp:
+            async with self._http().request(
+                method, url, params=params, json=body, timeout=self.timeout
+            ) as resp:
                 if resp.status == 429:
                     retry = _retry_after(resp.headers.get("Retry-After"))
                     raise WeComError("企业微信限流（HTTP 429）", status=429, retry_after=retry)

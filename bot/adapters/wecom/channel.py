@@ -60,6 +60,16 @@ TOKEN_ERRORS = frozenset({40014, 42001})
 UPDATED_LEAD = "（之前发给您的卡片有更新，以这张为准）"
 
 
+def is_task_id_taken(exc: WeComError) -> bool:
+    """WeCom refused a card because its ``task_id`` was used before in this app.
+
+    WeCom documents no error code of its own for this (it answers with a generic "invalid
+    parameter" code), so the message is read; anything else stays an error.
+    """
+    text = str(exc).lower()
+    return "task_id" in text and any(w in text for w in ("exist", "duplicate", "重复", "已存在"))
+
+
 def delivery_error(exc: WeComError) -> DeliveryError:
     """Map a WeCom failure onto the outbox's retry rules."""
     if exc.rate_limited:
@@ -172,7 +182,17 @@ class WeComChannel:
             task_id = task_id_for(card.card_id, row.id)
         body = app_message(userid, self.api.agent_id, message, task_id)
         await self._take_member(userid)
-        data = await self.api.send_message(body)
+        try:
+            data = await self.api.send_message(body)
+        except WeComError as exc:
+            if task_id is None or not is_task_id_taken(exc):
+                raise
+            # The task_id names this row's copy of the card and nothing else, so WeCom knows it
+            # only because an earlier attempt of this row got through although its answer never
+            # reached us (a timeout). The person has the card: done, not sent twice. Its
+            # ResponseCode was in the lost answer, so an update will send a fresh copy.
+            log.info("WeCom already has card %s for %s: an earlier attempt landed", task_id, userid)
+            return Delivered(external_id=task_id)
         invalid = {u for u in str(data.get("invaliduser") or "").split("|") if u}
         if userid in invalid:
             raise DeliveryError(

@@ -4,8 +4,10 @@ latest notices with counts per unit and account, and the consequence flags)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -134,7 +136,22 @@ class Counts:
         )
 
 
-def count(rects: list[Rectification]) -> Counts:
+class Countable(Protocol):
+    """What ``count`` reads of a notice: a ``Rectification``, or the columns of one (the
+    periodic reports read 100,000 notices as plain rows, not models)."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def ever_overdue(self) -> bool: ...
+
+    @property
+    def reopened(self) -> int: ...
+
+
+def count(rects: Iterable[Countable]) -> Counts:
+    """下发 / 按时完成 / 逾期 / 驳回重办 / 未办结, as 整改记录 and the reports show them."""
     counts = Counts()
     for rect in rects:
         counts.issued += 1
