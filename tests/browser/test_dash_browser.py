@@ -168,7 +168,9 @@ async def test_unit_head_is_refused_the_audit_log_and_sees_only_their_unit(dash:
     page = dash.page
     await dash.sign_in("王主任（临江区文化和旅游发展委员会")
     menu = page.locator("nav.menu a")
-    await expect(menu).to_have_text(["概览", "账号台账", "备案办理", "稿件审核", "整改通知"])
+    await expect(menu).to_have_text(
+        ["概览", "账号台账", "备案办理", "稿件审核", "整改通知", "报表"]
+    )
     await page.goto(f"{dash.base}/dash/registry")
     await expect(page.locator("#list-registry tbody tr")).to_have_count(3)
     response = await page.goto(f"{dash.base}/dash/audit")
@@ -179,3 +181,35 @@ async def test_unit_head_is_refused_the_audit_log_and_sees_only_their_unit(dash:
     )
     await expect(page.locator("table")).to_have_count(0)
     await dash.shot("06-unit-head-refused")
+
+
+async def test_supervisor_downloads_the_quarterly_report_and_its_chart(dash: Dash) -> None:
+    from playwright.async_api import expect
+
+    page = dash.page
+    await dash.sign_in("张主任（临江区人民政府办公室")
+    await page.locator("nav.menu a", has_text="报表").click()
+    await page.locator("select[name=kind]").select_option(label="季报")
+    await page.locator("#filters-reports button[type=submit]").click()
+    row = page.locator("#list-reports tbody tr", has_text="2026年第三季度")
+    await expect(row).to_have_count(1)
+    await dash.shot("07-reports")
+
+    async with page.expect_download() as got:
+        await row.locator("a.xlsx").click()
+    workbook = await got.value
+    assert workbook.suggested_filename.endswith(".xlsx")
+    saved = dash.shots / workbook.suggested_filename
+    await workbook.save_as(str(saved))
+    book = load_workbook(saved, read_only=True)
+    about = {r[0]: r[1] for r in book.worksheets[0].iter_rows(values_only=True) if len(r) > 1}
+    book.close()
+    assert "2026年第三季度" in str(about["报表"])
+
+    async with page.expect_download() as got:
+        await row.locator("a.png").click()
+    chart = await got.value
+    assert chart.suggested_filename.endswith(".png")
+    picture = dash.shots / "08-report-chart.png"
+    await chart.save_as(str(picture))
+    assert picture.stat().st_size > 10_000

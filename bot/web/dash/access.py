@@ -35,6 +35,7 @@ class Page(StrEnum):
     RECTIFICATIONS = "rectifications"
     DUTY = "duty"
     AUDIT = "audit"
+    REPORTS = "reports"
 
     @property
     def label(self) -> str:
@@ -49,10 +50,13 @@ PAGE_LABELS = {
     Page.RECTIFICATIONS: "整改通知",
     Page.DUTY: "值班",
     Page.AUDIT: "审计日志",
+    Page.REPORTS: "报表",
 }
 
 # Pages whose rows belong to units: a unit-level viewer sees their unit's rows.
-UNIT_PAGES = frozenset({Page.REGISTRY, Page.FILINGS, Page.REVIEWS, Page.RECTIFICATIONS})
+UNIT_PAGES = frozenset(
+    {Page.REGISTRY, Page.FILINGS, Page.REVIEWS, Page.RECTIFICATIONS, Page.REPORTS}
+)
 # Who may open a page besides district viewers, said on the 403 page.
 PAGE_WHO = {
     Page.REGISTRY: "主管单位工作人员、各单位领导与备案经办人",
@@ -61,6 +65,7 @@ PAGE_WHO = {
     Page.RECTIFICATIONS: "主管单位工作人员、各单位领导与备案经办人",
     Page.DUTY: "主管单位工作人员、值班员与值班长",
     Page.AUDIT: "主管单位工作人员与系统管理员",
+    Page.REPORTS: "主管单位工作人员、各单位领导与备案经办人",
 }
 
 

@@ -326,6 +326,8 @@ def setup_dash(app: web.Application) -> None:
     for key, handler in HANDLERS.items():
         app.router.add_get(f"/dash/{key}", handler)
     from bot.web.dash.detail import setup_detail
+    from bot.web.dash.reports_page import setup_reports
 
     setup_detail(app)
+    setup_reports(app)
     app.router.add_static("/dash/static", HERE / "static", append_version=False)
