@@ -13,6 +13,7 @@ from bot import heartbeat, metrics
 from bot.core.routing import Router
 from bot.core.services import Services
 from bot.web.alerts import setup_alert_api
+from bot.web.dash import setup_dash
 from bot.web.files import setup_files
 from bot.web.keys import ROUTER_KEY, SERVICES_KEY
 from bot.web.rectifications import setup_rectification_api
@@ -122,6 +123,7 @@ def create_app(services: Services, router: Router, *, console: bool) -> web.Appl
     setup_files(app)
     setup_rectification_api(app)
     setup_alert_api(app)
+    setup_dash(app)
     if console:
         from bot.adapters.console.web import setup_console
 

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     wecom_token: SecretStr | None = None
     wecom_aes_key: SecretStr | None = None
     wecom_api_base: str = "https://qyapi.weixin.qq.com"
+    # Where /dash sends a browser to sign in with WeCom (网页授权 / 扫码登录).
+    wecom_oauth_base: str = "https://open.weixin.qq.com"
+    wecom_login_base: str = "https://login.work.weixin.qq.com"
 
     # The intelligent robot (智能机器人, API mode): groups and taps in groups; see
     # docs/deploy-wecom.md. Long connection by default (BotID + Secret, no public URL);

@@ -24,6 +24,7 @@ MODEL_MODULES: list[str] = [
     "storage.models.duty_alerts",
     "storage.models.duty_leaving",
     "storage.models.reports",
+    "storage.models.dash",
 ]
 
 

@@ -117,6 +117,7 @@ async def _demo(settings: Settings, redis_url: str, host: str, port: int) -> Non
         worker_task = asyncio.create_task(run_worker(services, worker_stop))
         url = f"http://{host}:{port}/console"
         click.echo(f"dutybot 演示已启动：{url}")
+        click.echo(f"监管看板：http://{host}:{port}/dash（选择 张主任 查看全区）")
         click.echo(f"数据目录：{settings.resolved_home}（按 Ctrl-C 停止，数据会保留）")
         try:
             await _wait(stop, worker_task)

@@ -94,6 +94,8 @@ class Filing(Model):
 
     class Meta:
         table = "filing"
+        # The dashboard lists filings in progress (by status), per unit.
+        indexes = (("status", "submitted_at"), ("unit_id", "status"))
 
 
 class AccountHistory(Model):

@@ -29,7 +29,7 @@ class AuditEntry(Model):
 
     class Meta:
         table = "audit_entry"
-        indexes = (("subject_type", "subject_id"),)
+        indexes = (("subject_type", "subject_id"), ("at",))
 
 
 class Conversation(Model):

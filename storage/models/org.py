@@ -177,6 +177,8 @@ class Account(Model):
 
     class Meta:
         table = "account"
+        # The dashboard's registry filters (unit, platform, status).
+        indexes = (("owner_unit_id", "status"), ("status", "platform"))
 
     @property
     def platform_label(self) -> str:

@@ -97,8 +97,9 @@ class Rectification(Model):
     class Meta:
         table = "rectification"
         unique_together = (("source", "external_id"), ("year", "seq"))
-        # The periodic reports and the quarterly review read one period's notices.
-        indexes = (("issued_at",),)
+        # The dashboard lists open notices by status and due time, per unit; the periodic
+        # reports and the quarterly review read one period's notices.
+        indexes = (("status", "due_at"), ("owner_unit_id", "status"), ("issued_at",))
 
 
 class SourceToken(Model):

@@ -81,6 +81,8 @@ class Post(Model):
 
     class Meta:
         table = "review_post"
+        # The dashboard lists posts in review, per unit.
+        indexes = (("status", "unit_id"),)
 
 
 class PostVersion(Model):
@@ -133,8 +135,9 @@ class ReviewStep(Model):
 
     class Meta:
         table = "review_step"
-        # The periodic reports read one period's decisions (review turnaround per level).
-        indexes = (("decided_at",),)
+        # The level waiting of each post in review (the dashboard); the periodic reports read
+        # one period's decisions (review turnaround per level).
+        indexes = (("post_id", "status"), ("status", "created_at"), ("decided_at",))
 
 
 class AccountUpdate(Model):

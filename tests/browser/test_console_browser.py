@@ -8,72 +8,26 @@ DUTYBOT_REQUIRE_BROWSER=1 (CI) makes that a failure.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
-import socket
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
-from bot.app import create_app
 from bot.core.services import Services
-from bot.handlers import load_all
-from bot.worker import build_worker
+from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS, WAIT_MS, require_chromium, serving
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path(os.environ.get("DUTYBOT_CHROMIUM", "/usr/bin/chromium"))
-# Without these the closed network makes Chromium hang on start-up.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WAIT_MS = 15_000
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("DUTYBOT_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"DUTYBOT_REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt install chromium)")
-    pytest.skip(f"{CHROMIUM} not installed")
 
 
 @pytest.fixture
 async def console_url(services: Services, demo_org: None) -> AsyncIterator[str]:
-    """The real app on a loopback port, with a worker delivering replies as in the demo."""
-    runner = web.AppRunner(create_app(services, load_all(), console=True), access_log=None)
-    await runner.setup()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    worker = build_worker(services, handle_signals=False)
-    worker_task = asyncio.create_task(worker.async_run())
-    try:
-        yield f"http://127.0.0.1:{port}/console"
-    finally:
-        await worker.close()
-        worker_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker_task
-        await runner.cleanup()
+    async with serving(services) as base:
+        yield f"{base}/console"
 
 
 @pytest.fixture
 async def page(console_url: str) -> AsyncIterator[Any]:
-    _require_chromium()
+    require_chromium()
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:

@@ -345,6 +345,11 @@ class FakeFeishu:
         self._endpoint_gate: asyncio.Event | None = None
         self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._changed = asyncio.Event()
+        # Web sign-in (/dash, OAuth): the open_id the browser is signed in to Feishu as, the
+        # codes handed out (code -> (open_id, redirect_uri), single use) and user tokens.
+        self.web_user: str | None = None
+        self.oauth_codes: dict[str, tuple[str, str]] = {}
+        self.user_tokens: dict[str, str] = {}
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -362,6 +367,9 @@ class FakeFeishu:
             "/open-apis/im/v1/messages/{message_id}/resources/{file_key}", self._resource
         )
         app.router.add_patch("/open-apis/im/v1/messages/{message_id}/urgent_app", self._urgent_app)
+        app.router.add_get("/open-apis/authen/v1/authorize", self._authorize)
+        app.router.add_post("/open-apis/authen/v2/oauth/token", self._oauth_token)
+        app.router.add_get("/open-apis/authen/v1/user_info", self._user_info)
         app.router.add_post("/callback/ws/endpoint", self._ws_endpoint)
         app.router.add_get("/ws", self._ws)
         self._runner, self.base_url = await serve_on_loopback(app)
@@ -461,7 +469,7 @@ class FakeFeishu:
                     {"code": failure.code, "msg": failure.msg},
                     failure.headers,
                 )
-        if request.path.startswith("/open-apis/auth/"):
+        if request.path.startswith(("/open-apis/auth/", "/open-apis/authen/v2/")):
             return call, None
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ").strip()
@@ -472,6 +480,49 @@ class FakeFeishu:
                 {"code": INVALID_TOKEN, "msg": "Invalid access token for authorization."},
             )
         return call, None
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        """The consent page: the signed-in user agrees at once and is sent back with a code."""
+        query = request.query
+        self.calls.append(Call(request.method, request.path, dict(query), None))
+        redirect = query.get("redirect_uri", "")
+        if query.get("app_id") != self.app_id or not redirect.startswith("http"):
+            return web.Response(status=400, text="app_id or redirect_uri invalid")
+        if self.web_user is None:
+            return web.Response(status=401, text="not signed in to Feishu")
+        code = secrets.token_hex(8)
+        self.oauth_codes[code] = (self.web_user, redirect)
+        sep = "&" if "?" in redirect else "?"
+        raise web.HTTPFound(f"{redirect}{sep}code={code}&state={query.get('state', '')}")
+
+    async def _oauth_token(self, request: web.Request) -> web.Response:
+        call, refused = await self._begin(request)
+        if refused is not None:
+            return refused
+        body = call.body or {}
+        if body.get("client_id") != self.app_id or body.get("client_secret") != self.app_secret:
+            return self._answer(call, 400, {"code": 20002, "error": "invalid_client", "msg": ""})
+        issued = self.oauth_codes.pop(str(body.get("code", "")), None)  # a code works once
+        if body.get("grant_type") != "authorization_code" or issued is None:
+            return self._answer(call, 400, {"code": 20003, "error": "invalid_grant", "msg": ""})
+        if issued[1] != body.get("redirect_uri"):
+            return self._answer(call, 400, {"code": 20004, "error": "invalid_grant", "msg": ""})
+        token = f"u-{secrets.token_hex(8)}"
+        self.user_tokens[token] = issued[0]
+        return self._answer(
+            call,
+            200,
+            {"code": 0, "access_token": token, "expires_in": 7200, "token_type": "Bearer"},
+        )
+
+    async def _user_info(self, request: web.Request) -> web.Response:
+        call = Call(request.method, request.path, dict(request.query), None)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        open_id = self.user_tokens.get(token)
+        if open_id is None:
+            return self._answer(call, 401, {"code": 99991668, "msg": "Invalid access token"})
+        data = {"open_id": open_id, "union_id": f"on_{open_id}", "name": open_id}
+        return self._answer(call, 200, {"code": 0, "msg": "success", "data": data})
 
     async def _token(self, request: web.Request) -> web.Response:
         call, refused = await self._begin(request)

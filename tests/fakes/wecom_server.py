@@ -94,6 +94,10 @@ class FakeWeCom:
         self._seq = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
+        # Web sign-in (/dash): who the browser is signed in to WeCom as (None: an outsider,
+        # who gets an openid only), and the codes handed out: code -> userid, single use.
+        self.web_user: str | None = None
+        self.login_codes: dict[str, str | None] = {}
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -107,6 +111,11 @@ class FakeWeCom:
         app.router.add_post("/cgi-bin/menu/create", self._menu)
         app.router.add_post("/cgi-bin/media/upload", self._upload)
         app.router.add_get("/cgi-bin/media/get", self._media_get)
+        app.router.add_get("/cgi-bin/auth/getuserinfo", self._getuserinfo)
+        # The two sign-in pages (hosts open.weixin.qq.com and login.work.weixin.qq.com):
+        # the member confirms at once and is sent back with a code.
+        app.router.add_get("/connect/oauth2/authorize", self._authorize)
+        app.router.add_get("/wwlogin/sso/login", self._authorize)
         self._runner, self.url = await serve_on_loopback(app, port)
         return self.url
 
@@ -229,6 +238,37 @@ class FakeWeCom:
             return None
 
     # ---- endpoints ---------------------------------------------------------------------------
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        """The consent page: checks the app's ids, then redirects with a fresh code."""
+        query = request.query
+        self.calls.append(Call(request.method, request.path, dict(query), None))
+        if query.get("appid") != self.corp_id or query.get("agentid") != str(self.agent_id):
+            return web.Response(status=400, text="appid/agentid mismatch")
+        redirect = query.get("redirect_uri", "")
+        if not redirect.startswith("http"):
+            return web.Response(status=400, text="redirect_uri missing")
+        code = secrets.token_hex(8)
+        self.login_codes[code] = self.web_user
+        sep = "&" if "?" in redirect else "?"
+        raise web.HTTPFound(f"{redirect}{sep}code={code}&state={query.get('state', '')}")
+
+    async def _getuserinfo(self, request: web.Request) -> web.Response:
+        injected = self._injected(request, None)
+        if injected is not None:
+            return injected
+        bad = self._token_error(request)
+        if bad is not None:
+            return await self._record(request, bad, None)
+        code = request.query.get("code", "")
+        if code not in self.login_codes:
+            return await self._error(request, 40029, "invalid code", None)
+        userid = self.login_codes.pop(code)  # a code works once
+        if userid is None:
+            return await self._record(
+                request, {"errcode": 0, "errmsg": "ok", "openid": "o-outsider"}, None
+            )
+        return await self._record(request, {"errcode": 0, "errmsg": "ok", "userid": userid}, None)
 
     async def _gettoken(self, request: web.Request) -> web.Response:
         injected = self._injected(request, None)

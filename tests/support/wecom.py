@@ -55,6 +55,9 @@ def wecom_settings(base: Settings, api_base: str, aes_key: str) -> Settings:
             "wecom_token": SecretStr(TOKEN),
             "wecom_aes_key": SecretStr(aes_key),
             "wecom_api_base": api_base,
+            # The fake serves the sign-in pages of both WeCom hosts too.
+            "wecom_oauth_base": api_base,
+            "wecom_login_base": api_base,
         }
     )
 

@@ -308,6 +308,31 @@ class FeishuApi:
         invalid = data.get("invalid_user_id_list") if isinstance(data, dict) else None
         return [str(x) for x in invalid] if isinstance(invalid, list) else []
 
+    async def user_token(self, code: str, redirect_uri: str) -> str:
+        """Exchange a sign-in code for the person's user_access_token (OAuth, /dash)."""
+        body = await self._raw(
+            "POST",
+            c.OAUTH_TOKEN_PATH,
+            json={
+                "grant_type": "authorization_code",
+                "client_id": self.app_id,
+                "client_secret": self._app_secret,
+                "code": code,
+                "redirect_uri": redirect_uri,
+            },
+            token=None,
+        )
+        token = body.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise FeishuApiError(-1, "没有返回 access_token", http_status=200)
+        return token
+
+    async def user_info(self, user_token: str) -> dict[str, Any]:
+        """Who a user_access_token belongs to: open_id, union_id, user_id, name."""
+        body = await self._raw("GET", c.USER_INFO_PATH, token=user_token)
+        data = body.get("data")
+        return data if isinstance(data, dict) else {}
+
     async def list_chats(self, token: str | None = None) -> list[dict[str, Any]]:
         """Every group the bot is in (``chat_id``, ``name``), for the organisation file."""
         chats: list[dict[str, Any]] = []

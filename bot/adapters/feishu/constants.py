@@ -6,6 +6,10 @@ from bot.constants import KEY_PREFIX
 
 TENANT_TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
 BOT_INFO_PATH = "/open-apis/bot/v3/info"
+# Signing in to /dash (OAuth): the consent page, the code exchange, who signed in.
+AUTHORIZE_PATH = "/open-apis/authen/v1/authorize"
+OAUTH_TOKEN_PATH = "/open-apis/authen/v2/oauth/token"
+USER_INFO_PATH = "/open-apis/authen/v1/user_info"
 MESSAGES_PATH = "/open-apis/im/v1/messages"
 CHATS_PATH = "/open-apis/im/v1/chats"
 FILES_PATH = "/open-apis/im/v1/files"

@@ -59,6 +59,10 @@ def route_setup(services: Services, api: FeishuApi) -> Callable[[web.Application
     settings = services.settings
 
     def setup(app: web.Application) -> None:
+        from bot.adapters.feishu.signin import FeishuSignIn
+        from bot.web.dash.signin import register_provider
+
+        register_provider(app, FeishuSignIn(api))
         inbound = FeishuInbound(services, app[ROUTER_KEY], api)
         encrypt_key = secret_value(settings.feishu_encrypt_key)
         token = secret_value(settings.feishu_verification_token)

@@ -48,7 +48,13 @@ def enable_wecom(services: Services) -> None:
     )
 
     def routes(app: web.Application) -> None:
+        from bot.adapters.wecom.signin import WeComSignIn
+        from bot.web.dash.signin import register_provider
+
         setup_routes(app, config)
+        register_provider(
+            app, WeComSignIn(api, settings.wecom_oauth_base, settings.wecom_login_base)
+        )
 
     services.web_routes.append(routes)
     services.on_close.append(channel.aclose)

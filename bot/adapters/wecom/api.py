@@ -141,11 +141,18 @@ class WeComApi:
         self, path: str, body: dict[str, Any], params: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """POST an API call with the access token; refetch the token and retry once if needed."""
+        return await self._with_token("POST", path, params or {}, body)
+
+    async def get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+        """GET an API call with the access token (the same token handling as ``call``)."""
+        return await self._with_token("GET", path, params, None)
+
+    async def _with_token(
+        self, method: str, path: str, params: dict[str, str], body: dict[str, Any] | None
+    ) -> dict[str, Any]:
         for attempt in (1, 2):
             token = await self.token()
-            data = await self._request(
-                "POST", path, {**(params or {}), "access_token": token}, body
-            )
+            data = await self._request(method, path, {**params, "access_token": token}, body)
             errcode = int(data.get("errcode", 0) or 0)
             if errcode in TOKEN_ERRORS:
                 if self.redis is not None:
