@@ -20,17 +20,37 @@ from bot.core.services import Services
 from bot.handlers import load_all
 from tests.fakes.wecom_robot import FakeRobot, Posted
 from tests.fakes.wecom_server import FakeWeCom
-from tests.support.orgs import REVIEW_WECOM_ORG, load_org_text
+from tests.support.orgs import load_org_text
 from tests.support.travel import settle
 from tests.support.wecom import wecom_settings
 
 BOT_ID = "aibVf7xTestBot0001"
 BOT_SECRET = "robot-long-connection-secret"
 REVIEW_CHATID = "wrkSFfCgAAxxReviewGroup01"
-# The org of the review tests, its review group also served by the intelligent robot.
-ROBOT_ORG = REVIEW_WECOM_ORG.replace(
-    "    purpose: review\n", f"    purpose: review\n    wecom_chat_id: {REVIEW_CHATID}\n", 1
-)
+# The 文旅委 of the review tests, its review group also served by the intelligent robot, and
+# the 区府办 supervising it (rectification notices need one).
+ROBOT_ORG = f"""
+units:
+  - {{key: zfb, name: 临江区人民政府办公室, kind: government}}
+  - {{key: wlw, name: 临江区文化和旅游发展委员会, kind: government, supervisor: zfb}}
+  - {{key: wlw-xck, name: 区文旅委宣传科, kind: government, parent: wlw, internal_office: true}}
+people:
+  - {{key: xiaowang, name: 小王, unit: wlw-xck, roles: [editor], wecom: XiaoWang}}
+  - {{key: laozhou, name: 老周, unit: wlw-xck, roles: [editor, clerk], wecom: LaoZhou}}
+  - {{key: likz, name: 李科长, unit: wlw-xck, roles: [section_chief], wecom: LiKZ}}
+  - {{key: zhaofzr, name: 赵副主任, unit: wlw, roles: [deputy_leader], wecom: ZhaoFZR}}
+  - {{key: wangzr, name: 王主任, unit: wlw, roles: [principal], wecom: WangZR}}
+  - {{key: zhangzr, name: 张主任, unit: zfb, roles: [supervisor_staff], wecom: ZhangZR}}
+chats:
+  - key: wlw-review
+    name: 文旅委审核群
+    purpose: review
+    unit: wlw
+    members: [xiaowang, laozhou, likz, zhaofzr, wangzr]
+    wecom_chat_id: {REVIEW_CHATID}
+accounts:
+  - {{key: wlw-wechat, name: 临江文旅, platform: wechat, owner_unit: wlw, operator_unit: wlw-xck}}
+"""
 
 
 @pytest.fixture
@@ -50,6 +70,7 @@ class Robot:
     services: Services
     fake: FakeRobot
     app_fake: FakeWeCom
+    client: TestClient[object, object]
 
     async def say(
         self, userid: str, text: str, chatid: str | None = REVIEW_CHATID, **kw: str
@@ -83,10 +104,10 @@ async def robot(
     enable_wecom_bot(services)
     await load_org_text(ROBOT_ORG, services.clock.now())
     app = create_app(services, load_all(), console=False)
-    async with TestClient(TestServer(app)):
+    async with TestClient(TestServer(app)) as client:
         await asyncio.wait_for(fake_robot.connected.wait(), 10)
         try:
-            yield Robot(services, fake_robot, fake_wecom)
+            yield Robot(services, fake_robot, fake_wecom, client)
         finally:
             await services.wait_background()
     await services.close()

@@ -30,7 +30,7 @@ from bot.adapters.wecom_bot.frames import (
     parse,
     update_body,
 )
-from bot.cards.model import Card, Tone
+from bot.cards.model import Card
 from bot.core.directory import chat_by_ref
 from bot.core.emit import card_from_record
 from bot.core.events import CardActionEvent, Place, PlatformUser, TextEvent
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 # WeCom drops a tap's answer after 5 s; leave room for the answer's own trip.
 TAP_DEADLINE_SECONDS = 3.5
-SLOW_TAP_TEXT = "正在处理，请稍候"
+SLOW_TAP_TEXT = "【正在处理】请稍候，处理完成后会发出更新后的卡片。"
 
 
 @dataclass(frozen=True)
@@ -155,8 +155,7 @@ class RobotInbound:
             current = await _current_card(tap.card_id)
             if current is None:
                 return None
-            waiting = current.model_copy(update={"status": SLOW_TAP_TEXT})
-            return self._update(waiting, tap, only_tapper=True)
+            return self._update(current, tap, only_tapper=True, note=SLOW_TAP_TEXT)
         if outcome.duplicate or outcome.failed:
             return None
         toast = outcome.toast
@@ -165,15 +164,17 @@ class RobotInbound:
             current = outcome.card or await _current_card(tap.card_id)
             if current is None:
                 return None
-            refused = current.model_copy(update={"status": toast.text, "tone": Tone.ORANGE})
-            return self._update(refused, tap, only_tapper=True)
+            # The whole reason, on top (a status line is clipped to 26 characters).
+            return self._update(current, tap, only_tapper=True, note=f"【未生效】{toast.text}")
         if outcome.card is None:
             return None
         return self._update(outcome.card, tap, only_tapper=False)
 
-    def _update(self, card: Card, tap: BotTap, *, only_tapper: bool) -> Answer | None:
+    def _update(
+        self, card: Card, tap: BotTap, *, only_tapper: bool, note: str = ""
+    ) -> Answer | None:
         try:
-            rendered = template_card(card, tap.task_id, update=True)
+            rendered = template_card(card, tap.task_id, lead_text=note, update=True)
         except RenderError as exc:
             log.warning("tapped card %s cannot be rendered for WeCom: %s", tap.card_id, exc)
             return None
