@@ -6,8 +6,10 @@ Fixtures here are imported by the conftest of the directories that talk to the r
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -18,7 +20,9 @@ from bot.adapters.wecom_bot import enable_wecom_bot
 from bot.app import create_app
 from bot.core.services import Services
 from bot.handlers import load_all
+from tests.fakes.wecom_callbacks import random_aes_key
 from tests.fakes.wecom_robot import FakeRobot, Posted
+from tests.fakes.wecom_robot_callbacks import RobotCallbackSender
 from tests.fakes.wecom_server import FakeWeCom
 from tests.support.orgs import load_org_text
 from tests.support.travel import settle
@@ -108,6 +112,68 @@ async def robot(
         await asyncio.wait_for(fake_robot.connected.wait(), 10)
         try:
             yield Robot(services, fake_robot, fake_wecom, client)
+        finally:
+            await services.wait_background()
+    await services.close()
+
+
+CALLBACK_TOKEN = "RobotCallbackToken01"
+
+
+@dataclass
+class CallbackRobot:
+    """The bot in callback mode: WeCom POSTs encrypted JSON to /wecom/bot/callback."""
+
+    services: Services
+    fake: FakeRobot
+    app_fake: FakeWeCom
+    client: TestClient[object, object]
+    sender: RobotCallbackSender
+
+    async def post(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """Deliver one callback; the decrypted passive answer, or None for an empty 200."""
+        query, data, nonce = self.sender.post(body)
+        resp = await self.client.post(f"/wecom/bot/callback?{query}", data=data)
+        assert resp.status == 200, await resp.text()
+        raw = await resp.read()
+        await settle(self.services)
+        if not raw:
+            return None
+        return self.sender.decrypt_answer(json.loads(raw), nonce)
+
+    async def say(
+        self, userid: str, text: str, chatid: str | None = REVIEW_CHATID, **kw: Any
+    ) -> dict[str, Any] | None:
+        return await self.post(self.fake.message_body(userid, text, chatid, **kw))
+
+
+@pytest.fixture
+async def callback_robot(
+    services: Services, fake_robot: FakeRobot, fake_wecom: FakeWeCom, aes_key: str
+) -> AsyncIterator[CallbackRobot]:
+    settings = wecom_settings(services.settings, fake_wecom.url, aes_key)
+    robot_key = random_aes_key()
+    services.settings = settings.model_copy(
+        update={
+            "wecom_bot_id": BOT_ID,
+            "wecom_bot_mode": "callback",
+            "wecom_bot_token": SecretStr(CALLBACK_TOKEN),
+            "wecom_bot_aes_key": SecretStr(robot_key),
+        }
+    )
+    enable_wecom(services)
+    enable_wecom_bot(services)
+    await load_org_text(ROBOT_ORG, services.clock.now())
+    app = create_app(services, load_all(), console=False)
+    async with TestClient(TestServer(app)) as client:
+        try:
+            yield CallbackRobot(
+                services,
+                fake_robot,
+                fake_wecom,
+                client,
+                RobotCallbackSender(CALLBACK_TOKEN, robot_key),
+            )
         finally:
             await services.wait_background()
     await services.close()

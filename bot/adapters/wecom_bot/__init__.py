@@ -28,9 +28,17 @@ def enable_wecom_bot(services: Services) -> None:
     if not settings.wecom_bot_enabled:
         raise ValueError("企业微信智能机器人配置不完整")
     link = RobotLink(services)
-    services.channels[Platform.WECOM_BOT] = WeComBotChannel(services, link)
+    if settings.wecom_bot_mode == "callback":
+        from bot.adapters.wecom_bot.callback import ResponseUrlSender
+
+        # No push in callback mode: a conversation's newest response_url, else the app 1:1.
+        sender = ResponseUrlSender(services)
+        services.channels[Platform.WECOM_BOT] = WeComBotChannel(services, sender)
+        services.on_close.append(sender.close)
+    else:
+        services.channels[Platform.WECOM_BOT] = WeComBotChannel(services, link)
+        services.on_close.append(link.close)
     services.web_routes.append(_routes(services, link))
-    services.on_close.append(link.close)
 
 
 def _routes(services: Services, link: object) -> Callable[[web.Application], None]:

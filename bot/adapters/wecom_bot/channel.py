@@ -49,6 +49,8 @@ UNOPENED_RECHECK_SECONDS = 300.0
 UPDATED_HEADER = "卡片有更新，以这张为准"
 # errcodes: over the frequency limit; the conversation does not allow a push (yet).
 RATE_ERRCODES = {45009, 45033}
+# Ours, not WeCom's: callback mode has no unused response_url for the conversation.
+NO_RESPONSE_URL = -2
 
 
 class Sender(Protocol):
@@ -92,6 +94,8 @@ class WeComBotChannel:
         try:
             await self.sender.send(conversation, body)
         except SendFailed as exc:
+            if exc.errcode == NO_RESPONSE_URL:
+                return await self._fall_back(row, payload, conversation)
             if exc.errcode in RATE_ERRCODES:
                 raise RateLimited(f"企业微信限频：{exc}", retry_after=60.0) from exc
             raise DeliveryError(str(exc), retry_after=15.0 if exc.transient else 300.0) from exc
@@ -176,6 +180,19 @@ class WeComBotChannel:
             )
         from bot.core.emit import Emitter
 
+        where = "该群" if row.target_kind == "chat" else "与您的单聊"
+        message = message.model_copy(
+            update={
+                "text": "\n".join(
+                    p
+                    for p in (
+                        f"（智能机器人暂时不能在{where}中发消息，改由应用单独发送）",
+                        message.text,
+                    )
+                    if p
+                )
+            }
+        )
         async with in_transaction() as conn:
             emitter = Emitter(
                 services, conn, key_prefix=f"botfallback:{row.id}", now=services.clock.now()
