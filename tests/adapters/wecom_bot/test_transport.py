@@ -12,7 +12,6 @@ from tests.support.review import TEXT
 from tests.support.travel import deliver_all
 from tests.support.wecom_robot import REVIEW_CHATID, CallbackRobot, Robot
 
-
 NOTICE = {
     "account": "wlw-wechat",
     "problem": "首页“旅游攻略”栏目链接返回 404",
