@@ -42,9 +42,14 @@ RELAY_WAIT_SECONDS = 10
 PERMANENT_ERRCODES = {40001, 40003, 40058, 93000, 93006}
 
 
+def lease_key(bot_id: str) -> str:
+    """Present while a process holds the robot's long connection (``dutybot doctor`` reads it)."""
+    return f"{KEY_PREFIX}wecom_bot:{bot_id}:lease"
+
+
 def _keys(bot_id: str) -> tuple[str, str, str]:
     base = f"{KEY_PREFIX}wecom_bot:{bot_id}"
-    return f"{base}:lease", f"{base}:requests", f"{base}:answer:"
+    return lease_key(bot_id), f"{base}:requests", f"{base}:answer:"
 
 
 class RobotLink:
