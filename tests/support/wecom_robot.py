@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,10 +93,11 @@ class Robot:
         return self.fake.chat(chatid)
 
 
-@pytest.fixture
-async def robot(
-    services: Services, fake_robot: FakeRobot, fake_wecom: FakeWeCom, aes_key: str
+@asynccontextmanager
+async def running_robot(
+    services: Services, fake_robot: FakeRobot, fake_wecom: FakeWeCom, aes_key: str, org: str
 ) -> AsyncIterator[Robot]:
+    """The web process with the app and the robot (long connection) on, ``org`` loaded."""
     settings = wecom_settings(services.settings, fake_wecom.url, aes_key)
     services.settings = settings.model_copy(
         update={
@@ -104,9 +106,10 @@ async def robot(
             "wecom_bot_ws_url": fake_robot.url,
         }
     )
+    services.channels.clear()
     enable_wecom(services)
     enable_wecom_bot(services)
-    await load_org_text(ROBOT_ORG, services.clock.now())
+    await load_org_text(org, services.clock.now())
     app = create_app(services, load_all(), console=False)
     async with TestClient(TestServer(app)) as client:
         await asyncio.wait_for(fake_robot.connected.wait(), 10)
@@ -115,6 +118,14 @@ async def robot(
         finally:
             await services.wait_background()
     await services.close()
+
+
+@pytest.fixture
+async def robot(
+    services: Services, fake_robot: FakeRobot, fake_wecom: FakeWeCom, aes_key: str
+) -> AsyncIterator[Robot]:
+    async with running_robot(services, fake_robot, fake_wecom, aes_key, ROBOT_ORG) as running:
+        yield running
 
 
 CALLBACK_TOKEN = "RobotCallbackToken01"

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from bot.adapters.wecom_bot.channel import SendFailed
+from bot.adapters.wecom_bot.inbound import RobotInbound
+from bot.adapters.wecom_bot.relay import RobotLink
+from bot.handlers import load_all
 from bot.web.sources import create_token
 from storage.enums import OutboxStatus
 from storage.models.machinery import OutboxMessage
@@ -121,3 +127,30 @@ async def test_callback_mode_url_verification(callback_robot: CallbackRobot) -> 
     )
     assert resp.status == 200
     assert await resp.text() == "echo-1234"
+
+
+async def test_a_process_without_the_connection_sends_through_its_holder(robot: Robot) -> None:
+    """The worker has no long connection: its pushes travel through Redis to the holder."""
+    await robot.say("LaoZhou", "帮助")
+    worker_side = RobotLink(robot.services)  # as the worker builds it: never started
+    await worker_side.send(
+        REVIEW_CHATID, {"msgtype": "markdown", "markdown": {"content": "经由持有者"}}
+    )
+    assert robot.group()[-1].text() == "经由持有者"
+    with pytest.raises(SendFailed) as refused:
+        await worker_side.send(
+            "wrkNobodyWroteHere", {"msgtype": "markdown", "markdown": {"content": "x"}}
+        )
+    assert refused.value.errcode == 93006
+
+
+async def test_a_second_web_process_stands_by(robot: Robot) -> None:
+    standby = RobotLink(robot.services)
+    await standby.start_connection(RobotInbound(robot.services, load_all()))
+    try:
+        await asyncio.sleep(0.5)
+        assert standby.connection is None
+        assert robot.fake.subscribes == 1
+    finally:
+        await standby.stop_connection()
+    assert robot.fake.connected.is_set()
