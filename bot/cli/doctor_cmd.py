@@ -147,17 +147,26 @@ async def check_wecom_bot(settings: Settings, report: Report) -> None:
     if settings.wecom_bot_mode == "longconn" and settings.redis_url:
         from redis.asyncio import Redis
 
-        from bot.adapters.wecom_bot.relay import lease_key
+        from bot.adapters.wecom_bot.relay import CONNECTING, lease_key, state_key
 
         assert settings.wecom_bot_id is not None
         client = Redis.from_url(settings.redis_url, socket_connect_timeout=5, socket_timeout=5)
+        state = b""
         try:
             held = await client.exists(lease_key(settings.wecom_bot_id))
+            state = await client.get(state_key(settings.wecom_bot_id)) or b""
         except Exception as exc:
             report.add(Level.WARN, label, f"无法查看长连接状态：{type(exc).__name__} {exc}")
             held = None
         finally:
             await client.aclose()
+        problem = state.decode() if isinstance(state, bytes) else str(state)
+        if held and problem == CONNECTING:
+            report.add(Level.WARN, label, "长连接正在建立，请稍后再查看")
+            held = None
+        elif held and problem not in ("", "ok"):
+            report.add(Level.FAIL, label, f"长连接没有连上：{problem}（请检查 BotID 和 Secret）")
+            held = None
         if held == 0:
             report.add(
                 Level.WARN,
@@ -166,9 +175,7 @@ async def check_wecom_bot(settings: Settings, report: Report) -> None:
             )
         elif held:
             report.add(Level.OK, label, "长连接由一个 dutybot serve 进程持有")
-    opened = {
-        str(c) for c in await BotConversation.all().values_list("conversation_id", flat=True)
-    }
+    opened = {str(c) for c in await BotConversation.all().values_list("conversation_id", flat=True)}
     chats = await Chat.filter(active=True, wecom_chat_id__not_isnull=True).order_by("id")
     silent = [c.name for c in chats if c.wecom_chat_id not in opened]
     if silent:

@@ -57,6 +57,8 @@ class Posted:
             ]
             parts += [b["text"] for b in card.get("button_list", [])]
             return "\n".join(p for p in parts if p)
+        if self.body.get("msgtype") == "stream":
+            return str(self.body.get("stream", {}).get("content", ""))
         return str(self.body.get("markdown", {}).get("content", ""))
 
 

@@ -154,7 +154,12 @@ class WeComBotChannel:
             content = card_markdown(card, lead_text=message.text, mention_names=mentions)
         else:
             content = lead
-        files = "\n".join(f"[文件] {f.name}（请在应用消息或控制台查看）" for f in message.files)
+        # The robot's file upload is not used (docs/decisions/wecom.md): name the files and say
+        # where they can be had.
+        files = "\n".join(
+            f"[文件] {f.name}（群里暂不能显示文件，请在“值班助手”应用中发同样的命令查看）"
+            for f in message.files
+        )
         content = "\n".join(p for p in (content, files) if p)
         return markdown_body(clip_bytes(content, MAX_ROBOT_MARKDOWN_BYTES)), None
 

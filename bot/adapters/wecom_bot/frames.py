@@ -14,6 +14,7 @@ field of a callback POST. Facts (WeCom docs 100719, 101027, 101463):
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -139,6 +140,15 @@ def parse(body: dict[str, Any], bot_name: str = "") -> Parsed:
             )
         return BotOther(msgid, sender, event_type or "event")
     return BotOther(msgid, sender, msgtype or "unknown")
+
+
+def stream_body(content: str) -> dict[str, Any]:
+    """A passive reply to a message: a finished stream (the reply types WeCom takes for a
+    message are stream and template_card; markdown is for pushes only, doc 101031)."""
+    return {
+        "msgtype": "stream",
+        "stream": {"id": uuid.uuid4().hex, "finish": True, "content": content},
+    }
 
 
 def markdown_body(content: str) -> dict[str, Any]:

@@ -26,8 +26,8 @@ from bot.adapters.wecom_bot.frames import (
     BadBody,
     BotTap,
     BotText,
-    markdown_body,
     parse,
+    stream_body,
     update_body,
 )
 from bot.cards.model import Card
@@ -95,7 +95,7 @@ class RobotInbound:
         await self._mark_open(text)
         if text.chat_type == "group" and await chat_by_ref(Platform.WECOM_BOT, text.chatid) is None:
             log.info("wecom robot @-mentioned in unregistered group %s", text.chatid)
-            return Answer("msg", markdown_body(unknown_group_text(text.chatid)))
+            return Answer("msg", stream_body(unknown_group_text(text.chatid)))
         event = TextEvent(
             key=text.msgid,
             sender=self._sender(text.sender),

@@ -109,7 +109,9 @@ async def test_callback_mode_tells_an_unknown_group_its_chatid(
 ) -> None:
     answer = await callback_robot.say("LiKZ", "帮助", chatid="wrkOtherGroup")
     assert answer is not None
-    assert "wecom_chat_id: wrkOtherGroup" in answer["markdown"]["content"]
+    assert answer["msgtype"] == "stream"
+    assert answer["stream"]["finish"] is True
+    assert "wecom_chat_id: wrkOtherGroup" in answer["stream"]["content"]
 
 
 async def test_callback_mode_refuses_a_bad_signature(callback_robot: CallbackRobot) -> None:
