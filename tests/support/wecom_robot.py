@@ -21,6 +21,7 @@ from bot.adapters.wecom_bot import enable_wecom_bot
 from bot.app import create_app
 from bot.core.services import Services
 from bot.handlers import load_all
+from storage.enums import Platform
 from tests.fakes.wecom_callbacks import random_aes_key
 from tests.fakes.wecom_robot import FakeRobot, Posted
 from tests.fakes.wecom_robot_callbacks import RobotCallbackSender
@@ -89,6 +90,16 @@ class Robot:
             await asyncio.sleep(0.05)
             await settle(self.services)
 
+    async def until_connected(self) -> None:
+        """Both ends agree the connection is up (the fake's subscribe answer has been read)."""
+        await asyncio.wait_for(self.fake.connected.wait(), 10)
+        link = self.services.channels[Platform.WECOM_BOT].sender  # type: ignore[attr-defined]
+        for _ in range(100):
+            if link.connection is not None and link.connection.connected:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("the robot's connection did not come up")
+
     def group(self, chatid: str = REVIEW_CHATID) -> list[Posted]:
         return self.fake.chat(chatid)
 
@@ -112,9 +123,10 @@ async def running_robot(
     await load_org_text(org, services.clock.now())
     app = create_app(services, load_all(), console=False)
     async with TestClient(TestServer(app)) as client:
-        await asyncio.wait_for(fake_robot.connected.wait(), 10)
+        running = Robot(services, fake_robot, fake_wecom, client)
+        await running.until_connected()
         try:
-            yield Robot(services, fake_robot, fake_wecom, client)
+            yield running
         finally:
             await services.wait_background()
     await services.close()

@@ -47,11 +47,12 @@ async def test_a_dropped_connection_is_reestablished_and_loses_nothing(robot: Ro
     assert resp.status == 201, await resp.text()
     await robot.settle()
     assert len(robot.group()) == 1
-    await asyncio.wait_for(robot.fake.connected.wait(), 10)
+    await robot.until_connected()
     assert robot.fake.subscribes == 2
     await deliver_all(robot.services)
     assert len(robot.fake.cards(REVIEW_CHATID, "整改通知 ZG2026-0001")) == 1
     await robot.say("LiKZ", "帮助")
+    await deliver_all(robot.services)
     assert len(robot.group()) == 3
 
 
