@@ -84,7 +84,15 @@ def _str(value: Any) -> str:
 
 
 def parse(body: dict[str, Any], bot_name: str = "") -> Parsed:
-    """Read one message or event body. Raises ``BadBody``."""
+    """Read one message or event body. Raises ``BadBody`` (and nothing else: a body of the
+    wrong shape must not turn into a 500 or a dead frame handler)."""
+    try:
+        return _parse(body, bot_name)
+    except (AttributeError, TypeError, KeyError) as exc:
+        raise BadBody(f"消息格式不对：{type(exc).__name__}") from exc
+
+
+def _parse(body: dict[str, Any], bot_name: str) -> Parsed:
     msgid = _str(body.get("msgid"))
     sender_block = body.get("from")
     sender = _str(sender_block.get("userid")) if isinstance(sender_block, dict) else ""

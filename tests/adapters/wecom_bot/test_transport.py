@@ -157,3 +157,14 @@ async def test_a_second_web_process_stands_by(robot: Robot) -> None:
     finally:
         await standby.stop_connection()
     assert robot.fake.connected.is_set()
+
+
+async def test_callback_mode_acknowledges_a_body_of_the_wrong_shape(
+    callback_robot: CallbackRobot,
+) -> None:
+    robot = callback_robot
+    odd = robot.fake.message_body("LiKZ", "帮助", REVIEW_CHATID)
+    odd["msgtype"] = "mixed"
+    odd["mixed"] = {"msg_item": [{"msgtype": "text", "text": "not an object"}]}
+    assert await robot.post(odd) is None
+    assert await OutboxMessage.all().count() == 0
