@@ -12,11 +12,15 @@ processes send through the process holding the connection), ``inbound`` (bodies 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.core.services import Services
 from storage.enums import Platform
+
+if TYPE_CHECKING:
+    from bot.adapters.wecom_bot.relay import RobotLink
 
 
 def enable_wecom_bot(services: Services) -> None:
@@ -41,11 +45,7 @@ def enable_wecom_bot(services: Services) -> None:
     services.web_routes.append(_routes(services, link))
 
 
-def _routes(services: Services, link: object) -> Callable[[web.Application], None]:
-    from bot.adapters.wecom_bot.relay import RobotLink
-
-    assert isinstance(link, RobotLink)
-
+def _routes(services: Services, link: RobotLink) -> Callable[[web.Application], None]:
     def setup(app: web.Application) -> None:
         from bot.adapters.wecom_bot.callback import add_callback_route
         from bot.adapters.wecom_bot.inbound import RobotInbound
@@ -53,7 +53,7 @@ def _routes(services: Services, link: object) -> Callable[[web.Application], Non
 
         settings = services.settings
         if settings.wecom_bot_mode == "callback":
-            add_callback_route(app, services, link)
+            add_callback_route(app, services)
             return
 
         async def run(app: web.Application) -> AsyncIterator[None]:

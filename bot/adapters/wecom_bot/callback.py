@@ -83,7 +83,7 @@ def _params(request: web.Request, *extra: str) -> list[str]:
     return values
 
 
-def add_callback_route(app: web.Application, services: Services, link: object) -> None:
+def add_callback_route(app: web.Application, services: Services) -> None:
     crypto = robot_crypto(services)
 
     async def verify(request: web.Request) -> web.Response:

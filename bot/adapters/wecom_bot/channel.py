@@ -15,7 +15,6 @@ WeCom's rules for the robot (doc 101463), and what this channel does about them:
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from tortoise.transactions import in_transaction
@@ -33,6 +32,7 @@ from bot.adapters.wecom_bot.frames import card_body, markdown_body
 from bot.cards.model import Card
 from bot.core.channels import Delivered, DeliveryError, RateLimited
 from bot.core.directory import identity_for
+from bot.core.emit import Emitter
 from bot.core.outgoing import Message, OutboxPayload
 from bot.core.services import Services
 from storage.enums import Platform
@@ -64,9 +64,6 @@ class SendFailed(Exception):
         super().__init__(message)
         self.errcode = errcode
         self.transient = transient
-
-
-Kick = Callable[[list[int]], Awaitable[None]]
 
 
 class WeComBotChannel:
@@ -183,8 +180,6 @@ class WeComBotChannel:
                 "请在群里 @机器人 说一句话",
                 retry_after=UNOPENED_RECHECK_SECONDS,
             )
-        from bot.core.emit import Emitter
-
         where = "该群" if row.target_kind == "chat" else "与您的单聊"
         message = message.model_copy(
             update={

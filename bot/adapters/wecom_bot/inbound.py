@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from bot import dispatch, metrics
 from bot.adapters.wecom.render import RenderError, template_card
@@ -32,7 +33,7 @@ from bot.adapters.wecom_bot.frames import (
 )
 from bot.cards.model import Card
 from bot.core.directory import chat_by_ref
-from bot.core.emit import card_from_record
+from bot.core.emit import Emitter, card_from_record
 from bot.core.events import CardActionEvent, Place, PlatformUser, TextEvent
 from bot.core.routing import Router
 from bot.core.services import Services
@@ -193,10 +194,6 @@ class RobotInbound:
         task.add_done_callback(self.services.background.discard)
 
     async def _post_late(self, card_id: str, card: Card, key: str) -> None:
-        from tortoise.transactions import in_transaction
-
-        from bot.core.emit import Emitter
-
         async with in_transaction() as conn:
             emitter = Emitter(
                 self.services, conn, key_prefix=f"botlate:{key}", now=self.services.clock.now()
