@@ -137,6 +137,67 @@ async def check_redis(settings: Settings, report: Report) -> None:
         report.add(Level.OK, "Redis", "可连接")
 
 
+async def check_wecom_bot(settings: Settings, report: Report) -> None:
+    """The robot: who holds its long connection, which groups it can post in (needs a person's
+    message first), and which groups @-mentioned it without being in the org file."""
+    from storage.models.machinery import BotConversation
+    from storage.models.org import Chat
+
+    label = "企业微信智能机器人"
+    if settings.wecom_bot_mode == "longconn" and settings.redis_url:
+        from redis.asyncio import Redis
+
+        from bot.adapters.wecom_bot.relay import CONNECTING, lease_key, state_key
+
+        assert settings.wecom_bot_id is not None
+        client = Redis.from_url(settings.redis_url, socket_connect_timeout=5, socket_timeout=5)
+        state = b""
+        try:
+            held = await client.exists(lease_key(settings.wecom_bot_id))
+            state = await client.get(state_key(settings.wecom_bot_id)) or b""
+        except Exception as exc:
+            report.add(Level.WARN, label, f"无法查看长连接状态：{type(exc).__name__} {exc}")
+            held = None
+        finally:
+            await client.aclose()
+        problem = state.decode() if isinstance(state, bytes) else str(state)
+        if held and problem == CONNECTING:
+            report.add(Level.WARN, label, "长连接正在建立，请稍后再查看")
+            held = None
+        elif held and problem not in ("", "ok"):
+            report.add(Level.FAIL, label, f"长连接没有连上：{problem}（请检查 BotID 和 Secret）")
+            held = None
+        if held == 0:
+            report.add(
+                Level.WARN,
+                label,
+                "没有进程持有长连接：收不到群里的 @ 消息（dutybot serve 是否在运行？）",
+            )
+        elif held:
+            report.add(Level.OK, label, "长连接由一个 dutybot serve 进程持有")
+    opened = {str(c) for c in await BotConversation.all().values_list("conversation_id", flat=True)}
+    chats = await Chat.filter(active=True, wecom_chat_id__not_isnull=True).order_by("id")
+    silent = [c.name for c in chats if c.wecom_chat_id not in opened]
+    if silent:
+        report.add(
+            Level.WARN,
+            label,
+            f"{'、'.join(silent)}：还没有人在群里 @ 过机器人，机器人暂不能在群里发消息"
+            "（改由应用单独发送）；请在群里 @机器人 说一句话",
+        )
+    known = {c.wecom_chat_id for c in chats}
+    strangers = await BotConversation.filter(chat_type="group").values_list(
+        "conversation_id", flat=True
+    )
+    unknown = sorted(str(c) for c in strangers if str(c) not in known)
+    if unknown:
+        report.add(
+            Level.WARN,
+            label,
+            f"有群 @ 了机器人但不在组织名单中（wecom_chat_id）：{'、'.join(unknown)}",
+        )
+
+
 async def check_worker(now: datetime, report: Report) -> None:
     alive, stale = await heartbeat.workers(now)
     if not alive:
@@ -304,6 +365,8 @@ async def diagnose(settings: Settings, *, offline: bool) -> Report:
             now = OffsetClock(tz, await load_demo_offset()).now()
             await check_worker(now, report)
             await check_outbox(now, tz, report)
+            if settings.wecom_bot_enabled:
+                await check_wecom_bot(settings, report)
         finally:
             await close_db()
     await check_redis(settings, report)

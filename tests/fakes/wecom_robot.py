@@ -57,6 +57,8 @@ class Posted:
             ]
             parts += [b["text"] for b in card.get("button_list", [])]
             return "\n".join(p for p in parts if p)
+        if self.body.get("msgtype") == "stream":
+            return str(self.body.get("stream", {}).get("content", ""))
         return str(self.body.get("markdown", {}).get("content", ""))
 
 
@@ -86,12 +88,17 @@ class FakeRobot:
         self.refused: list[dict[str, Any]] = []
         self._sent_times: dict[str, list[float]] = defaultdict(list)
         self.per_minute = 30
+        # Callback mode: response_code -> the message it answers (one use each).
+        self.response_codes: dict[str, dict[str, Any]] = {}
+        self.http_base = ""
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/", self._ws_handler)
+        app.router.add_post("/cgi-bin/aibot/response", self._response_url)
         self.runner, base = await serve_on_loopback(app)
         self.url = base.replace("http://", "ws://") + "/"
+        self.http_base = base
 
     async def stop(self) -> None:
         if self.ws is not None:
@@ -201,6 +208,43 @@ class FakeRobot:
                     posted.body = {"msgtype": "template_card", "template_card": card}
                     posted.personal.clear()
 
+    async def _response_url(self, request: web.Request) -> web.Response:
+        """``POST /cgi-bin/aibot/response?response_code=…``: once per code (doc 101138)."""
+        message = self.response_codes.pop(request.query.get("response_code", ""), None)
+        if message is None:
+            return web.json_response({"errcode": 40008, "errmsg": "invalid response_code"})
+        body = await request.json()
+        chatid = message.get("chatid") or message["from"]["userid"]
+        self.posted[chatid].append(Posted(chatid=chatid, body=body, reply_to=message["msgid"]))
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    def message_body(
+        self,
+        userid: str,
+        text: str,
+        chatid: str | None,
+        msgid: str | None = None,
+        mention: str = "值班助手",
+        with_response_url: bool = False,
+    ) -> dict[str, Any]:
+        """What WeCom sends when a person @-mentions the robot (or writes to it 1:1)."""
+        body: dict[str, Any] = {
+            "msgid": msgid or uuid.uuid4().hex,
+            "aibotid": self.bot_id,
+            "chattype": "group" if chatid else "single",
+            "from": {"userid": userid},
+            "msgtype": "text",
+            "text": {"content": f"@{mention} {text}" if chatid else text},
+        }
+        if chatid:
+            body["chatid"] = chatid
+        if with_response_url:
+            code = uuid.uuid4().hex
+            self.response_codes[code] = body
+            body["response_url"] = f"{self.http_base}/cgi-bin/aibot/response?response_code={code}"
+        self.opened.add(chatid or userid)
+        return body
+
     # ---- people acting ---------------------------------------------------------------------
 
     async def push(self, cmd: str, body: dict[str, Any]) -> _Callback:
@@ -222,17 +266,7 @@ class FakeRobot:
         mention: str = "值班助手",
     ) -> _Callback:
         """A person @-mentions the robot in a group (1:1 when ``chatid`` is None)."""
-        body: dict[str, Any] = {
-            "msgid": msgid or uuid.uuid4().hex,
-            "aibotid": self.bot_id,
-            "chattype": "group" if chatid else "single",
-            "from": {"userid": userid},
-            "msgtype": "text",
-            "text": {"content": f"@{mention} {text}" if chatid else text},
-        }
-        if chatid:
-            body["chatid"] = chatid
-        self.opened.add(chatid or userid)
+        body = self.message_body(userid, text, chatid, msgid, mention)
         return await self.push("aibot_msg_callback", body)
 
     async def tap(

@@ -12,11 +12,15 @@ processes send through the process holding the connection), ``inbound`` (bodies 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.core.services import Services
 from storage.enums import Platform
+
+if TYPE_CHECKING:
+    from bot.adapters.wecom_bot.relay import RobotLink
 
 
 def enable_wecom_bot(services: Services) -> None:
@@ -28,16 +32,20 @@ def enable_wecom_bot(services: Services) -> None:
     if not settings.wecom_bot_enabled:
         raise ValueError("企业微信智能机器人配置不完整")
     link = RobotLink(services)
-    services.channels[Platform.WECOM_BOT] = WeComBotChannel(services, link)
+    if settings.wecom_bot_mode == "callback":
+        from bot.adapters.wecom_bot.callback import ResponseUrlSender
+
+        # No push in callback mode: a conversation's newest response_url, else the app 1:1.
+        sender = ResponseUrlSender(services)
+        services.channels[Platform.WECOM_BOT] = WeComBotChannel(services, sender)
+        services.on_close.append(sender.close)
+    else:
+        services.channels[Platform.WECOM_BOT] = WeComBotChannel(services, link)
+        services.on_close.append(link.close)
     services.web_routes.append(_routes(services, link))
-    services.on_close.append(link.close)
 
 
-def _routes(services: Services, link: object) -> Callable[[web.Application], None]:
-    from bot.adapters.wecom_bot.relay import RobotLink
-
-    assert isinstance(link, RobotLink)
-
+def _routes(services: Services, link: RobotLink) -> Callable[[web.Application], None]:
     def setup(app: web.Application) -> None:
         from bot.adapters.wecom_bot.callback import add_callback_route
         from bot.adapters.wecom_bot.inbound import RobotInbound
@@ -45,7 +53,7 @@ def _routes(services: Services, link: object) -> Callable[[web.Application], Non
 
         settings = services.settings
         if settings.wecom_bot_mode == "callback":
-            add_callback_route(app, services, link)
+            add_callback_route(app, services)
             return
 
         async def run(app: web.Application) -> AsyncIterator[None]:

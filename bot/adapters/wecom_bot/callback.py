@@ -32,7 +32,7 @@ from bot.adapters.wecom.crypto import (
     MalformedCallback,
     signature,
 )
-from bot.adapters.wecom_bot.channel import SendFailed
+from bot.adapters.wecom_bot.channel import NO_RESPONSE_URL, SendFailed
 from bot.adapters.wecom_bot.inbound import RobotInbound
 from bot.core.services import Services
 from bot.web.keys import ROUTER_KEY
@@ -83,7 +83,7 @@ def _params(request: web.Request, *extra: str) -> list[str]:
     return values
 
 
-def add_callback_route(app: web.Application, services: Services, link: object) -> None:
+def add_callback_route(app: web.Application, services: Services) -> None:
     crypto = robot_crypto(services)
 
     async def verify(request: web.Request) -> web.Response:
@@ -168,7 +168,3 @@ class ResponseUrlSender:
         if errcode:
             raise SendFailed(f"企业微信拒绝：{errcode}", errcode=errcode)
         return {}
-
-
-# Our own code for "no usable response_url": the channel falls back to the app 1:1.
-NO_RESPONSE_URL = -2

@@ -15,7 +15,6 @@ WeCom's rules for the robot (doc 101463), and what this channel does about them:
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from tortoise.transactions import in_transaction
@@ -33,6 +32,7 @@ from bot.adapters.wecom_bot.frames import card_body, markdown_body
 from bot.cards.model import Card
 from bot.core.channels import Delivered, DeliveryError, RateLimited
 from bot.core.directory import identity_for
+from bot.core.emit import Emitter
 from bot.core.outgoing import Message, OutboxPayload
 from bot.core.services import Services
 from storage.enums import Platform
@@ -49,6 +49,8 @@ UNOPENED_RECHECK_SECONDS = 300.0
 UPDATED_HEADER = "卡片有更新，以这张为准"
 # errcodes: over the frequency limit; the conversation does not allow a push (yet).
 RATE_ERRCODES = {45009, 45033}
+# Ours, not WeCom's: callback mode has no unused response_url for the conversation.
+NO_RESPONSE_URL = -2
 
 
 class Sender(Protocol):
@@ -62,9 +64,6 @@ class SendFailed(Exception):
         super().__init__(message)
         self.errcode = errcode
         self.transient = transient
-
-
-Kick = Callable[[list[int]], Awaitable[None]]
 
 
 class WeComBotChannel:
@@ -92,6 +91,8 @@ class WeComBotChannel:
         try:
             await self.sender.send(conversation, body)
         except SendFailed as exc:
+            if exc.errcode == NO_RESPONSE_URL:
+                return await self._fall_back(row, payload, conversation)
             if exc.errcode in RATE_ERRCODES:
                 raise RateLimited(f"企业微信限频：{exc}", retry_after=60.0) from exc
             raise DeliveryError(str(exc), retry_after=15.0 if exc.transient else 300.0) from exc
@@ -150,7 +151,12 @@ class WeComBotChannel:
             content = card_markdown(card, lead_text=message.text, mention_names=mentions)
         else:
             content = lead
-        files = "\n".join(f"[文件] {f.name}（请在应用消息或控制台查看）" for f in message.files)
+        # The robot's file upload is not used (docs/decisions/wecom.md): name the files and say
+        # where they can be had.
+        files = "\n".join(
+            f"[文件] {f.name}（群里暂不能显示文件，请在“值班助手”应用中发同样的命令查看）"
+            for f in message.files
+        )
         content = "\n".join(p for p in (content, files) if p)
         return markdown_body(clip_bytes(content, MAX_ROBOT_MARKDOWN_BYTES)), None
 
@@ -174,8 +180,19 @@ class WeComBotChannel:
                 "请在群里 @机器人 说一句话",
                 retry_after=UNOPENED_RECHECK_SECONDS,
             )
-        from bot.core.emit import Emitter
-
+        where = "该群" if row.target_kind == "chat" else "与您的单聊"
+        message = message.model_copy(
+            update={
+                "text": "\n".join(
+                    p
+                    for p in (
+                        f"（智能机器人暂时不能在{where}中发消息，改由应用单独发送）",
+                        message.text,
+                    )
+                    if p
+                )
+            }
+        )
         async with in_transaction() as conn:
             emitter = Emitter(
                 services, conn, key_prefix=f"botfallback:{row.id}", now=services.clock.now()

@@ -14,6 +14,7 @@ field of a callback POST. Facts (WeCom docs 100719, 101027, 101463):
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -83,7 +84,15 @@ def _str(value: Any) -> str:
 
 
 def parse(body: dict[str, Any], bot_name: str = "") -> Parsed:
-    """Read one message or event body. Raises ``BadBody``."""
+    """Read one message or event body. Raises ``BadBody`` (and nothing else: a body of the
+    wrong shape must not turn into a 500 or a dead frame handler)."""
+    try:
+        return _parse(body, bot_name)
+    except (AttributeError, TypeError, KeyError) as exc:
+        raise BadBody(f"消息格式不对：{type(exc).__name__}") from exc
+
+
+def _parse(body: dict[str, Any], bot_name: str) -> Parsed:
     msgid = _str(body.get("msgid"))
     sender_block = body.get("from")
     sender = _str(sender_block.get("userid")) if isinstance(sender_block, dict) else ""
@@ -139,6 +148,15 @@ def parse(body: dict[str, Any], bot_name: str = "") -> Parsed:
             )
         return BotOther(msgid, sender, event_type or "event")
     return BotOther(msgid, sender, msgtype or "unknown")
+
+
+def stream_body(content: str) -> dict[str, Any]:
+    """A passive reply to a message: a finished stream (the reply types WeCom takes for a
+    message are stream and template_card; markdown is for pushes only, doc 101031)."""
+    return {
+        "msgtype": "stream",
+        "stream": {"id": uuid.uuid4().hex, "finish": True, "content": content},
+    }
 
 
 def markdown_body(content: str) -> dict[str, Any]:

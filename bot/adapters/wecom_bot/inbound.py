@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from bot import dispatch, metrics
 from bot.adapters.wecom.render import RenderError, template_card
@@ -26,13 +27,13 @@ from bot.adapters.wecom_bot.frames import (
     BadBody,
     BotTap,
     BotText,
-    markdown_body,
     parse,
+    stream_body,
     update_body,
 )
-from bot.cards.model import Card, Tone
+from bot.cards.model import Card
 from bot.core.directory import chat_by_ref
-from bot.core.emit import card_from_record
+from bot.core.emit import Emitter, card_from_record
 from bot.core.events import CardActionEvent, Place, PlatformUser, TextEvent
 from bot.core.routing import Router
 from bot.core.services import Services
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 
 # WeCom drops a tap's answer after 5 s; leave room for the answer's own trip.
 TAP_DEADLINE_SECONDS = 3.5
-SLOW_TAP_TEXT = "正在处理，请稍候"
+SLOW_TAP_TEXT = "【正在处理】请稍候，处理完成后会发出更新后的卡片。"
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class RobotInbound:
         await self._mark_open(text)
         if text.chat_type == "group" and await chat_by_ref(Platform.WECOM_BOT, text.chatid) is None:
             log.info("wecom robot @-mentioned in unregistered group %s", text.chatid)
-            return Answer("msg", markdown_body(unknown_group_text(text.chatid)))
+            return Answer("msg", stream_body(unknown_group_text(text.chatid)))
         event = TextEvent(
             key=text.msgid,
             sender=self._sender(text.sender),
@@ -155,8 +156,7 @@ class RobotInbound:
             current = await _current_card(tap.card_id)
             if current is None:
                 return None
-            waiting = current.model_copy(update={"status": SLOW_TAP_TEXT})
-            return self._update(waiting, tap, only_tapper=True)
+            return self._update(current, tap, only_tapper=True, note=SLOW_TAP_TEXT)
         if outcome.duplicate or outcome.failed:
             return None
         toast = outcome.toast
@@ -165,15 +165,17 @@ class RobotInbound:
             current = outcome.card or await _current_card(tap.card_id)
             if current is None:
                 return None
-            refused = current.model_copy(update={"status": toast.text, "tone": Tone.ORANGE})
-            return self._update(refused, tap, only_tapper=True)
+            # The whole reason, on top (a status line is clipped to 26 characters).
+            return self._update(current, tap, only_tapper=True, note=f"【未生效】{toast.text}")
         if outcome.card is None:
             return None
         return self._update(outcome.card, tap, only_tapper=False)
 
-    def _update(self, card: Card, tap: BotTap, *, only_tapper: bool) -> Answer | None:
+    def _update(
+        self, card: Card, tap: BotTap, *, only_tapper: bool, note: str = ""
+    ) -> Answer | None:
         try:
-            rendered = template_card(card, tap.task_id, update=True)
+            rendered = template_card(card, tap.task_id, lead_text=note, update=True)
         except RenderError as exc:
             log.warning("tapped card %s cannot be rendered for WeCom: %s", tap.card_id, exc)
             return None
@@ -192,10 +194,6 @@ class RobotInbound:
         task.add_done_callback(self.services.background.discard)
 
     async def _post_late(self, card_id: str, card: Card, key: str) -> None:
-        from tortoise.transactions import in_transaction
-
-        from bot.core.emit import Emitter
-
         async with in_transaction() as conn:
             emitter = Emitter(
                 self.services, conn, key_prefix=f"botlate:{key}", now=self.services.clock.now()

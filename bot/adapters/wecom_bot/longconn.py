@@ -116,6 +116,9 @@ class BotConnection:
     def connected(self) -> bool:
         return self._ready.is_set()
 
+    async def until_connected(self) -> None:
+        await self._ready.wait()
+
     # ---- requests --------------------------------------------------------------------------
 
     async def request(
@@ -190,6 +193,7 @@ class BotConnection:
             )
             answer = await asyncio.wait_for(self._next_frame(ws), self.ack_timeout)
             if answer.get("headers", {}).get("req_id") != subscribe_id or answer.get("errcode"):
+                # Said as the admin needs it: 40001-ish codes mean a wrong BotID or Secret.
                 raise FrameError(
                     int(answer.get("errcode") or -1), str(answer.get("errmsg", "订阅失败"))
                 )

@@ -35,6 +35,8 @@ from bot.core.services import Services
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 30
+CONNECTING = "连接中"
+FIRST_STATE_WAIT = 5.0
 RENEW_EVERY = 10.0
 # How long a sender waits for the holder's answer; the holder drops older requests.
 RELAY_WAIT_SECONDS = 10
@@ -42,9 +44,19 @@ RELAY_WAIT_SECONDS = 10
 PERMANENT_ERRCODES = {40001, 40003, 40058, 93000, 93006}
 
 
+def lease_key(bot_id: str) -> str:
+    """Present while a process holds the robot's long connection (``dutybot doctor`` reads it)."""
+    return f"{KEY_PREFIX}wecom_bot:{bot_id}:lease"
+
+
+def state_key(bot_id: str) -> str:
+    """What the holder's connection is doing: "ok", or why it is not subscribed."""
+    return f"{KEY_PREFIX}wecom_bot:{bot_id}:state"
+
+
 def _keys(bot_id: str) -> tuple[str, str, str]:
     base = f"{KEY_PREFIX}wecom_bot:{bot_id}"
-    return f"{base}:lease", f"{base}:requests", f"{base}:answer:"
+    return lease_key(bot_id), f"{base}:requests", f"{base}:answer:"
 
 
 class RobotLink:
@@ -60,6 +72,7 @@ class RobotLink:
         self.connection: BotConnection | None = None
         self.inbound: RobotInbound | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self.renew_every = RENEW_EVERY
 
     # ---- the holder ------------------------------------------------------------------------
 
@@ -98,13 +111,21 @@ class RobotLink:
                     self.connection = self._new_connection()
                     await self.connection.start()
                     relay = asyncio.create_task(self._serve_relay())
+                    # Report the first outcome now rather than at the next renewal.
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(FIRST_STATE_WAIT):
+                            await self.connection.until_connected()
+                if mine and self.connection is not None:
+                    connection = self.connection
+                    state = "ok" if connection.connected else (connection.last_error or CONNECTING)
+                    await redis.set(state_key(self.bot_id), state, ex=LEASE_SECONDS)
                 elif not mine and self.connection is not None:
                     log.warning("wecom robot lease lost; closing this process's connection")
                     if relay is not None:
                         relay.cancel()
                     await self.connection.stop()
                     self.connection = None
-                await asyncio.sleep(RENEW_EVERY)
+                await asyncio.sleep(self.renew_every)
         finally:
             if relay is not None:
                 relay.cancel()

@@ -2,4 +2,4 @@
 (the fixtures live in tests/support/wecom_robot.py and tests/support/wecom.py)."""
 
 from tests.support.wecom import aes_key, fake_wecom  # noqa: F401  (fixtures by name)
-from tests.support.wecom_robot import fake_robot, robot  # noqa: F401
+from tests.support.wecom_robot import callback_robot, fake_robot, robot  # noqa: F401

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.web.sources import create_token
+from storage.models.rectification import Rectification, RectStatus
 from storage.models.review import ReviewStep
 from tests.support.review import TEXT
 from tests.support.wecom_robot import REVIEW_CHATID, Robot
@@ -35,7 +37,7 @@ async def test_review_approved_by_taps_in_the_group_wrong_person_refused(robot: 
     await robot.settle()
     assert refused.answers[0]["cmd"] == "aibot_respond_update_msg"
     assert refused.answers[0]["body"]["userids"] == ["LaoZhou"]
-    assert "当前由李科长初审，您的操作未生效。" in card.text("LaoZhou")
+    assert "【未生效】当前由李科长初审，您的操作未生效。" in card.text("LaoZhou")
     assert "未生效" not in card.text("LiKZ")
     assert await ReviewStep.filter(status="approved").count() == 0
 
@@ -62,3 +64,41 @@ async def test_two_taps_at_once_record_one_decision(robot: Robot) -> None:
     assert await ReviewStep.filter(status="approved").count() == 1
     assert len(robot.fake.cards(REVIEW_CHATID, "复审：《桃花节开幕》")) == 1
     assert sum(1 for t in taps if t.answers) >= 1
+
+
+NOTICE = {
+    "account": "wlw-wechat",
+    "problem": "首页“旅游攻略”栏目链接返回 404",
+    "evidence": "https://monitor.example/checks/8812",
+    "category": "broken_link",
+    "severity": "serious",
+}
+
+
+async def test_rectification_acknowledged_in_the_group(robot: Robot) -> None:
+    await robot.say("LaoZhou", "帮助")
+    token = await create_token("web-monitor", robot.services.clock.now())
+    resp = await robot.client.post(
+        "/api/rectifications", json=NOTICE, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert resp.status == 201, await resp.text()
+    await robot.settle()
+    notice = robot.fake.cards(REVIEW_CHATID, "整改通知 ZG2026-0001")
+    assert len(notice) == 1
+    card = notice[0]
+    assert "已接收" in [b["text"] for b in card.card["button_list"]]  # type: ignore[index]
+
+    # The deputy leader is in the group but does not run the account.
+    refused = await robot.fake.tap("ZhaoFZR", card, "已接收")
+    await robot.settle()
+    assert refused.answers[0]["body"]["userids"] == ["ZhaoFZR"]
+    assert "【未生效】这张卡片由小王、老周、李科长、王主任处理，您的操作未生效。" in card.text(
+        "ZhaoFZR"
+    )
+    assert (await Rectification.get(id=1)).status == RectStatus.ISSUED
+
+    await robot.fake.tap("XiaoWang", card, "已接收")
+    await robot.settle()
+    assert (await Rectification.get(id=1)).status == RectStatus.ACKNOWLEDGED
+    assert "整改中" in card.text("XiaoWang")
+    assert "整改中" in card.text("ZhaoFZR")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.adapters.wecom_bot.frames import strip_mentions
 from storage.models.machinery import InboundEvent
 from tests.support.wecom_robot import REVIEW_CHATID, Robot
 
@@ -35,3 +36,10 @@ async def test_an_unregistered_group_is_told_its_chatid(robot: Robot) -> None:
     assert posted[0].reply_to is not None
     assert "wecom_chat_id: wrkUnknownGroup" in posted[0].text()
     assert robot.group(REVIEW_CHATID) == []
+
+
+def test_mentions_in_front_are_stripped_and_the_rest_is_kept() -> None:
+    assert strip_mentions("@值班助手\u2005帮助") == "帮助"
+    assert strip_mentions("@小陈 @值班助手 报告 严重 @老刘 看一下") == "报告 严重 @老刘 看一下"
+    assert strip_mentions("@值班助手") == ""
+    assert strip_mentions("帮助") == "帮助"
