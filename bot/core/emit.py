@@ -15,6 +15,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from bot.cards.model import Card, Tone
+from bot.core.capabilities import capabilities
 from bot.core.events import PlatformUser
 from bot.core.outgoing import Message, OutboxPayload
 from bot.core.services import Services
@@ -178,8 +179,14 @@ class Emitter:
         *,
         close: bool = False,
         allowed_person_ids: list[int] | None = None,
+        progress: bool = False,
     ) -> Card:
-        """Replace a card's content everywhere it was sent."""
+        """Replace a card's content everywhere it was sent.
+
+        ``progress``: an intermediate state nobody has to act on (a review moving to its next
+        level). It is shown only where re-rendering a card is free; elsewhere (WeCom) the card
+        catches up on its next full update or its closing, which keeps WeCom's one update code
+        per sent copy for the closing and sends no extra message."""
         record = await CardRecord.filter(id=card_id).using_db(self.conn).get()
         stored = card.model_copy(update={"card_id": card_id})
         record.content = stored.model_dump(mode="json")
@@ -203,6 +210,8 @@ class Emitter:
                 str(target_kind),
                 int(target_id),
             ):
+                continue
+            if progress and not capabilities(platform).free_card_updates:
                 continue
             if platform in self.services.channels:
                 await self._enqueue(platform, str(target_kind), int(target_id), payload)
