@@ -270,7 +270,11 @@ async def close_question_cards(
     ctx: HandlerContext, form: str, conv: Conversation, status: str
 ) -> None:
     """The person's open question cards of this form: answered by typing (or moved past), they
-    show ``status`` and no buttons, as a tapped one does. A tapped card is closed already."""
+    show ``status`` and no buttons, as a tapped one does. A tapped card is closed already.
+
+    A courtesy close: a form is a burst of questions, each answer already costs a reply, and on
+    WeCom each close would be one more call against the person's 30/min budget. There the stale
+    copy closes on its next tap ("此事项已处理：已选择：…"), which changes nothing."""
     records = await CardRecord.filter(
         kind="form.question",
         subject_type="form",
@@ -280,7 +284,7 @@ async def close_question_cards(
     ).using_db(ctx.conn)
     for record in records:
         if [int(p) for p in record.allowed_person_ids] == [ctx.actor.id]:
-            await ctx.emit.close_card(record.id, status)
+            await ctx.emit.close_card(record.id, status, courtesy=True)
 
 
 async def parse_answer(ctx: HandlerContext, question: Question, text: str, state: FormState) -> str:

@@ -292,7 +292,7 @@ async def follow_author_cards(w: Work, post: Post) -> None:
         return
     fresh = await records.author_card(w, post)
     for card_id in ids:
-        await w.emit.update_card(str(card_id), fresh, progress=True)
+        await w.emit.update_card(str(card_id), fresh, courtesy=True)
 
 
 async def _close_step_card(
