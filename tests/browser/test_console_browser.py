@@ -158,6 +158,8 @@ async def test_a_file_shows_a_drawn_icon_and_its_name(page: Any) -> None:
     clerk = picker.locator("option", has_text="老周（区文旅委宣传科·备案经办人、编辑）")
     await expect(clerk).to_have_count(1, timeout=WAIT_MS)
     await picker.select_option(await clerk.get_attribute("value"))
+    # The chat opens after the person is chosen; a file picked before that is refused.
+    await expect(page.locator("#chattitle")).to_have_text("值班助手（单聊）", timeout=WAIT_MS)
     await page.locator("#file").set_input_files(
         {"name": "说明.txt", "mimeType": "text/plain", "buffer": "整改说明".encode()}
     )
