@@ -15,15 +15,22 @@ class Capabilities:
     forms: bool
     # Prefer one form card for a whole multi-field form (the issue asks this of Feishu).
     single_form_card: bool
+    # A card can be re-rendered any number of times without a new message (console; Feishu's
+    # PATCH). WeCom allows one update per sent copy or tap; after that an update is a new
+    # message, counted against the per-person budget (docs/decisions/wecom.md).
+    free_card_updates: bool = True
 
 
 CAPABILITIES: dict[Platform, Capabilities] = {
     Platform.CONSOLE: Capabilities(buttons=True, max_buttons=8, forms=True, single_form_card=False),
     # template_card button_interaction: at most 6 buttons, no text inputs.
-    Platform.WECOM: Capabilities(buttons=True, max_buttons=6, forms=False, single_form_card=False),
-    # The intelligent robot's template cards: the same button_interaction card.
+    Platform.WECOM: Capabilities(
+        buttons=True, max_buttons=6, forms=False, single_form_card=False, free_card_updates=False
+    ),
+    # The intelligent robot's template cards: the same button_interaction card, updated only
+    # inside the 5 s answer to a tap (any other change is a new message in the group).
     Platform.WECOM_BOT: Capabilities(
-        buttons=True, max_buttons=6, forms=False, single_form_card=False
+        buttons=True, max_buttons=6, forms=False, single_form_card=False, free_card_updates=False
     ),
     Platform.FEISHU: Capabilities(buttons=True, max_buttons=8, forms=True, single_form_card=True),
 }

@@ -15,6 +15,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from bot.cards.model import Card, Tone
+from bot.core.capabilities import capabilities
 from bot.core.events import PlatformUser
 from bot.core.outgoing import Message, OutboxPayload
 from bot.core.services import Services
@@ -188,8 +189,14 @@ class Emitter:
         *,
         close: bool = False,
         allowed_person_ids: list[int] | None = None,
+        courtesy: bool = False,
     ) -> Card:
-        """Replace a card's content everywhere it was sent."""
+        """Replace a card's content everywhere it was sent.
+
+        ``courtesy``: a change nobody has to see at once (a review moving to its next level, a
+        question card answered by typing). It is shown only where re-rendering a card is free;
+        elsewhere (WeCom) the stored card changes, and the copy catches up on its next update
+        or its next tap, which keeps WeCom's update code and sends no extra message."""
         record = await CardRecord.filter(id=card_id).using_db(self.conn).get()
         stored = card.model_copy(update={"card_id": card_id})
         record.content = stored.model_dump(mode="json")
@@ -214,18 +221,23 @@ class Emitter:
                 int(target_id),
             ):
                 continue
+            if courtesy and not capabilities(platform).free_card_updates:
+                continue
             if platform in self.services.channels:
                 await self._enqueue(platform, str(target_kind), int(target_id), payload)
         return stored
 
-    async def close_card(self, card_id: str, status: str, tone: Tone | None = None) -> Card | None:
+    async def close_card(
+        self, card_id: str, status: str, tone: Tone | None = None, *, courtesy: bool = False
+    ) -> Card | None:
         """A card whose moment has passed: its outcome as the status line, no buttons, closed
-        to taps, everywhere it was sent. None when no such card was stored."""
+        to taps, everywhere it was sent (``courtesy``: see ``update_card``). None when no such
+        card was stored."""
         record = await CardRecord.filter(id=card_id).using_db(self.conn).first()
         if record is None:
             return None
         closed = card_from_record(record).closed(status, tone)
-        return await self.update_card(card_id, closed, close=True)
+        return await self.update_card(card_id, closed, close=True, courtesy=courtesy)
 
 
 def chat_reachable(chat: Chat, platform: Platform) -> bool:

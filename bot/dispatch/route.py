@@ -32,7 +32,8 @@ from bot.core.text import (
     unknown_text,
 )
 from bot.dispatch.taps import CARD_INPUT_FLOW, continue_card_input, route_card_action
-from storage.models.machinery import Conversation
+from storage.enums import CardStatus
+from storage.models.machinery import CardRecord, Conversation
 
 
 @dataclass
@@ -152,12 +153,31 @@ def _flow_label(router: Router, conv: Conversation) -> str:
 
 async def _cancel_conversation(router: Router, ctx: HandlerContext, conv: Conversation) -> None:
     flow = router.find_flow(conv.flow)
+    await _close_question_cards(ctx, conv)
     await ctx.end_conversation(conv)
     await ctx.audit("conversation.cancelled", "conversation", conv.id, {"flow": conv.flow})
     if flow is not None and flow.on_cancel is not None:
         await flow.on_cancel(ctx)
         return
     await ctx.reply(flow_cancelled_text(_flow_label(router, conv)))
+
+
+async def _close_question_cards(ctx: HandlerContext, conv: Conversation) -> None:
+    """A cancelled conversation's cards (a form's question and summary cards, the card a flow
+    keeps in ``conv.data["card"]``) show 已取消 and no buttons: their moment has passed."""
+    mine = [ctx.actor.id]
+    kept = str((conv.data or {}).get("card") or "")
+    open_cards = CardRecord.filter(status=CardStatus.OPEN).using_db(ctx.conn)
+    ids = {r.id for r in await open_cards.filter(id=kept)} if kept else set()
+    forms = await CardRecord.filter(
+        subject_type="form",
+        subject_id=conv.flow,
+        status=CardStatus.OPEN,
+        created_at__gte=conv.started_at,
+    ).using_db(ctx.conn)
+    ids |= {r.id for r in forms if [int(p) for p in r.allowed_person_ids] == mine}
+    for card_id in sorted(ids):
+        await ctx.emit.close_card(card_id, "已取消")
 
 
 async def _route_menu(router: Router, ctx: HandlerContext, key: str) -> None:

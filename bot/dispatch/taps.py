@@ -142,6 +142,12 @@ async def continue_card_input(
             await ctx.reply(_input_prompt(str(data["label"]), next_input.label, next_input.kind))
         return
     await ctx.end_conversation(conv)
+    record = await CardRecord.filter(id=data["card_id"]).using_db(ctx.conn).first()
+    if not _still_offers(record, str(data["action"]), dict(data["payload"])):
+        # Someone else acted (or the card moved on) while this person was typing: say so in
+        # words that name the card; a bare "此事项已处理" in the chat does not say which.
+        await ctx.reply(_moved_on_text(record))
+        return
     replay = CardActionEvent(
         key=f"{ctx.event.key}:replay",
         sender=ctx.event.sender,
@@ -161,3 +167,19 @@ async def continue_card_input(
     if inner.toast is not None:
         # No card to toast on here: say it in the chat instead.
         await ctx.reply(inner.toast.text)
+
+
+def _still_offers(record: CardRecord | None, action: str, payload: dict[str, str]) -> bool:
+    """Is the tapped button still on the open card?"""
+    if record is None or record.status == CardStatus.CLOSED:
+        return False
+    card = card_from_record(record)
+    return any(b.action == action and b.payload == payload for b in card.buttons)
+
+
+def _moved_on_text(record: CardRecord | None) -> str:
+    if record is None:
+        return "这张卡片已失效，您刚才回复的内容没有提交。请查看最新消息。"
+    card = card_from_record(record)
+    state = f"（{card.status}）" if card.status else ""
+    return f"「{card.title}」已有新进展{state}，您刚才回复的内容没有提交，请以最新卡片为准。"

@@ -103,3 +103,22 @@ async def test_shift_enter_breaks_the_line_and_enter_sends(page: Any) -> None:
     await expect(box).to_have_value("")
     # The 📎 button is drawn, not an emoji a machine may lack a font for.
     await expect(page.locator("#attach svg")).to_have_count(1)
+
+
+async def test_a_file_shows_a_drawn_icon_and_its_name(page: Any) -> None:
+    from playwright.async_api import expect
+
+    picker = page.locator("#who")
+    clerk = picker.locator("option", has_text="老周（区文旅委宣传科·备案经办人、编辑）")
+    await expect(clerk).to_have_count(1, timeout=WAIT_MS)
+    await picker.select_option(await clerk.get_attribute("value"))
+    # The chat opens after the person is chosen; a file picked before that is refused.
+    await expect(page.locator("#chattitle")).to_have_text("值班助手（单聊）", timeout=WAIT_MS)
+    await page.locator("#file").set_input_files(
+        {"name": "说明.txt", "mimeType": "text/plain", "buffer": "整改说明".encode()}
+    )
+    bubble = page.locator(".bubble.file", has_text="说明.txt").first
+    await expect(bubble).to_be_visible(timeout=WAIT_MS)
+    # Drawn, not the 📄 emoji that is an empty box without an emoji font (the 备案表 too).
+    await expect(bubble.locator("svg")).to_have_count(1)
+    assert "📄" not in await bubble.inner_text()

@@ -67,7 +67,7 @@ async def test_an_offline_starts_on_its_day_not_on_approval(harness: ChatHarness
     assert "计划12月20日恢复上线，请提前发送“备案 恢复上线”办理恢复上线备案（依据" in clerk.text
     assert clerk.text.endswith("临时下线后30日内恢复上线，截止 2027年1月4日 24:00）。")
     (head,) = await harness.new_messages("wangzr")
-    assert head.text == clerk.text
+    assert head.text == told + "经办人：老周。"
     history = await AccountHistory.filter(account__key="ljq-wlw-wechat")
     assert [(h.status_before, h.status_after) for h in history] == [("running", "suspended")]
     assert history[0].at == at(2026, 12, 5)

@@ -53,3 +53,39 @@ async def test_a_tapped_account_card_names_the_account(harness: ChatHarness) -> 
     assert tapped.card is not None
     assert tapped.card.status == "已选择：临江文旅（微博）"
     assert tapped.card.buttons == ()
+
+
+async def test_cancel_closes_the_picker_card(harness: ChatHarness) -> None:
+    kinds = card_of(await harness.say("laozhou", "备案"), "备案")
+    cancelled = await harness.say("laozhou", "取消")
+    assert cancelled[-1].text == "已取消「备案」，填写的内容没有提交。需要时可重新开始。"
+    shown = await now_shown(harness, "laozhou", kinds)
+    assert shown.buttons == ()
+    assert shown.status == "已取消"
+
+
+async def test_cancel_closes_the_forms_summary_card(harness: ChatHarness) -> None:
+    await harness.say("laozhou", "备案 变更")
+    await harness.say("laozhou", "3")
+    for answer in ("6", "老陈", "13900000099", "调岗"):
+        await harness.say("laozhou", answer)
+    summary = card_of(await harness.say("laozhou", "今天"), "请核对变更备案")
+    assert [b.label for b in summary.buttons] == ["提交备案", "修改"]
+    await harness.say("laozhou", "取消")
+    shown = await now_shown(harness, "laozhou", summary)
+    assert shown.buttons == ()
+    assert shown.status == "已取消"
+
+
+async def test_a_question_card_answered_by_typing_closes(harness: ChatHarness) -> None:
+    first = await harness.say("xiaoxu", "备案")
+    opened = await harness.tap("xiaoxu", card_of(first, "备案"), "开设")
+    platform = card_of(opened.replies, "开设备案")
+    assert "微博" in [b.label for b in platform.buttons]
+    wrong = await harness.say("xiaoxu", "脸书")  # not a choice: the card stays live
+    assert "脸书" in wrong[0].text
+    assert (await now_shown(harness, "xiaoxu", platform)).buttons
+    await harness.say("xiaoxu", "微博")
+    shown = await now_shown(harness, "xiaoxu", platform)
+    assert shown.buttons == ()
+    assert shown.status == "已选择：微博"

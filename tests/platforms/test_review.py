@@ -43,9 +43,22 @@ async def three_levels_to_publishable(chat: PlatformChat) -> None:
         await chat.tap("xiaowang", card, "通过", {})
         assert (await Post.get(id=1)).status == PostStatus.IN_REVIEW
         await chat.tap(person, card, "通过", {})
+        if level == "初审":
+            # The author's 送审进度 card follows between levels where that is free; on WeCom
+            # it waits for the end (one update code per sent card, kept for the closing).
+            progress = await chat.card("xiaowang", "送审进度")
+            waiting = "初审：待李科长审核" if chat.name == "wecom" else "复审：待赵副主任审核"
+            assert waiting in progress.text
+            assert "催办" in progress.buttons
 
     assert (await Post.get(id=1)).status == PostStatus.APPROVED
     await chat.expect("xiaowang", "可发布")
+    progress = await chat.card("xiaowang", "送审进度")
+    assert "终审：王主任 通过" in progress.text
+    assert "催办" not in progress.buttons
+    # Closed in place: no second copy of the card, no "之前发给您的卡片有更新" message.
+    assert "之前发给您的卡片有更新" not in await chat.texts("xiaowang")
+    assert len([g for g in await chat.received("xiaowang") if "送审进度" in g.title]) == 1
 
 
 def resubmit_form(text: str) -> list[Answer]:

@@ -35,6 +35,11 @@ async def test_three_levels_end_to_end(harness: ChatHarness) -> None:
     assert result.card is not None
     assert "李科长 已通过（10月9日 10:00）" in result.card.status
     assert not result.card.buttons
+    # The author's 送审进度 card follows between levels, still with 催办/撤回.
+    progress = await harness.latest_card("xiaowang", title="送审进度")
+    shown = {f.label: f.value for f in progress.fields}["审核进度"]
+    assert shown == "初审：李科长 通过 10月9日 10:00\n复审：待赵副主任审核"
+    assert [b.label for b in progress.buttons] == ["催办", "撤回", "审核记录"]
 
     # 复审: 分管领导 赵副主任 is @-mentioned next.
     group = await harness.messages("zhaofzr", GROUP)

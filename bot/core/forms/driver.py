@@ -27,7 +27,8 @@ from bot.core.forms.state import FormState
 from bot.core.media import MediaError
 from bot.core.routing import Flow
 from bot.core.text import BACK_WORDS
-from storage.models.machinery import Conversation
+from storage.enums import CardStatus
+from storage.models.machinery import CardRecord, Conversation
 
 
 def flow_for(name: str) -> Flow | None:
@@ -259,9 +260,31 @@ async def _accept_answer(
     state.answers[question.key] = value
     if question.key not in state.asked:
         state.asked.append(question.key)
+    await close_question_cards(ctx, spec.name, conv, f"已选择：{parsing.display(question, value)}")
     # A changed answer can make later answers meaningless: drop the ones that no longer apply.
     state.answers = parsing.still_applicable(spec, state.answers)
     await _advance(ctx, spec, conv, state, after=question.key)
+
+
+async def close_question_cards(
+    ctx: HandlerContext, form: str, conv: Conversation, status: str
+) -> None:
+    """The person's open question cards of this form: answered by typing (or moved past), they
+    show ``status`` and no buttons, as a tapped one does. A tapped card is closed already.
+
+    A courtesy close: a form is a burst of questions, each answer already costs a reply, and on
+    WeCom each close would be one more call against the person's 30/min budget. There the stale
+    copy closes on its next tap ("此事项已处理：已选择：…"), which changes nothing."""
+    records = await CardRecord.filter(
+        kind="form.question",
+        subject_type="form",
+        subject_id=form,
+        status=CardStatus.OPEN,
+        created_at__gte=conv.started_at,
+    ).using_db(ctx.conn)
+    for record in records:
+        if [int(p) for p in record.allowed_person_ids] == [ctx.actor.id]:
+            await ctx.emit.close_card(record.id, status, courtesy=True)
 
 
 async def parse_answer(ctx: HandlerContext, question: Question, text: str, state: FormState) -> str:

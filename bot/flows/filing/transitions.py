@@ -375,12 +375,14 @@ async def take_effect(w: StepContext) -> None:
     assert applied is not None
     if kind == FilingKind.RESUME:
         await countdowns.back_online(w, applied)
-    text = f"{applied.label}{_took_effect(filing, applied)}"
-    text += await _next_after_effect(w, filing, applied)
-    await _tell_clerk(w, filing, text)
+    done = f"{applied.label}{_took_effect(filing, applied)}"
+    await _tell_clerk(w, filing, done + await _next_after_effect(w, filing, applied))
+    # The head is told the fact and who handles what follows, not the clerk's to-do.
+    clerk = await Person.filter(id=filing.clerk_id).using_db(w.conn).first()
+    handled = f"经办人：{clerk.name}。" if clerk is not None else ""
     for head in await members_with_role(filing.unit_id, Role.PRINCIPAL, w.conn):
         if head.id != filing.clerk_id:
-            await w.emit.to_person(head.id, Message(text=text))
+            await w.emit.to_person(head.id, Message(text=done + handled))
     await w.audit_step("filing.took_effect", {"filing": filing.id, "account": applied.id})
 
 

@@ -30,8 +30,9 @@ CHECK_CARD = "review.check"
 DELEGATE_CARD = "review.delegate"
 APPROVED_CARD = "review.approved"
 RETURNED_CARD = "review.returned"
-# The author's card is not re-rendered on progress: on WeCom an update without the tap's
-# ResponseCode is a new message, and the author already gets one message per decision.
+# The author's card follows the review between levels where re-rendering is free (console,
+# Feishu); on WeCom an update beyond the copy's one code is a new message, and the author
+# already gets one message per decision, so there it catches up when review ends.
 AUTHOR_CARD = "review.author"
 
 # The level deadline: reminders, then escalation (rule and schedule from the preset).

@@ -213,6 +213,7 @@ async def decide(w: Work, by: Member, step_id: int, decision: Decision, comment:
             f"已转{nxt_step.level_name}，待{nxt_name}审核"
         )
         toast = f"已通过，已转{nxt_step.level_name}"
+        await follow_author_cards(w, post)
         await to_author(
             w,
             post,
@@ -247,7 +248,8 @@ async def decide(w: Work, by: Member, step_id: int, decision: Decision, comment:
         )
     if post.status != PostStatus.IN_REVIEW:
         # Review is over: the author's 送审进度 card shows every level's decision and ends on
-        # the outcome, without 催办/撤回 (it is not re-rendered between levels: see AUTHOR_CARD).
+        # the outcome, without 催办/撤回 (between levels it follows only where that is free:
+        # see AUTHOR_CARD).
         await close_post_cards(w, post, (AUTHOR_CARD,), status, await records.author_card(w, post))
     card = await _close_step_card(w, post, step, author, status)
     return Outcome(toast, card=card)
@@ -271,6 +273,26 @@ async def close_post_cards(
             await w.emit.close_card(str(card_id), status)
         else:
             await w.emit.update_card(str(card_id), fresh.closed(status), close=True)
+
+
+async def follow_author_cards(w: Work, post: Post) -> None:
+    """The author's 送审进度 card follows the review between levels (初审 passed, 复审 waiting
+    for whom); where that would cost a message (WeCom), it catches up when it closes."""
+    ids = (
+        await CardRecord.filter(
+            subject_type=SUBJECT,
+            subject_id=str(post.id),
+            kind=AUTHOR_CARD,
+            status=CardStatus.OPEN,
+        )
+        .using_db(w.conn)
+        .values_list("id", flat=True)
+    )
+    if not ids:
+        return
+    fresh = await records.author_card(w, post)
+    for card_id in ids:
+        await w.emit.update_card(str(card_id), fresh, courtesy=True)
 
 
 async def _close_step_card(
@@ -345,6 +367,7 @@ async def hand_over(w: Work, by: Member, step_id: int, to_id: int) -> Outcome:
         lead = f"{by.name}将《{post.title}》的{step.level_name}转交给您"
         await deliver_card(w, post, target, card, lead)
     await _restart_level_deadline(w, step)
+    await follow_author_cards(w, post)
     return Outcome(f"已转交给{target.name}")
 
 

@@ -50,6 +50,20 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
+// A document icon drawn as SVG: the 📄 emoji is an empty box on machines without an emoji font
+// (as the 📎 was), and a file is what a clerk must not miss (the 备案表 to print and stamp).
+function fileIcon() {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  for (const [k, v] of Object.entries({ viewBox: "0 0 24 24", width: "16", height: "16", fill: "none", stroke: "currentColor", "stroke-width": "2", "stroke-linecap": "round", "stroke-linejoin": "round", "aria-hidden": "true", class: "fileicon" })) svg.setAttribute(k, v);
+  for (const d of ["M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8z", "M14 2v6h6", "M8 13h8", "M8 17h8"]) {
+    const path = document.createElementNS(ns, "path");
+    path.setAttribute("d", d);
+    svg.append(path);
+  }
+  return svg;
+}
+
 function newClientId() {
   return (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()).replace(/-/g, "");
 }
@@ -211,7 +225,7 @@ function renderMessages(messages) {
         continue;
       }
       const size = f.size >= 1024 ? `${Math.round(f.size / 1024)} KB` : `${f.size} B`;
-      node.append(el("div", { class: "bubble file" }, "📄 ", el("a", { href: f.url, download: f.name }, f.name), ` （${size}）`));
+      node.append(el("div", { class: "bubble file" }, fileIcon(), el("a", { href: f.url, download: f.name }, f.name), ` （${size}）`));
     }
     box.append(node);
   }
