@@ -106,6 +106,16 @@ class StandIn:
         return web.json_response(answer, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
 
+def control_app(stand_in: StandIn) -> web.Application:
+    app = web.Application()
+    app.router.add_post("/say", stand_in.say)
+    app.router.add_post("/tap", stand_in.tap)
+    app.router.add_post("/down", stand_in.down)
+    app.router.add_post("/up", stand_in.back)
+    app.router.add_get("/report", stand_in.report)
+    return app
+
+
 async def run(args: argparse.Namespace) -> None:
     env = os.environ
     fake = FakeWeCom(
@@ -116,13 +126,7 @@ async def run(args: argparse.Namespace) -> None:
     signer = CallbackSigner(env["DUTYBOT_WECOM_TOKEN"], env["DUTYBOT_WECOM_AES_KEY"], fake.corp_id)
     stand_in = StandIn(fake, WeComPlatform(api=fake, signer=signer), args.bot, args.api_port)
     await fake.start(args.api_port)
-    app = web.Application()
-    app.router.add_post("/say", stand_in.say)
-    app.router.add_post("/tap", stand_in.tap)
-    app.router.add_post("/down", stand_in.down)
-    app.router.add_post("/up", stand_in.back)
-    app.router.add_get("/report", stand_in.report)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(control_app(stand_in))
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", args.control_port).start()
     stand_in.note(f"WeCom API on {fake.url}, control on 127.0.0.1:{args.control_port}")
