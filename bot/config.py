@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     # The console has no login: anyone who reaches it can act as anyone. It is refused on a
     # non-loopback address unless this is set (a deliberate, loudly warned choice).
     console_allow_remote: bool = False
+    # serve and worker follow the demo clock stored in the database (the offset `dutybot demo`
+    # moves), re-read every second: separate processes then share one movable clock, for
+    # trials and end-to-end tests. Never in production (the clock can be moved forward).
+    demo_clock: bool = False
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
     # Third-party SQL statement logging (with values) at DEBUG; off unless asked for.
@@ -54,6 +58,16 @@ class Settings(BaseSettings):
     wecom_token: SecretStr | None = None
     wecom_aes_key: SecretStr | None = None
     wecom_api_base: str = "https://qyapi.weixin.qq.com"
+
+    # The intelligent robot (智能机器人, API mode): groups and taps in groups; see
+    # docs/deploy-wecom.md. Long connection by default (BotID + Secret, no public URL);
+    # "callback" receives encrypted JSON at POST /wecom/bot/callback (Token + EncodingAESKey).
+    wecom_bot_id: str | None = None
+    wecom_bot_secret: SecretStr | None = None
+    wecom_bot_mode: Literal["longconn", "callback"] = "longconn"
+    wecom_bot_token: SecretStr | None = None
+    wecom_bot_aes_key: SecretStr | None = None
+    wecom_bot_ws_url: str = "wss://openws.work.weixin.qq.com"
 
     feishu_app_id: str | None = None
     feishu_app_secret: SecretStr | None = None
@@ -102,9 +116,16 @@ class Settings(BaseSettings):
             # by the app credentials themselves.
             feishu_fields["DUTYBOT_FEISHU_VERIFICATION_TOKEN"] = self.feishu_verification_token
             feishu_fields["DUTYBOT_FEISHU_ENCRYPT_KEY"] = self.feishu_encrypt_key
+        bot_fields: dict[str, object] = {"DUTYBOT_WECOM_BOT_ID": self.wecom_bot_id}
+        if self.wecom_bot_mode == "longconn":
+            bot_fields["DUTYBOT_WECOM_BOT_SECRET"] = self.wecom_bot_secret
+        else:
+            bot_fields["DUTYBOT_WECOM_BOT_TOKEN"] = self.wecom_bot_token
+            bot_fields["DUTYBOT_WECOM_BOT_AES_KEY"] = self.wecom_bot_aes_key
         return [
             ChannelStatus.from_fields("wecom", "企业微信", wecom_fields),
             ChannelStatus.from_fields("feishu", "飞书", feishu_fields),
+            ChannelStatus.from_fields("wecom_bot", "企业微信智能机器人", bot_fields),
         ]
 
     @property
@@ -114,6 +135,10 @@ class Settings(BaseSettings):
     @property
     def feishu_enabled(self) -> bool:
         return self.channel_status()[1].enabled
+
+    @property
+    def wecom_bot_enabled(self) -> bool:
+        return self.channel_status()[2].enabled
 
 
 @dataclass(frozen=True)
@@ -202,6 +227,9 @@ class ReviewOptions(BaseSettings):
     sensitive_words: list[str] = []
     # One word a line; read at every check so an edit needs no restart.
     sensitive_words_file: Path | None = None
+    # The office's own 规范表述 / typo rules (the shipped rule file's format), added to the
+    # shipped ones; read again when the file changes.
+    wording_file: Path | None = None
 
     def words(self) -> list[str]:
         found = list(self.sensitive_words)

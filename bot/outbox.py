@@ -45,7 +45,12 @@ NOTICE_EVERY = timedelta(minutes=10)
 NOTICE_KEY_PREFIX = "outbox-given-up"
 NOTICE_STATE = "outbox_given_up_noticed_at"
 OUTBOX_ACTOR = audit.Actor.system("消息发送")
-PLATFORM_LABELS = {"console": "控制台", "wecom": "企业微信", "feishu": "飞书"}
+PLATFORM_LABELS = {
+    "console": "控制台",
+    "wecom": "企业微信",
+    "feishu": "飞书",
+    "wecom_bot": "企业微信智能机器人",
+}
 
 
 def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -157,6 +158,25 @@ def wire_demo_clock(services: Services) -> None:
     services.on_clock_change = on_clock_change
 
 
+DEMO_CLOCK_POLL_SECONDS = 1.0
+
+
+async def follow_demo_clock(clock: OffsetClock) -> None:
+    """``DUTYBOT_DEMO_CLOCK``: keep this process's clock on the offset stored in the database,
+    so a separate ``serve`` and ``worker`` share one demo clock. The worker's reconcile cron
+    then fires whatever a jump made due (within its sweep interval)."""
+    while True:
+        await asyncio.sleep(DEMO_CLOCK_POLL_SECONDS)
+        try:
+            offset = await load_demo_offset()
+        except Exception:  # the database is away: keep the last offset, try again
+            log.warning("could not read the demo clock offset", exc_info=True)
+            continue
+        if offset != clock.offset:
+            log.info("demo clock moved: offset %s", offset)
+            clock.offset = offset
+
+
 @asynccontextmanager
 async def open_services(
     settings: Settings,
@@ -189,7 +209,8 @@ async def open_services(
         redis = await connect_redis(redis_url)
         tz = ZoneInfo(settings.timezone)
         if clock is None:
-            clock = OffsetClock(tz, await load_demo_offset()) if demo else SystemClock(tz)
+            shared = demo or settings.demo_clock
+            clock = OffsetClock(tz, await load_demo_offset()) if shared else SystemClock(tz)
         services = Services(settings=settings, clock=clock, redis=redis, demo=demo)
         if settings.console_enabled(demo):
             services.channels[Platform.CONSOLE] = ConsoleChannel(clock)
@@ -197,6 +218,10 @@ async def open_services(
             from bot.adapters.wecom import enable_wecom
 
             enable_wecom(services)
+        if settings.wecom_bot_enabled:
+            from bot.adapters.wecom_bot import enable_wecom_bot
+
+            enable_wecom_bot(services)
         if settings.feishu_enabled:
             # Imported only when configured: nothing Feishu-related loads otherwise.
             from bot.adapters.feishu.setup import install_feishu
@@ -207,9 +232,18 @@ async def open_services(
         services.timekeeping = timekeeping
         if demo:
             wire_demo_clock(services)
+        follower = (
+            asyncio.create_task(follow_demo_clock(clock))
+            if settings.demo_clock and not demo and isinstance(clock, OffsetClock)
+            else None
+        )
         try:
             yield services
         finally:
+            if follower is not None:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await follower
             await services.wait_background()
             await services.close()
     finally:

@@ -28,6 +28,7 @@ from bot.flows.duty.start.handover import plan_all as plan_handovers_all
 from bot.flows.duty.start.leaving import open_pending
 from bot.flows.duty.start.patrol import open_patrols
 from bot.flows.rectification.quarterly import scheduled_review
+from bot.flows.reports.posting import scheduled_posts
 from bot.handlers import load_all
 from storage.enums import InboundStatus
 from storage.models.machinery import InboundEvent
@@ -99,6 +100,11 @@ async def review_quarter(ctx: dict[str, Any]) -> str | None:
     return await scheduled_review(_services(ctx))
 
 
+async def post_reports(ctx: dict[str, Any]) -> list[str]:
+    """The periodic reports on the preset's cadence, once per period (a DB row is the claim)."""
+    return await scheduled_posts(_services(ctx))
+
+
 async def plan_duty(ctx: dict[str, Any]) -> int:
     """Plan every duty team's shifts ahead (idempotent: an unchanged roster writes nothing)."""
     services = _services(ctx)
@@ -132,6 +138,8 @@ CRON_JOBS: list[Any] = [
     cron(reconcile_deadlines, second=set(SWEEP_SECONDS), unique=True, run_at_startup=True),
     # Every ten minutes: cheap when the last quarter is reviewed, and catches up after downtime.
     cron(review_quarter, minute=set(range(2, 60, 10)), second={15}, unique=True),
+    # After the quarterly review's minutes, so a new quarter's report carries its flags.
+    cron(post_reports, minute=set(range(6, 60, 10)), second={35}, unique=True),
     # Hourly: the roster reaches PLAN_AHEAD_DAYS ahead, and a calendar change is picked up.
     cron(plan_duty, minute={7}, second={45}, unique=True, run_at_startup=True),
     # Every five minutes: a handover is planned two days ahead, so a new or changed shift

@@ -23,6 +23,7 @@ MODEL_MODULES: list[str] = [
     "storage.models.duty_handover",
     "storage.models.duty_alerts",
     "storage.models.duty_leaving",
+    "storage.models.reports",
 ]
 
 

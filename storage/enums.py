@@ -67,6 +67,8 @@ class Platform(StrEnum):
     CONSOLE = "console"
     WECOM = "wecom"
     FEISHU = "feishu"
+    # WeCom's intelligent robot: the same people (WeCom userids) as WECOM, in groups too.
+    WECOM_BOT = "wecom_bot"
 
 
 class IdentityKind(StrEnum):

@@ -75,6 +75,11 @@ def load(ctx: click.Context, path: Path, dry_run: bool, verbose: bool) -> None:
             f"{prefix}离岗或调岗 {len(summary.departures)} 人：{'、'.join(summary.departures)}。"
             "值班机器人（dutybot worker）将为其原单位开出离岗交接清单，并提醒单位负责人。"
         )
+    if summary.returns:
+        click.echo(
+            f"{prefix}重新列入 {len(summary.returns)} 人：{'、'.join(summary.returns)}。"
+            "其未办完的离岗交接清单将由值班机器人撤销，并告知单位负责人。"
+        )
     if verbose:
         for line in summary.lines:
             click.echo("  " + line)

@@ -140,6 +140,7 @@ async def _serve(settings: Settings, redis_url: str, host: str, port: int) -> No
         click.echo(
             f"dutybot 已在 http://{host}:{port} 上服务；已开启渠道：{_channels_line(services)}"
         )
+        _say_demo_clock(settings)
         for status in settings.channel_status():
             if status.partially_configured:
                 click.echo(f"注意：{status.label} 配置不完整，还缺 {'、'.join(status.missing)}")
@@ -153,7 +154,16 @@ async def _worker(settings: Settings, redis_url: str) -> None:
     stop = _stop_event()
     async with open_services(settings, redis_url=redis_url) as services:
         click.echo(f"dutybot worker 已启动；已开启渠道：{_channels_line(services)}")
+        _say_demo_clock(settings)
         await run_worker(services, stop)
+
+
+def _say_demo_clock(settings: Settings) -> None:
+    if settings.demo_clock:
+        click.echo(
+            "注意：DUTYBOT_DEMO_CLOCK 已开启，时间跟随数据库中的演示时钟（可被拨快），"
+            "仅用于演示和测试，切勿用于正式部署。"
+        )
 
 
 def _reset_home(settings: Settings) -> None:

@@ -21,6 +21,10 @@ CAPABILITIES: dict[Platform, Capabilities] = {
     Platform.CONSOLE: Capabilities(buttons=True, max_buttons=8, forms=True, single_form_card=False),
     # template_card button_interaction: at most 6 buttons, no text inputs.
     Platform.WECOM: Capabilities(buttons=True, max_buttons=6, forms=False, single_form_card=False),
+    # The intelligent robot's template cards: the same button_interaction card.
+    Platform.WECOM_BOT: Capabilities(
+        buttons=True, max_buttons=6, forms=False, single_form_card=False
+    ),
     Platform.FEISHU: Capabilities(buttons=True, max_buttons=8, forms=True, single_form_card=True),
 }
 

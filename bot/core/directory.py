@@ -165,4 +165,6 @@ async def chat_by_ref(
         return await Chat.filter(key=chat_ref, active=True).using_db(conn).first()
     if platform == Platform.FEISHU:
         return await Chat.filter(feishu_chat_id=chat_ref, active=True).using_db(conn).first()
+    if platform == Platform.WECOM_BOT:
+        return await Chat.filter(wecom_chat_id=chat_ref, active=True).using_db(conn).first()
     return None

@@ -132,9 +132,19 @@ class Emitter:
                 continue
             if not chat_reachable(chat, candidate):
                 continue
+            if candidate == Platform.WECOM and self.robot_serves(chat):
+                # The intelligent robot posts there, with tappable cards; the group robot's
+                # markdown copy would only say the same thing twice.
+                continue
             payload = OutboxPayload(kind="message", message=message)
             ids.append(await self._enqueue(candidate, CHAT, chat.id, payload))
         return ids
+
+    def robot_serves(self, chat: Chat) -> bool:
+        """Whether WeCom people find tappable cards in this group (the intelligent robot)."""
+        return Platform.WECOM_BOT in self.services.channels and chat_reachable(
+            chat, Platform.WECOM_BOT
+        )
 
     async def to_identity(self, user: PlatformUser, message: Message) -> list[int]:
         """Answer someone the directory does not know (only the refusal goes this way)."""
@@ -225,6 +235,8 @@ def chat_reachable(chat: Chat, platform: Platform) -> bool:
         return bool(chat.wecom_webhook_key)
     if platform == Platform.FEISHU:
         return bool(chat.feishu_chat_id)
+    if platform == Platform.WECOM_BOT:
+        return bool(chat.wecom_chat_id)
     return False
 
 

@@ -29,7 +29,7 @@ from bot.org.schema import (
 from storage import audit
 from storage.enums import IdentityKind, Platform
 from storage.models.duty import DutyRotation, DutyScope, DutyTeam
-from storage.models.duty_leaving import LeavingChecklist, LeavingReason
+from storage.models.duty_leaving import LeavingChecklist, LeavingReason, LeavingStatus
 from storage.models.org import (
     Account,
     Chat,
@@ -64,6 +64,8 @@ class ChangeSummary:
     lines: list[str] = field(default_factory=list)
     # People who left their unit (deactivated or moved): the duty flow opens their checklists.
     departures: list[str] = field(default_factory=list)
+    # People put back into a unit they had left: the duty flow withdraws their checklists.
+    returns: list[str] = field(default_factory=list)
     _created_keys: set[tuple[str, str]] = field(default_factory=set)
     _updated_keys: set[tuple[str, str]] = field(default_factory=set)
 
@@ -264,9 +266,14 @@ async def _record_departures(a: Applier, before: dict[int, tuple[bool, int]]) ->
     after = await _placements(a.conn)
     for pid, (was_active, old_unit) in sorted(before.items()):
         active, unit = after[pid]
+        if (was_active, old_unit) == (active, unit):
+            continue
+        undone = await _record_return(a, pid, unit) if active else set()
         if not was_active or (active and unit == old_unit):
             continue
         moved = active and unit != old_unit
+        if moved and old_unit in undone:
+            continue  # moved back where they came from: the move is undone, not a departure
         await LeavingChecklist.create(
             using_db=a.conn,
             person_id=pid,
@@ -277,6 +284,29 @@ async def _record_departures(a: Applier, before: dict[int, tuple[bool, int]]) ->
         )
         person = await Person.filter(id=pid).using_db(a.conn).get()
         a.summary.departures.append(person.name)
+
+
+async def _record_return(a: Applier, pid: int, unit: int) -> set[int]:
+    """The person is (again) active in ``unit``: a checklist of theirs for that unit still
+    pending or open is marked returned in this transaction (the worker withdraws it and tells
+    the unit head). Returns the units those checklists had them moved to."""
+    rows = (
+        await LeavingChecklist.filter(
+            person_id=pid,
+            unit_id=unit,
+            status__in=[LeavingStatus.PENDING, LeavingStatus.OPEN],
+            returned_at=None,
+        )
+        .using_db(a.conn)
+        .select_for_update()
+    )
+    for row in rows:
+        row.returned_at = a.now
+        await row.save(using_db=a.conn, update_fields=["returned_at"])
+    if rows:
+        person = await Person.filter(id=pid).using_db(a.conn).get()
+        a.summary.returns.append(person.name)
+    return {r.moved_to_unit_id for r in rows if r.moved_to_unit_id is not None}
 
 
 async def _apply_units(a: Applier, entries: list[UnitEntry]) -> dict[str, Unit]:
@@ -294,6 +324,8 @@ async def _apply_units(a: Applier, entries: list[UnitEntry]) -> dict[str, Unit]:
             "kind": u.kind,
             "is_internal_office": u.internal_office,
             "active": u.active,
+            "aliases": u.aliases,
+            "former_names": u.former_names,
         }
         refs = (u.parent, u.supervisor)
         if all(ref is None or ref in units for ref in refs):
@@ -447,6 +479,7 @@ async def _apply_chats(
             "unit_id": units[c.unit].id if c.unit else None,
             "wecom_webhook_key": c.wecom_webhook_key,
             "feishu_chat_id": c.feishu_chat_id,
+            "wecom_chat_id": c.wecom_chat_id,
             "active": c.active,
         }
         row = existing.get(c.key)

@@ -70,6 +70,10 @@ async def export_org(include_inactive: bool = False) -> dict[str, Any]:
             entry["supervisor"] = unit_key[u.supervisor_id]
         if u.is_internal_office:
             entry["internal_office"] = True
+        if u.aliases:
+            entry["aliases"] = list(u.aliases)
+        if u.former_names:
+            entry["former_names"] = list(u.former_names)
         if not u.active:
             entry["active"] = False
         return entry
@@ -103,6 +107,8 @@ async def export_org(include_inactive: bool = False) -> dict[str, Any]:
             entry["wecom_webhook_key"] = c.wecom_webhook_key
         if c.feishu_chat_id:
             entry["feishu_chat_id"] = c.feishu_chat_id
+        if c.wecom_chat_id:
+            entry["wecom_chat_id"] = c.wecom_chat_id
         if not c.active:
             entry["active"] = False
         return entry

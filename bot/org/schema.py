@@ -112,11 +112,30 @@ class UnitEntry(_Entry):
     supervisor: str | None = None
     internal_office: bool = False
     active: bool = True
+    # Other names of the unit for the pre-review 纠错: short forms people write (accepted) and
+    # names it had before a renaming (pointed to ``name``). A list, or one string with 、.
+    aliases: list[str] = []
+    former_names: list[str] = []
 
     @field_validator("kind", mode="before")
     @classmethod
     def _kind_label(cls, value: Any) -> Any:
         return _enum_by_label(value, UNIT_KIND_BY_LABEL, UnitKind)
+
+    @field_validator("aliases", "former_names", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = re.split(r"[、，,；;]", value)
+        if not isinstance(value, list):
+            raise ValueError("请写成名称列表，如 [区文旅委, 临江文旅委]，或用顿号分隔")
+        names = [str(v).strip() for v in value if str(v).strip()]
+        for name in names:
+            if len(name) > 200:
+                raise ValueError(f"“{name[:20]}…”太长（最多 200 字）")
+        return list(dict.fromkeys(names))
 
 
 class ContactEntry(_Entry):
@@ -168,6 +187,8 @@ class ChatEntry(_Entry):
     members: list[str] = Field(default_factory=list)
     wecom_webhook_key: str | None = None
     feishu_chat_id: str | None = None
+    # The group's chatid for WeCom's intelligent robot (the bot tells it when @-mentioned).
+    wecom_chat_id: str | None = None
     active: bool = True
 
     @field_validator("purpose", mode="before")
@@ -577,6 +598,7 @@ def _check_references(checked: _Checked, source: SourceText) -> list[str]:
     def unit_missing(key: str) -> bool:
         return key not in units and key not in broken["units"]
 
+    current_names = {u.name for _, u in checked.units if u.active}
     for i, u in checked.units:
         where = at("units", i, u.name)
         if u.parent is not None and unit_missing(u.parent):
@@ -587,6 +609,11 @@ def _check_references(checked: _Checked, source: SourceText) -> list[str]:
             problems.append(f"{where}.supervisor：主管单位不能是自己")
         if u.internal_office and u.parent is None:
             problems.append(f"{where}.parent：内设科室必须写明所属单位")
+        for name in set(u.aliases) & set(u.former_names):
+            problems.append(f"{where}.former_names：“{name}”同时写在 aliases 中，请只保留一处")
+        for name in u.former_names:
+            if name == u.name or name in current_names:
+                problems.append(f"{where}.former_names：“{name}”是在用单位的名称，不能作为旧名称")
         chain = [u.key]
         cur = u.parent
         while cur is not None and cur in units and cur not in chain:
@@ -617,6 +644,7 @@ def _check_references(checked: _Checked, source: SourceText) -> list[str]:
                     problems.append(f"{where}.{attr}：{value} 已被 {other} 使用")
                 ids[(kind, value)] = p.name
     feishu_chats: dict[str, str] = {}
+    wecom_chats: dict[str, str] = {}
     for i, c in checked.chats:
         where = at("chats", i, c.name)
         if c.unit is not None and unit_missing(c.unit):
@@ -630,6 +658,10 @@ def _check_references(checked: _Checked, source: SourceText) -> list[str]:
             if c.feishu_chat_id in feishu_chats:
                 problems.append(f"{where}.feishu_chat_id：与 {feishu_chats[c.feishu_chat_id]} 重复")
             feishu_chats[c.feishu_chat_id] = c.name
+        if c.wecom_chat_id:
+            if c.wecom_chat_id in wecom_chats:
+                problems.append(f"{where}.wecom_chat_id：与 {wecom_chats[c.wecom_chat_id]} 重复")
+            wecom_chats[c.wecom_chat_id] = c.name
     live: dict[tuple[str, MediaPlatform, str], int] = {}
     for i, a in checked.accounts:
         where = at("accounts", i, f"{a.name}·{a.platform.label}")

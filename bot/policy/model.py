@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, field_validator
 
@@ -75,6 +75,27 @@ class HoursItem(Item):
     def value_text(self) -> str:
         hours = self.hours()
         return f"{hours.label()}（每日{hours.per_day.total_seconds() / 3600:g}小时）"
+
+
+ReportCadence = Literal["weekly", "monthly", "quarterly", "yearly"]
+
+CADENCE_LABELS: dict[str, str] = {
+    "weekly": "周报",
+    "monthly": "月报",
+    "quarterly": "季报",
+    "yearly": "年报",
+}
+
+
+class Cadences(Item):
+    """Which periodic reports the bot posts into the supervision group on its own."""
+
+    items: tuple[ReportCadence, ...]
+
+    def value_text(self) -> str:
+        if not self.items:
+            return "不自动推送（可用 dutybot report 生成）"
+        return "、".join(CADENCE_LABELS[item] for item in self.items)
 
 
 class ReviewLevel(BaseModel):
@@ -242,6 +263,7 @@ class Policy(BaseModel):
     content: ContentSection
     penalties: dict[str, Penalty]
     reporting: Text
+    report_cadences: Cadences
     personnel: Texts
     platforms: Texts
 
@@ -289,6 +311,7 @@ SECTION_LABELS: dict[str, str] = {
     "content": "内容发布",
     "penalties": "通报与约谈",
     "reporting": "检查与报告",
+    "report_cadences": "定期报表",
     "personnel": "人员离岗",
     "platforms": "平台",
 }

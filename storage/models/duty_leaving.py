@@ -22,6 +22,7 @@ class LeavingStatus(StrEnum):
     PENDING = "pending"  # recorded by ``org load``, the worker has not opened it yet
     OPEN = "open"  # items listed, card sent, countdown running
     CLOSED = "closed"  # every item confirmed
+    WITHDRAWN = "withdrawn"  # the person was put back into the organisation file
 
     @property
     def label(self) -> str:
@@ -29,6 +30,7 @@ class LeavingStatus(StrEnum):
             LeavingStatus.PENDING: "待开出",
             LeavingStatus.OPEN: "办理中",
             LeavingStatus.CLOSED: "已完成",
+            LeavingStatus.WITHDRAWN: "已撤销",
         }[self]
 
 
@@ -75,6 +77,9 @@ class LeavingChecklist(Model):
     due_at = fields.DatetimeField(null=True)
     deadline_id = fields.BigIntField(null=True)
     card_id = fields.CharField(max_length=64, null=True)
+    # ``org load`` put the person back into this unit: the worker withdraws the checklist.
+    returned_at = fields.DatetimeField(null=True)
+    note = fields.TextField(default="")  # why it closed other than by confirmation
 
     person_id: int
     unit_id: int

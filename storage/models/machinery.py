@@ -170,6 +170,27 @@ class SystemState(Model):
         table = "system_state"
 
 
+class BotConversation(Model):
+    """A WeCom intelligent-robot conversation someone has written in.
+
+    The robot may push into a conversation only after a person wrote there (WeCom's rule), so
+    the outbox asks this table before posting. It also lists groups not yet in the org file.
+    """
+
+    # The group's chatid, or the person's userid for a single chat.
+    conversation_id = fields.CharField(max_length=128, primary_key=True)
+    chat_type = fields.CharField(max_length=8)  # "group" | "single"
+    first_message_at = fields.DatetimeField()
+    last_message_at = fields.DatetimeField()
+    last_sender = fields.CharField(max_length=128, default="")
+    # Callback mode: the newest message's response_url (one use, valid 1 h), when unused.
+    response_url = fields.TextField(null=True)
+    response_url_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "bot_conversation"
+
+
 class StoredFile(Model):
     """A document the bot produced or received (a filled 备案表, a rectification letter)."""
 

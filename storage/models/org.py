@@ -34,6 +34,10 @@ class Unit(Model):
     )
     is_internal_office = fields.BooleanField(default=False)
     active = fields.BooleanField(default=True)
+    # Short forms people also write (区文旅委) and names it had before (a renamed bureau):
+    # the pre-review 纠错 accepts the first and points the second to ``name``.
+    aliases: Any = fields.JSONField(default=list)
+    former_names: Any = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -110,6 +114,8 @@ class Chat(Model):
     # WeCom self-built apps cannot post cards into groups; a group robot can post @-mentions.
     wecom_webhook_key = fields.CharField(max_length=128, null=True)
     feishu_chat_id = fields.CharField(max_length=128, null=True, unique=True)
+    # The group's chatid for WeCom's intelligent robot, which can post tappable cards.
+    wecom_chat_id = fields.CharField(max_length=128, null=True)
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

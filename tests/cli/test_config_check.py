@@ -64,3 +64,29 @@ async def test_database_commands_on_a_fresh_database_ask_for_upgrade(tmp_path: P
     assert "数据库结构不是最新（待执行：models.0001_initial" in result.stderr
     assert "请先运行 dutybot db upgrade" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_the_office_wording_file_is_shown_and_checked(tmp_path: Path) -> None:
+    result = await run_clean(tmp_path, "config", "check")
+    text = " ".join(result.stdout.split())
+    assert "送审前纠错规则： 内置规则" in text
+    assert "DUTYBOT_REVIEW_WORDING_FILE 未设置（只用内置规则）" in text
+
+    rules = tmp_path / "wording.yaml"
+    rules.write_text(
+        'version: "临江-1"\nrules:\n  - id: ljq-festival\n    find: [临江桃花会]\n'
+        "    standard: 临江桃花节\n    source: 区文旅委通知\n",
+        "utf-8",
+    )
+    result = await run_clean(tmp_path, "config", "check", DUTYBOT_REVIEW_WORDING_FILE=str(rules))
+    assert f"DUTYBOT_REVIEW_WORDING_FILE {rules}：1 条（版本 临江-1）" in " ".join(
+        result.stdout.split()
+    )
+
+    rules.write_text(rules.read_text("utf-8").replace("source: 区文旅委通知", ""), "utf-8")
+    result = await run_clean(tmp_path, "config", "check", DUTYBOT_REVIEW_WORDING_FILE=str(rules))
+    assert result.returncode == 0, result.stderr
+    assert (
+        "有误，送审时不会使用：wording.yaml 规则 ljq-festival.source：请写明规范表述的出处"
+        in " ".join(result.stdout.split())
+    )

@@ -10,6 +10,7 @@ from storage.models.filing import AccountHistory, Filing, FilingKind, FilingStat
 from storage.models.machinery import StoredFile
 from storage.models.org import Account
 from tests.support.chat import ChatHarness, card_of
+from tests.support.dates import at
 from tests.support.filing import SUPERVISING_UNIT, UNIT_GROUPS, answer_all, approve_both, pick
 
 WEIBO = "临江文旅（微博）"
@@ -66,12 +67,16 @@ async def test_temporary_offline_at_most_30_days_and_once_a_year(harness: ChatHa
     await harness.tap("laozhou", summary, "提交备案")
     await approve_both(harness)
     account = await Account.get(key="ljq-wlw-wechat")
-    assert account.status == AccountStatus.SUSPENDED
+    assert account.status == AccountStatus.RUNNING  # until the offline's day
+    await harness.advance(to=at(2026, 10, 12))
+    assert (await Account.get(id=account.id)).status == AccountStatus.SUSPENDED
 
     await pick(harness, "laozhou", "恢复上线", "临江文旅（微信）")
     summary = card_of(await answer_all(harness, "laozhou", ["升级完成", "10月20日"]), "请核对")
     await harness.tap("laozhou", summary, "提交备案")
     await approve_both(harness)
+    assert (await Account.get(id=account.id)).status == AccountStatus.SUSPENDED
+    await harness.advance(to=at(2026, 10, 20))
     assert (await Account.get(id=account.id)).status == AccountStatus.RUNNING
     suspend = await lifecycle.for_subject(None, "account", account.id, kind="filing.suspend")
     assert suspend == []  # the offline countdown ended with the resume
@@ -96,30 +101,33 @@ async def test_temporary_offline_limit_is_worded_as_it_is_checked(harness: ChatH
 
 
 async def test_once_a_year_counts_the_year_of_the_offline(harness: ChatHarness) -> None:
-    # Filed in October 2026 for January 2027, the account back online after it: a second
-    # offline starting in March 2027 is refused (2027 has had its one), one in 2026 is not.
-    harness.ignore(*UNIT_GROUPS, *SUPERVISING_UNIT)  # approval-card copies
+    # Filed in October 2026 for January 2027: the account runs until the offline's day, then is
+    # back online after it; a second offline in 2027 is refused (2027 has had its one).
+    harness.ignore(*UNIT_GROUPS, *SUPERVISING_UNIT, "wangzr")  # approval copies, the head told
     await pick(harness, "laozhou", "临时下线", "临江文旅（微信）")
     summary = card_of(
         await answer_all(harness, "laozhou", ["系统升级", "2027-01-10", "2027-01-20"]), "请核对"
     )
     await harness.tap("laozhou", summary, "提交备案")
     await approve_both(harness)
+    # Until it takes effect the approved offline holds the account: nothing else is filed.
+    waiting = (await pick(harness, "laozhou", "临时下线", "临江文旅（微信）"))[0].text
+    assert waiting.startswith("临江文旅（微信）将于2027年1月10日起临时下线（临时下线备案 #1）")
+    assert "请等它生效后再办理新的备案" in waiting
+
+    await harness.advance(to=at(2027, 1, 10))
     await pick(harness, "laozhou", "恢复上线", "临江文旅（微信）")
     summary = card_of(await answer_all(harness, "laozhou", ["升级完成", "2027-01-20"]), "请核对")
     await harness.tap("laozhou", summary, "提交备案")
     await approve_both(harness)
+    await harness.advance(to=at(2027, 1, 20))
     account = await Account.get(key="ljq-wlw-wechat")
     assert account.status == AccountStatus.RUNNING
 
-    await pick(harness, "laozhou", "临时下线", "临江文旅（微信）")  # none in 2026: offered
-    await answer_all(harness, "laozhou", ["机房搬迁"])
-    refused = await harness.say("laozhou", "2027-03-01")
-    assert refused[0].text.startswith("临江文旅（微信）2027年已临时下线1次，每年最多1次")
-    assert "已有：1月10日起" in refused[0].text
-    assert "紧急关停" in refused[0].text
-    asked = await harness.say("laozhou", "2026-11-02")
-    assert "哪天恢复上线" in asked[-1].text
+    refused = (await pick(harness, "laozhou", "临时下线", "临江文旅（微信）"))[0].text
+    assert refused.startswith("临江文旅（微信）今年已临时下线1次，每年最多1次")
+    assert "已有：1月10日起" in refused
+    assert "紧急关停" in refused
     assert await Filing.filter(kind=FilingKind.SUSPEND).count() == 1
 
 

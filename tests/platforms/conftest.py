@@ -46,3 +46,24 @@ async def live_chat(
 def passed(request: pytest.FixtureRequest) -> Callable[[], bool]:
     """Whether the scenario passed (then the end-of-test check runs)."""
     return lambda: not request.node.stash.get(BODY_FAILED, True)
+
+
+@pytest.fixture(params=LIVE_PLATFORMS)
+async def live_chat_demo_clock(
+    request: pytest.FixtureRequest,
+    services: Services,
+    db_url: str,
+    redis_url: str,
+    tmp_path: Path,
+) -> AsyncIterator[PlatformChat]:
+    """``live_chat`` whose processes follow the demo clock the test moves (``chat.travel``)."""
+    async with live_platform_chat(
+        request.param,
+        services,
+        db_url,
+        redis_url,
+        tmp_path,
+        check=passed(request),
+        demo_clock=True,
+    ) as opened:
+        yield opened

@@ -25,7 +25,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +36,18 @@ from bot.adapters.feishu.setup import install_feishu
 from bot.adapters.wecom import enable_wecom
 from bot.app import create_app
 from bot.cards.model import Card
-from bot.clock import ManualClock
+from bot.clock import ManualClock, OffsetClock
 from bot.core.services import Services
+from bot.deadlines import reconciler
 from bot.handlers import load_all
+from bot.runtime import DEMO_CLOCK_POLL_SECONDS
+from bot.system_state import save_demo_offset
 from storage.models.machinery import ConsoleMessage
 from tests.fakes.feishu_server import FakeFeishu, buttons_of
 from tests.fakes.wecom_callbacks import CallbackSigner, file_xml, random_aes_key, text_xml
 from tests.fakes.wecom_server import FakeWeCom, WeComPlatform
 from tests.support.chat import ChatHarness, Said, watching
+from tests.support.dates import SHANGHAI
 from tests.support.feishu import close_feishu, feishu_settings
 from tests.support.orgs import load_org_text
 from tests.support.processes import running_processes, running_stack
@@ -336,6 +340,23 @@ class PlatformChat(ABC):
         assert isinstance(clock, ManualClock)
         clock.advance(timedelta(seconds=1))
         await asyncio.sleep(0.2)
+        await settle(self.services)
+
+    async def travel(self, to: datetime) -> None:
+        """Move the bot's clock forward to ``to`` and let what became due fire: in process, the
+        manual clock and the reconciler (the worker's cron); live, the demo clock the
+        processes share (``DUTYBOT_DEMO_CLOCK``, ``live_platform_chat(demo_clock=True)``):
+        both re-read it within a second and the worker's reconcile cron fires what is due."""
+        clock = self.services.clock
+        if self.live:
+            assert isinstance(clock, OffsetClock), "live travel needs demo_clock=True"
+            clock.offset += to - clock.now()
+            await save_demo_offset(clock.offset, to)
+            await asyncio.sleep(DEMO_CLOCK_POLL_SECONDS + 0.5)
+            return
+        assert isinstance(clock, ManualClock)
+        clock.set(to)
+        await reconciler.reconcile(self.services)
         await settle(self.services)
 
     def ignore(self, *who: str) -> None:
@@ -678,11 +699,19 @@ async def live_platform_chat(
     tmp_path: Path,
     *,
     check: Callable[[], bool] = lambda: True,
+    demo_clock: bool = False,
 ) -> AsyncIterator[PlatformChat]:
     """The same, with real ``dutybot serve`` and ``dutybot worker`` processes doing the work
     (``python -m bot``, the test's database and Redis, the fake platform): the scenario only
-    sends what the platform would and waits for what the processes deliver."""
+    sends what the platform would and waits for what the processes deliver.
+
+    ``demo_clock``: the processes and the test share the demo clock stored in the database
+    (real time plus an offset ``travel`` moves), so a scenario can wait out a countdown of
+    minutes in seconds."""
     calendar = {"DUTYBOT_CALENDAR_FILE": str(tmp_path / "calendar.toml")}
+    if demo_clock:
+        calendar["DUTYBOT_DEMO_CLOCK"] = "true"
+        services.clock = OffsetClock(SHANGHAI)
     chat: PlatformChat
     if name == "wecom":
         robots = {REVIEW_ROBOT, DUTY_ROBOT, SUPERVISION_ROBOT}

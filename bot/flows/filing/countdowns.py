@@ -26,7 +26,10 @@ from bot.flows.filing.model import (
     STEP_HANDLER,
     SUBJECT,
     SUSPEND,
+    TAKES_EFFECT,
+    day_text,
     start_of_day,
+    what_takes_effect,
 )
 from storage.models.deadlines import Deadline
 from storage.models.filing import Filing, FilingKind
@@ -131,11 +134,8 @@ async def after_approval(w: Work, filing: Filing, account: Account | None) -> No
             "schedule": w.policy.schedule("filing"),
         }
     else:
-        if kind == FilingKind.RESUME:
-            for open_one in await lifecycle.for_subject(w.conn, ACCOUNT, account.id, kind=SUSPEND):
-                await lifecycle.complete(
-                    w.services, w.conn, open_one.id, now=w.now, reason="已恢复上线"
-                )
+        if kind == FilingKind.RESUME and not await scheduled_effects(w.conn, [account.id]):
+            await back_online(w, account)
         return
     await lifecycle.start(
         w.services,
@@ -147,6 +147,61 @@ async def after_approval(w: Work, filing: Filing, account: Account | None) -> No
         data=data,
         **start,
     )
+
+
+async def back_online(w: Work, account: Account) -> None:
+    """The account is back online: the temporary offline's countdown has done its work. Not on
+    the approval of a 恢复上线 dated later: until that day the account is still offline."""
+    for open_one in await lifecycle.for_subject(w.conn, ACCOUNT, account.id, kind=SUSPEND):
+        await lifecycle.complete(w.services, w.conn, open_one.id, now=w.now, reason="已恢复上线")
+
+
+async def schedule_effect(w: Work, filing: Filing, account: Account) -> Deadline:
+    """An approved filing dated later changes the registry at 00:00 of its date: a deadline-engine
+    row, so it survives restarts and fires once whichever worker sees it first."""
+    assert filing.effective_on is not None
+    return await lifecycle.start(
+        w.services,
+        w.conn,
+        kind=TAKES_EFFECT,
+        subject_type=ACCOUNT,
+        subject_id=account.id,
+        handler=STEP_HANDLER,
+        now=w.now,
+        due_at=start_of_day(filing.effective_on, w.tz),
+        data={
+            "filing": filing.id,
+            "clerk": filing.clerk_id,
+            "unit": filing.unit_id,
+            "account": account.id,
+        },
+    )
+
+
+async def scheduled_effects(conn: BaseDBAsyncClient, account_ids: list[int]) -> list[Deadline]:
+    """Approved filings of these accounts still waiting for their date, soonest first."""
+    if not account_ids:
+        return []
+    return (
+        await Deadline.filter(
+            subject_type=ACCOUNT,
+            subject_id__in=[str(i) for i in account_ids],
+            kind=TAKES_EFFECT,
+            status__in=lifecycle.OPEN_STATES,
+        )
+        .using_db(conn)
+        .order_by("due_at", "id")
+    )
+
+
+async def scheduled_text(conn: BaseDBAsyncClient, effect: Deadline, today: date) -> str:
+    """将于12月5日起临时下线（临时下线备案 #3）: what the registry shows of a scheduled change."""
+    filing = await Filing.filter(id=int(effect.data["filing"])).using_db(conn).first()
+    if filing is None or filing.effective_on is None:
+        return ""
+    day = day_text(filing.effective_on, today)
+    kind = FilingKind(filing.kind).label
+    return f"将于{day}起{what_takes_effect(filing)}（{kind}备案 #{filing.id}）"
 
 
 async def after_approval_line(w: Work, account: Account | None) -> str:

@@ -39,6 +39,8 @@ NOTICE_CLOSE = "filing.notice_close"
 GOLIVE = "filing.golive"
 SUSPEND = "filing.suspend"
 NOTICE_OPEN = "filing.notice_open"
+# An approved filing whose effective date is still to come: the registry changes when it fires.
+TAKES_EFFECT = "filing.takes_effect"
 PURPOSE_TITLES = {
     REPORT: "备案报送主管单位",
     NOTICE_CLOSE: "关停公告期",
@@ -63,6 +65,17 @@ ACCOUNT_STATES: dict[FilingKind, tuple[AccountStatus, ...]] = {
     FilingKind.RESUME: (AccountStatus.SUSPENDED, AccountStatus.CLOSED),
     FilingKind.EMERGENCY: (AccountStatus.RUNNING, AccountStatus.SUSPENDED),
 }
+
+# Kinds whose change of the registry waits for the date the filing names (the effective date,
+# or the offline's start); approved on or after it they apply at once. 开设 has no date (the
+# account is 筹备 until 已上线) and 紧急关停 has already happened when it is reported.
+DATED_KINDS = (
+    FilingKind.CHANGE,
+    FilingKind.CLOSE,
+    FilingKind.CANCEL,
+    FilingKind.SUSPEND,
+    FilingKind.RESUME,
+)
 
 # The deadline rule for getting the filing to the supervisor after the effective date.
 REPORT_RULE: dict[FilingKind, str] = {
@@ -184,6 +197,26 @@ def display_answers(answers: dict[str, Any]) -> dict[str, str]:
         items = values["changed"].split("\n")
         values["changed_text"] = "、".join(CHANGE_ITEMS.get(v, v) for v in items)
     return values
+
+
+def day_text(day: date, today: date) -> str:
+    """12月5日, or 2027年1月10日 when the year is not this one."""
+    prefix = f"{day.year}年" if day.year != today.year else ""
+    return f"{prefix}{day.month}月{day.day}日"
+
+
+def what_takes_effect(filing: Filing) -> str:
+    """What the filing does to the registry, as "将于12月5日起…" ends: 临时下线, 变更运营人员…"""
+    kind = FilingKind(filing.kind)
+    if kind == FilingKind.CHANGE:
+        changed = display_values(filing).get("changed_text", "")
+        return f"变更{changed}" if changed else "变更"
+    return {
+        FilingKind.CLOSE: "进入关停公告期",
+        FilingKind.CANCEL: "注销",
+        FilingKind.SUSPEND: "临时下线",
+        FilingKind.RESUME: "恢复上线",
+    }.get(kind, kind.label)
 
 
 def start_of_day(day: date, tz: ZoneInfo) -> datetime:

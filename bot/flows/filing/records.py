@@ -7,8 +7,15 @@ from bot.core import untrusted
 from bot.core.context import HandlerContext
 from bot.core.directory import Member, owning_unit
 from bot.core.work import Work
-from bot.flows.filing import document
-from bot.flows.filing.model import OPEN_STATES, WITHDRAW_WORD, FilingError, account_line, title_of
+from bot.flows.filing import countdowns, document
+from bot.flows.filing.model import (
+    OPEN_STATES,
+    WITHDRAW_WORD,
+    FilingError,
+    account_line,
+    day_text,
+    title_of,
+)
 from storage.enums import AccountStatus, Role
 from storage.models.filing import AccountHistory, Filing, FilingStatus
 from storage.models.org import Account, Unit
@@ -53,7 +60,8 @@ async def _history(w: Work, unit_ids: list[int], name: str) -> str:
         return f"没有找到名称含“{name}”的账号。发送“台账”查看全部。"
     lines: list[str] = []
     for account in accounts:
-        lines.append(f"{account_line(account)} 变更记录：")
+        soon = (await _scheduled(w, [account.id])).get(account.id)
+        lines.append(f"{account_line(account)}{f'，{soon}' if soon else ''} 变更记录：")
         rows = await AccountHistory.filter(account_id=account.id).using_db(w.conn).order_by("id")
         if not rows:
             lines.append("  （暂无，通过备案办理的变更会记录在这里）")
@@ -72,14 +80,27 @@ async def _registry_text(w: Work, unit: Unit) -> str:
     if not accounts:
         return f"{unit.name}还没有登记政务新媒体账号。开设请发送“备案 开设”。"
     lines = [f"{unit.name}政务新媒体台账（{len(accounts)}个）："]
+    scheduled = await _scheduled(w, [a.id for a in accounts])
     for i, a in enumerate(accounts, start=1):
         ops = "、".join(f"{o.get('name', '')} {o.get('phone', '')}" for o in a.operators or [])
+        soon = f"，{scheduled[a.id]}" if a.id in scheduled else ""
         lines.append(
-            f"{i}. {account_line(a)} 账号：{a.platform_account_id or '未登记'}；"
+            f"{i}. {account_line(a)}{soon} 账号：{a.platform_account_id or '未登记'}；"
             f"负责人：{a.manager_name or '未登记'} {a.manager_phone or ''}；"
             f"运营人员：{ops or '未登记'}"
         )
     return "\n".join(lines)
+
+
+async def _scheduled(w: Work, account_ids: list[int]) -> dict[int, str]:
+    """Each account's approved change still waiting for its date, as the registry shows it."""
+    today = w.now.astimezone(w.tz).date()
+    found: dict[int, str] = {}
+    for effect in await countdowns.scheduled_effects(w.conn, account_ids):
+        found.setdefault(
+            int(effect.subject_id), await countdowns.scheduled_text(w.conn, effect, today)
+        )
+    return found
 
 
 async def my_filings(ctx: HandlerContext, rest: str) -> None:
@@ -91,8 +112,20 @@ async def my_filings(ctx: HandlerContext, rest: str) -> None:
         await ctx.reply("您还没有提交过备案。发送“备案”开始办理。")
         return
     lines = ["我的备案（最近20份）："]
+    today = ctx.now.astimezone(ctx.tz).date()
+    waiting = {
+        int(
+            effect.data["filing"]
+        ): f"，{day_text(effect.due_at.astimezone(ctx.tz).date(), today)}起生效"
+        for effect in await countdowns.scheduled_effects(
+            ctx.conn, [f.account_id for f in filings if f.account_id]
+        )
+    }
     for f in filings:
-        lines.append(f"{title_of(f)}：{f.status.label}（{ctx.when(f.submitted_at)}提交）")
+        lines.append(
+            f"{title_of(f)}：{f.status.label}（{ctx.when(f.submitted_at)}提交"
+            f"{waiting.get(f.id, '')}）"
+        )
     lines.append(f"发送“下载 编号”获取备案表，如“下载 {filings[0].id}”。")
     open_ones = [f for f in filings if f.status in OPEN_STATES]
     if open_ones:

@@ -69,10 +69,22 @@ async def begin(ctx: HandlerContext, rest: str) -> None:
 
 
 async def _reply_card(ctx: HandlerContext, card: Card) -> None:
+    """A picker card; the conversation remembers it, so a typed answer can close it."""
     stored = await ctx.emit.new_card(
         card, kind=PICK_CARD, allowed_person_ids=[ctx.actor.id], subject_type=SUBJECT
     )
+    conv = await ctx.conversation()
+    if conv is not None and conv.flow == PICK_FLOW:
+        await ctx.save_conversation(conv, conv.step, {**(conv.data or {}), "card": stored.card_id})
     await ctx.reply(card=stored)
+
+
+async def _close_pick_card(ctx: HandlerContext, conv: Conversation, chosen: str) -> None:
+    """A picker answered by typing shows the choice and no buttons, as a tap would leave it.
+    On WeCom this spends the card's unused update code from its sending: no new message."""
+    card_id = (conv.data or {}).get("card")
+    if card_id:
+        await ctx.emit.close_card(str(card_id), f"已选择：{chosen}")
 
 
 async def kind_tapped(ctx: HandlerContext, value: str) -> Outcome:
@@ -87,7 +99,8 @@ async def kind_tapped(ctx: HandlerContext, value: str) -> Outcome:
 
 async def account_tapped(ctx: HandlerContext, kind: FilingKind, account_id: int) -> Outcome:
     """An account's button on the card of a kind."""
-    await ctx.close_tapped("已选择账号")
+    account = await Account.filter(id=account_id).using_db(ctx.conn).first()
+    await ctx.close_tapped(f"已选择：{account.label}" if account is not None else "已选择账号")
     await choose_account(ctx, kind, account_id)
     return Outcome()
 
@@ -147,6 +160,14 @@ async def _no_accounts(ctx: HandlerContext, unit: Unit, kind: FilingKind) -> Non
             f"注销须先办理关停备案，关停公告期满后方可注销：{closure.value}"
             f"{cite(closure.citation.basis())}。"
         )
+    # An approved change still waiting for its date explains an empty list (a 恢复上线 before
+    # the offline has begun).
+    accounts = await Account.filter(owner_unit_id=unit.id).using_db(ctx.conn).order_by("id")
+    labels = {a.id: a.label for a in accounts}
+    today = ctx.now.astimezone(ctx.tz).date()
+    for effect in await countdowns.scheduled_effects(ctx.conn, list(labels)):
+        scheduled = await countdowns.scheduled_text(ctx.conn, effect, today)
+        text += f"{labels[int(effect.subject_id)]}{scheduled}，生效后台账才会改变。"
     await ctx.reply(text + "发送“台账”可查看本单位账号。")
 
 
@@ -163,22 +184,25 @@ async def continue_pick(ctx: HandlerContext, conv: Conversation, text: str) -> N
                 f"“{text}”不是备案类型。可选：{'、'.join(k.label for k in kinds)}，回复“取消”放弃。"
             )
             return
+        await _close_pick_card(ctx, conv, kind.label)
         await choose_kind(ctx, kind)
         return
     kind = FilingKind(conv.data["kind"])
     ids: list[int] = list(conv.data.get("accounts", []))
     chosen: int | None = None
     picked = untrusted.row_id(text)
-    if picked is not None and picked <= len(ids):
+    listed = {a.id: a for a in await Account.filter(id__in=ids).using_db(ctx.conn)}
+    if picked is not None and 0 < picked <= len(ids):
         chosen = ids[picked - 1]
     else:
-        for account in await Account.filter(id__in=ids).using_db(ctx.conn):
-            if text in (account.name, account_line(account)):
+        for account in listed.values():
+            if text in (account.name, account.label, account_line(account)):
                 chosen = account.id
                 break
-    if chosen is None:
+    if chosen is None or chosen not in listed:
         await ctx.reply(f"请回复账号的序号（1-{len(ids)}），回复“取消”放弃。")
         return
+    await _close_pick_card(ctx, conv, listed[chosen].label)
     await choose_account(ctx, kind, chosen)
 
 
@@ -241,6 +265,16 @@ async def _refusal(ctx: HandlerContext, kind: FilingKind, account: Account) -> s
             f"{account.label}的{label}备案 #{open_one.id}{state}，"
             "请等它办结后再办理新的备案（发送“我的备案”查看进度）。"
         )
+    if kind != FilingKind.EMERGENCY:
+        # An approved change still waiting for its date holds the account like an open filing:
+        # a second one could take effect in between and be overwritten (a 关停 by the 临时下线).
+        today = ctx.now.astimezone(ctx.tz).date()
+        for effect in await countdowns.scheduled_effects(ctx.conn, [account.id]):
+            scheduled = await countdowns.scheduled_text(ctx.conn, effect, today)
+            return (
+                f"{account.label}{scheduled}，已审批同意，"
+                "请等它生效后再办理新的备案（发送“台账”查看）。"
+            )
     if kind == FilingKind.SUSPEND:
         # This year's count, so the clerk does not fill a form that will be refused; the start
         # date's own year is checked when it is answered (forms.check_start).

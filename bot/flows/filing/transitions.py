@@ -8,14 +8,19 @@ callers turn the ``Outcome`` into a toast or a reply.
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot.cards.model import Card, Tone
-from bot.core.directory import Member, owning_unit, unit_chat
+from bot.core.directory import Member, members_with_role, owning_unit, unit_chat
 from bot.core.outgoing import Message
 from bot.core.work import Outcome, Work
+from bot.deadlines import lifecycle
 from bot.deadlines.registry import StepContext
 from bot.flows.filing import accounts, cards, countdowns, document, people
 from bot.flows.filing.model import (
+    ACCOUNT_STATES,
     APPROVAL_CARD,
+    DATED_KINDS,
     DECIDED,
     INFO_CARD,
     OPEN_STATES,
@@ -23,18 +28,21 @@ from bot.flows.filing.model import (
     RESULT_CARD,
     RETURNED_CARD,
     SUBJECT,
+    SUSPEND,
     WITHDRAW_WORD,
     Draft,
     Filed,
     FilingError,
     Stage,
+    day_text,
     display_answers,
     lock,
     registry_values,
     title_of,
+    what_takes_effect,
 )
 from bot.flows.filing.people import Level
-from storage.enums import FILING_DECISION_LABELS, AccountStatus, CardStatus, Decision
+from storage.enums import FILING_DECISION_LABELS, AccountStatus, CardStatus, Decision, Role
 from storage.models.filing import AccountHistory, Filing, FilingKind, FilingStatus
 from storage.models.machinery import CardRecord
 from storage.models.org import Account, Person, Unit
@@ -89,6 +97,7 @@ async def report_emergency(w: Work, clerk: Member, draft: Draft) -> Filed:
     filing.updated_at = w.now
     await filing.save(using_db=w.conn)
     superseded = await supersede(w, filing, clerk)
+    dropped = await _drop_scheduled(w, filing, clerk)
     await accounts.apply(w, filing)
     await w.audit("filing.reported", SUBJECT, filing.id, {})
     told = [m for level in await people.chain(w.conn, unit) for m in level.approvers]
@@ -101,6 +110,7 @@ async def report_emergency(w: Work, clerk: Member, draft: Draft) -> Filed:
         await w.emit.to_person(member.id, Message(card=stored))
     ref = await document.store(w, filing)
     voided = "".join(f"\n{title_of(f)}同时作废，已告知相关审批人。" for f in superseded)
+    voided += "".join(f"\n{title_of(f)}原定日期到来时不再生效。" for f in dropped)
     return Filed(
         f"已报备{title_of(filing)}，已告知单位主要负责人和主管单位。台账已更新为“已关停”。"
         "恢复时请发送“备案 恢复上线”。" + voided,
@@ -292,15 +302,33 @@ async def _decide(
 
 
 async def _approved(w: Work, filing: Filing) -> None:
-    """The last level agreed: the registry changes, the countdowns start, the 备案表 is made."""
+    """The last level agreed: the registry changes (now, or on the date the filing names), the
+    countdowns start, the 备案表 is made."""
     filing.status = FilingStatus.APPROVED
     filing.decided_at = w.now
     await filing.save(using_db=w.conn)
-    account = await accounts.apply(w, filing)
+    later = _dated_later(w, filing)
+    if later:
+        account = await Account.filter(id=filing.account_id).using_db(w.conn).first()
+        if account is not None:
+            await countdowns.schedule_effect(w, filing, account)
+    else:
+        account = await accounts.apply(w, filing)
     await countdowns.after_approval(w, filing, account)
     ref = await document.store(w, filing)
-    status = AccountStatus(account.status).label if account is not None else ""
-    text = f"{title_of(filing)}已审批同意。台账已更新（状态：{status}）。备案表已生成，可打印签章。"
+    text = f"{title_of(filing)}已审批同意。"
+    if account is None:
+        text += "台账中已没有这个账号。"
+    elif later:
+        assert filing.effective_on is not None
+        day = day_text(filing.effective_on, w.now.astimezone(w.tz).date())
+        text += (
+            f"{account.label}将于{day}起{what_takes_effect(filing)}，届时台账自动更新，"
+            f"并通知您和单位主要负责人；在此之前台账状态仍为“{AccountStatus(account.status).label}”。"
+        )
+    else:
+        text += f"台账已更新（状态：{AccountStatus(account.status).label}）。"
+    text += "备案表已生成，可打印签章。"
     extra = await countdowns.after_approval_line(w, account)
     golive = account.id if filing.kind == FilingKind.OPEN and account is not None else None
     card = cards.approved(filing, text + (f"\n{extra}" if extra else ""), golive_account=golive)
@@ -315,6 +343,74 @@ async def _approved(w: Work, filing: Filing) -> None:
     await document.send(w, filing.clerk_id, ref, "备案表（可打印签章）：")
     for member in await people.informed(w.conn, w.policy):
         await document.send(w, member.id, ref, f"知会：{title_of(filing)}已审批同意。")
+
+
+def _dated_later(w: Work, filing: Filing) -> bool:
+    """Does the filing name a day still to come? Approved on or after it, it applies at once."""
+    if FilingKind(filing.kind) not in DATED_KINDS or filing.effective_on is None:
+        return False
+    return filing.effective_on > w.now.astimezone(w.tz).date()
+
+
+async def take_effect(w: StepContext) -> None:
+    """The date an approved filing names has come: the registry changes now, and the clerk and
+    the unit's 主要负责人 are told. An account a 紧急关停 (or anything else) has since moved to a
+    status the filing does not apply to is left alone, and the clerk is told why."""
+    filing = await lock(w.conn, int(w.data["filing"]))
+    if filing is None or filing.status != FilingStatus.APPROVED:
+        return
+    kind = FilingKind(filing.kind)
+    account = await Account.filter(id=filing.account_id).using_db(w.conn).first()
+    if account is None or account.status not in ACCOUNT_STATES[kind]:
+        now_status = AccountStatus(account.status).label if account is not None else "已删除"
+        await _tell_clerk(
+            w,
+            filing,
+            f"{title_of(filing)}原定今天生效，但账号现为“{now_status}”，本备案未再改动台账。"
+            "如仍需办理，请发送“台账”查看账号状态后重新备案。",
+        )
+        await w.audit_step("filing.effect_skipped", {"filing": filing.id, "status": now_status})
+        return
+    applied = await accounts.apply(w, filing)
+    assert applied is not None
+    if kind == FilingKind.RESUME:
+        await countdowns.back_online(w, applied)
+    text = f"{applied.label}{_took_effect(filing, applied)}"
+    text += await _next_after_effect(w, filing, applied)
+    await _tell_clerk(w, filing, text)
+    for head in await members_with_role(filing.unit_id, Role.PRINCIPAL, w.conn):
+        if head.id != filing.clerk_id:
+            await w.emit.to_person(head.id, Message(text=text))
+    await w.audit_step("filing.took_effect", {"filing": filing.id, "account": applied.id})
+
+
+def _took_effect(filing: Filing, account: Account) -> str:
+    """自今天起临时下线（临时下线备案 #3），台账已更新为“临时下线”。"""
+    what = what_takes_effect(filing)
+    ref = f"（{FilingKind(filing.kind).label}备案 #{filing.id}）"
+    if FilingKind(filing.kind) == FilingKind.CHANGE:
+        return f"自今天起{what}{ref}，台账已更新。"
+    status = AccountStatus(account.status).label
+    return f"自今天起{what}{ref}，台账已更新为“{status}”。"
+
+
+async def _next_after_effect(w: Work, filing: Filing, account: Account) -> str:
+    """What to do next once the change is in force (the offline's end, the notice's end)."""
+    kind = FilingKind(filing.kind)
+    if kind == FilingKind.SUSPEND:
+        found = await lifecycle.for_subject(w.conn, countdowns.ACCOUNT, account.id, kind=SUSPEND)
+        limit = f"（{found[0].explanation}）" if found else ""
+        end = (filing.answers or {}).get("end")
+        planned = ""
+        if end:
+            today = w.now.astimezone(w.tz).date()
+            planned = f"计划{day_text(date.fromisoformat(str(end)), today)}恢复上线，"
+        return f"{planned}请提前发送“备案 恢复上线”办理恢复上线备案{limit}。"
+    if kind == FilingKind.CLOSE:
+        notices = await countdowns.closure_notices(w.conn, account.id)
+        limit = f"（{notices[0].explanation}）" if notices else ""
+        return f"请在首页显著位置保留关停公告，公告期满后方可办理注销{limit}。"
+    return ""
 
 
 async def _tell_clerk(w: Work, filing: Filing, text: str) -> None:
@@ -393,6 +489,32 @@ async def supersede(w: Work, emergency: Filing, by: Member) -> list[Filing]:
                 Message(text=f"{text}恢复时请发送“备案 恢复上线”，再按需重新办理。"),
             )
     return list(open_ones)
+
+
+async def _drop_scheduled(w: Work, emergency: Filing, by: Member) -> list[Filing]:
+    """Approved filings of the account still waiting for their date do not take effect after a
+    紧急关停 (a 临时下线 would set the closed account back to 临时下线); their clerks are told."""
+    if emergency.account_id is None:
+        return []
+    dropped: list[Filing] = []
+    for effect in await countdowns.scheduled_effects(w.conn, [emergency.account_id]):
+        await lifecycle.cancel(
+            w.services, w.conn, effect.id, now=w.now, reason=f"紧急关停（备案 #{emergency.id}）"
+        )
+        filing = await Filing.filter(id=int(effect.data["filing"])).using_db(w.conn).first()
+        if filing is None:
+            continue
+        dropped.append(filing)
+        await w.audit("filing.effect_cancelled", SUBJECT, filing.id, {"by": emergency.id})
+        if filing.clerk_id != by.id:
+            await _tell_clerk(
+                w,
+                filing,
+                f"{title_of(filing)}不再生效：该账号已由{by.name}报备紧急关停"
+                f"（备案 #{emergency.id}），台账为“已关停”。"
+                "恢复时请发送“备案 恢复上线”，再按需重新办理。",
+            )
+    return dropped
 
 
 async def _end(w: Work, filing: Filing, status: FilingStatus, card_status: str) -> list[Member]:

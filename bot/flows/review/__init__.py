@@ -39,5 +39,8 @@ may approve, delegates, where each person hears), ``forms`` (the 送审 form), `
 the form's submit, the check card, 仍然送审), ``transitions`` (送审, 通过 / 退回修改 / 不予发布,
 转交, 撤回, 催办, 已发布, reminder and escalation), ``cards`` (pure card builders), ``steps``
 (the level deadline and its step handler), ``records`` (审核记录, 待审核, 查看全文, account
-updates) and, only here, ``check`` (the pre-review check, 送审前自检: pure).
+updates) and, only here, ``check`` (the pre-review check, 送审前自检: pure), ``proofing``
+(纠错 inside that check: the directory's names, 规范表述 and typo rule files, Aho–Corasick;
+pure) and ``reading`` (what the check reads: the directory's names, the text of .docx/.txt
+attachments).
 """

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.cards.model import Button, ButtonStyle, Card, CardField, FormInput, InputKind, Tone
 from bot.core.directory import Member
-from bot.flows.review.check import FindingKind
+from bot.flows.review.check import SUGGESTIONS, FindingKind
 from bot.flows.review.model import ACTION, level_chain
 from storage.models.review import Post, PostStatus, PostVersion, ReviewStep, StepStatus
 
@@ -66,10 +66,23 @@ def finding_lines(findings: Sequence[dict[str, Any]], limit: int = 8) -> list[st
         else:
             where = f"{part}第{raw['line']}行第{raw['column']}字 "
         shown = f"：“{raw['excerpt']}”" if raw.get("excerpt") else ""
+        if raw.get("standard"):
+            shown = f"：“{raw.get('match', '')}”→“{raw['standard']}”（{raw.get('excerpt', '')}）"
         lines.append(f"{i}. {where}{kind.label}{shown}")
     if len(findings) > limit:
         lines.append(f"……另有{len(findings) - limit}处")
     return lines
+
+
+def findings_summary(findings: Sequence[dict[str, Any]]) -> str:
+    """发现2处问题 / 发现1处问题、3处用字建议 / 有2处用字建议 / 未发现问题."""
+    hints = sum(1 for raw in findings if FindingKind(str(raw["kind"])) in SUGGESTIONS)
+    problems = len(findings) - hints
+    if problems and hints:
+        return f"发现{problems}处问题、{hints}处用字建议"
+    if problems:
+        return f"发现{problems}处问题"
+    return f"有{hints}处用字建议" if hints else "未发现问题"
 
 
 def history_lines(steps: Sequence[ReviewStep], names: Mapping[int, str], when: When) -> list[str]:
@@ -124,7 +137,7 @@ def step_card(
                 value=attachment_names(version.attachments) + "（点“查看全文”获取）",
             )
         )
-    check = "未发现问题" if not version.findings else f"发现{len(version.findings)}处问题"
+    check = findings_summary(version.findings)
     if version.findings:
         check += "：\n" + "\n".join(finding_lines(version.findings))
     if version.override_reason:
@@ -338,10 +351,8 @@ def trail_card(
     for version in versions:
         lines = [f"{when(version.created_at)} 标题《{version.title}》"]
         lines.append(
-            "自检：未发现问题"
-            if not version.findings
-            else f"自检：发现{len(version.findings)}处问题\n"
-            + "\n".join(finding_lines(version.findings))
+            f"自检：{findings_summary(version.findings)}"
+            + ("\n" + "\n".join(finding_lines(version.findings)) if version.findings else "")
         )
         if version.override_reason:
             lines.append(f"仍然送审的说明：{version.override_reason}")

@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
+from bot.flows.review.proofing import HitKind, Proofreader
+
 
 class FindingKind(StrEnum):
     ID_NUMBER = "id_number"
@@ -25,6 +27,9 @@ class FindingKind(StrEnum):
     ADVERTISING = "advertising"
     REPOST_SOURCE = "repost_source"
     SENSITIVE = "sensitive"
+    NAME = "name"
+    WORDING = "wording"
+    TYPO = "typo"
 
     @property
     def label(self) -> str:
@@ -41,7 +46,19 @@ _KIND_LABELS = {
     FindingKind.ADVERTISING: "商业广告用语",
     FindingKind.REPOST_SOURCE: "转载未注明来源",
     FindingKind.SENSITIVE: "敏感词",
+    FindingKind.NAME: "名称有误",
+    FindingKind.WORDING: "表述不规范",
+    FindingKind.TYPO: "用字建议",
 }
+
+_PROOFING_KINDS = {
+    HitKind.NAME: FindingKind.NAME,
+    HitKind.WORDING: FindingKind.WORDING,
+    HitKind.TYPO: FindingKind.TYPO,
+}
+
+# Findings that only suggest: shown to the author and the reviewers, never stopping a post.
+SUGGESTIONS = frozenset({FindingKind.TYPO})
 
 PERSONAL_DATA = frozenset(
     {
@@ -67,7 +84,9 @@ class Finding:
     excerpt: str  # the surrounding words, with the match masked where it is personal data
     match: str
     advice: str
-    part: str = ""  # "标题" / "正文" when the caller checks them separately
+    part: str = ""  # "标题" / "正文" / "附件《…》" when the caller checks them separately
+    standard: str = ""  # 纠错: what the text should read
+    source: str = ""  # 纠错: where the standard form comes from
 
     @property
     def where(self) -> str:
@@ -81,6 +100,12 @@ class Finding:
         """第2行第15字 手机号：“…联系电话138****5678，欢迎…” — 请删除或改为单位办公电话。"""
         at = f"{self.where} " if self.start >= 0 else ""
         excerpt = f"：“{self.excerpt}”" if self.excerpt else ""
+        if self.standard:
+            source = f"（依据：{self.source}）" if self.source else ""
+            return (
+                f"{at}{self.kind.label}：“{self.match}”应为“{self.standard}”"
+                f"（{self.excerpt}）。{self.advice}{source}"
+            )
         return f"{at}{self.kind.label}{excerpt}。{self.advice}"
 
     def to_json(self) -> dict[str, object]:
@@ -93,6 +118,10 @@ class Finding:
             "excerpt": self.excerpt,
             "advice": self.advice,
             "part": self.part,
+            "standard": self.standard,
+            "source": self.source,
+            # The found words only for 纠错 findings: personal data is stored masked, never whole.
+            "match": self.match if self.standard else "",
         }
 
 
@@ -226,7 +255,16 @@ class CheckResult:
 
     @property
     def clean(self) -> bool:
-        return not self.findings
+        """Nothing that stops the post (suggestions go to review with it)."""
+        return not self.blocking
+
+    @property
+    def blocking(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.kind not in SUGGESTIONS)
+
+    @property
+    def suggestions(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.kind in SUGGESTIONS)
 
     def summary(self) -> str:
         if not self.findings:
@@ -236,10 +274,11 @@ class CheckResult:
             counts[f.kind.label] = counts.get(f.kind.label, 0) + 1
         return "发现" + "、".join(f"{k}{v}处" for k, v in counts.items())
 
-    def lines(self, limit: int = 12) -> list[str]:
-        shown = [f"{i}. {f.describe()}" for i, f in enumerate(self.findings[:limit], start=1)]
-        if len(self.findings) > limit:
-            shown.append(f"……另有{len(self.findings) - limit}处，请通读全文核对。")
+    def lines(self, limit: int = 12, only: Sequence[Finding] | None = None) -> list[str]:
+        findings = self.findings if only is None else tuple(only)
+        shown = [f"{i}. {f.describe()}" for i, f in enumerate(findings[:limit], start=1)]
+        if len(findings) > limit:
+            shown.append(f"……另有{len(findings) - limit}处，请通读全文核对。")
         return shown
 
     def to_json(self) -> list[dict[str, object]]:
@@ -251,6 +290,7 @@ def check_post(
     *,
     sensitive_words: Sequence[str] = (),
     advertising_terms: Sequence[str] = ADVERTISING_TERMS,
+    proofreader: Proofreader | None = None,
 ) -> CheckResult:
     """Every finding in the text, in reading order (the repost-source finding last)."""
     text = item.text
@@ -339,6 +379,12 @@ def check_post(
             f"包含敏感词“{word}”，请核实或改写。",
             hide=False,
         )
+    if proofreader is not None:
+        for hit in proofreader.check(text):
+            before = len(findings)
+            add(_PROOFING_KINDS[hit.kind], hit.start, hit.end, hit.advice, hide=False)
+            if len(findings) > before:
+                findings[-1] = replace(findings[-1], standard=hit.standard, source=hit.source)
     findings.sort(key=lambda f: f.start)
     if item.repost and not item.source.strip() and not _REPOST_MARK.search(text):
         findings.append(
@@ -357,18 +403,34 @@ def check_post(
 
 
 def check_title_and_text(
-    title: str, text: str, *, repost: bool, source: str, sensitive_words: Sequence[str]
+    title: str,
+    text: str,
+    *,
+    repost: bool,
+    source: str,
+    sensitive_words: Sequence[str],
+    proofreader: Proofreader | None = None,
+    attachments: Sequence[tuple[str, str]] = (),
 ) -> CheckResult:
-    """A post's check: the title and the text checked apart, so places read 标题第3字 /
-    正文第2行第5字 (the repost-source finding, about the whole post, stays without a part)."""
-    in_title = check_post(CheckInput(text=title), sensitive_words=sensitive_words)
+    """A post's check: the title, the text and each readable attachment (name, text) checked
+    apart, so places read 标题第3字 / 正文第2行第5字 / 附件《通知.docx》第4行第2字 (the
+    repost-source finding, about the whole post, stays without a part)."""
+    words = sensitive_words
+    in_title = check_post(CheckInput(text=title), sensitive_words=words, proofreader=proofreader)
     in_text = check_post(
-        CheckInput(text=text, repost=repost, source=source), sensitive_words=sensitive_words
+        CheckInput(text=text, repost=repost, source=source),
+        sensitive_words=words,
+        proofreader=proofreader,
     )
-    return CheckResult(
-        findings=tuple(replace(f, part="标题") for f in in_title.findings)
-        + tuple(replace(f, part="正文") if f.start >= 0 else f for f in in_text.findings)
+    found = tuple(replace(f, part="标题") for f in in_title.findings) + tuple(
+        replace(f, part="正文") if f.start >= 0 else f for f in in_text.findings
     )
+    for name, content in attachments:
+        in_file = check_post(
+            CheckInput(text=content), sensitive_words=words, proofreader=proofreader
+        )
+        found += tuple(replace(f, part=f"附件《{name}》") for f in in_file.findings)
+    return CheckResult(findings=found)
 
 
 def _occurrences(text: str, words: Iterable[str]) -> list[tuple[str, int]]:

@@ -180,9 +180,15 @@ async def deliver_card(w: Work, post: Post, approver: Member, card: Card, lead: 
     if chat is not None:
         await w.emit.to_chat(chat.id, Message(text=lead, card=card, mentions=mention))
     # Every platform the approver uses must offer a tappable card: a group card where the
-    # group carries cards (console, Feishu), else a 1:1 copy (WeCom robots post markdown).
+    # group carries cards (console, Feishu, WeCom's intelligent robot), else a 1:1 copy
+    # (WeCom's group robot posts markdown only).
     for platform in await w.emit.person_platforms(approver.id):
-        if chat is None or platform == Platform.WECOM or not chat_reachable(chat, platform):
+        group_card = chat is not None and (
+            w.emit.robot_serves(chat)
+            if platform == Platform.WECOM
+            else chat_reachable(chat, platform)
+        )
+        if chat is None or not group_card:
             await w.emit.to_person(approver.id, Message(text=lead, card=card), platform=platform)
         else:
             # The card waits in the group; a reviewer who opens their 1:1 chat with the bot

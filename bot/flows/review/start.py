@@ -9,7 +9,7 @@ from bot.core import forms as chat_forms
 from bot.core.context import HandlerContext
 from bot.core.forms import Answers
 from bot.core.work import Outcome
-from bot.flows.review import cards, records, transitions
+from bot.flows.review import cards, reading, records, transitions
 from bot.flows.review import forms as review_forms
 from bot.flows.review.check import CheckResult, check_title_and_text
 from bot.flows.review.model import (
@@ -77,12 +77,15 @@ async def edit(ctx: HandlerContext, post_id: int, expected: PostStatus) -> Outco
 async def submit_form(ctx: HandlerContext, answers: Answers, extra: dict[str, Any]) -> None:
     """Write the draft (or a new version of a returned post), check it, show the result."""
     draft = await review_forms.draft_of(ctx, answers)
+    attached, unreadable = await reading.attachment_texts(ctx.conn, draft.attachments)
     result = check_title_and_text(
         draft.title,
         draft.text,
         repost=draft.repost,
         source=draft.source,
         sensitive_words=ctx.services.review.words(),
+        proofreader=await reading.proofreader(ctx.conn, ctx.services.review),
+        attachments=attached,
     )
     post_id = extra.get("post_id")
     post: Post | None
@@ -99,6 +102,10 @@ async def submit_form(ctx: HandlerContext, answers: Answers, extra: dict[str, An
             return
         version = await _revise_post(ctx, post, draft)
     await _save_version(ctx, post, version, draft, result)
+    if unreadable:
+        await ctx.reply(
+            f"附件{'、'.join(unreadable)}无法读取文字，未做自检，请自行核对（图片不做自检）。"
+        )
     if not result.clean:
         card = await ctx.emit.new_card(
             cards.check_card(post, result.lines()),
@@ -109,7 +116,13 @@ async def submit_form(ctx: HandlerContext, answers: Answers, extra: dict[str, An
         )
         await ctx.reply(card=card)
         return
-    await _send_to_review(ctx, post, lead="送审前自检未发现问题。")
+    if result.suggestions:
+        await ctx.reply(
+            f"送审前自检有{len(result.suggestions)}处用字建议（不影响送审，审核人也会看到），"
+            "可在退回修改时一并改正：\n" + "\n".join(result.lines())
+        )
+    lead = "送审前自检只有用字建议。" if result.suggestions else "送审前自检未发现问题。"
+    await _send_to_review(ctx, post, lead=lead)
 
 
 async def _new_post(ctx: HandlerContext, draft: Draft) -> Post:

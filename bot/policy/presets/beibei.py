@@ -136,6 +136,7 @@ PRESET: Data = {
         ),
     },
     "reporting": text("检查与报告", "常态化检查，按季度形成检查报告", bb("第八章")),
+    "report_cadences": texts("定期报表推送", ["quarterly"], bb("第八章")),
     "personnel": texts("人员离岗手续", ["工作移交", "保密承诺", "口令更换"], bb("第七章")),
     "platforms": texts("适用平台", ["微信", "微博", "抖音", "客户端", "网站"], bb("第一章")),
 }

@@ -410,6 +410,7 @@ PRESET: Data = {
         ),
     },
     "reporting": text("检查与报告", "定期检查并通报", D()),
+    "report_cadences": texts("定期报表推送", ["quarterly"], D()),
     "personnel": texts(
         "人员离岗手续", ["工作移交", "保密承诺", "口令更换"], D(YONGCHUAN, "第二十二条")
     ),

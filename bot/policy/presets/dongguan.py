@@ -147,5 +147,6 @@ PRESET: Data = {
         ),
     },
     "reporting": text("检查与报告", "定期检查，纳入年度考核", dg("四（三）")),
+    "report_cadences": texts("定期报表推送", ["yearly"], dg("四（三）")),
     "platforms": texts("适用平台", ["微博", "微信", "APP"], dg("一")),
 }

@@ -190,5 +190,6 @@ PRESET: Data = {
         ),
     },
     "reporting": text("检查与报告", "日监测读网、月检查通报、季公开、年度考核", jx("第十五条")),
+    "report_cadences": texts("定期报表推送", ["monthly", "quarterly", "yearly"], jx("第十五条")),
     "platforms": texts("适用平台", ["微博", "微信", "抖音", "客户端", "其他"], jx("第二条、附件")),
 }

@@ -99,5 +99,6 @@ PRESET: Data = {
     "reporting": text(
         "检查与报告", "日常监测，每季度对问题单位印发整改函", km("第十五条、第十九条")
     ),
+    "report_cadences": texts("定期报表推送", ["quarterly"], km("第十九条")),
     "platforms": texts("适用平台", ["微博", "微信", "抖音", "客户端", "网站"], km("第二条")),
 }

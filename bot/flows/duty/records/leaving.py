@@ -259,6 +259,8 @@ def _line(w: Work, view: ChecklistView) -> str:
     done = len(view.items) - len(view.remaining)
     where = f"{view.unit.name}" + (f" → {view.moved_to.name}" if view.moved_to else "")
     head = f"· {view.person.name}（{LeavingReason(c.reason).label}，{where}）"
+    if c.status == LeavingStatus.WITHDRAWN:
+        return f"{head}：已撤销（{c.note}）"
     if c.status == LeavingStatus.CLOSED:
         return f"{head}：已完成 {done}/{len(view.items)} 项，{w.when(c.closed_at)} 办结"
     if c.status == LeavingStatus.PENDING:
@@ -271,13 +273,21 @@ async def show(ctx: HandlerContext, rest: str) -> None:
     """离岗清单: the checklists of the units one heads (all units for supervisors), open ones
     first, with their progress and deadline."""
     rows = await visible_checklists(
-        ctx.conn, ctx.actor, (LeavingStatus.PENDING, LeavingStatus.OPEN, LeavingStatus.CLOSED)
+        ctx.conn,
+        ctx.actor,
+        (
+            LeavingStatus.PENDING,
+            LeavingStatus.OPEN,
+            LeavingStatus.CLOSED,
+            LeavingStatus.WITHDRAWN,
+        ),
     )
     if not rows:
         await ctx.reply("没有离岗交接记录。人员离岗或调岗（组织名单导入时）会自动开出清单。")
         return
-    open_rows = [r for r in rows if r.status != LeavingStatus.CLOSED]
-    closed_rows = [r for r in rows if r.status == LeavingStatus.CLOSED][:20]
+    finished = (LeavingStatus.CLOSED, LeavingStatus.WITHDRAWN)
+    open_rows = [r for r in rows if r.status not in finished]
+    closed_rows = [r for r in rows if r.status in finished][:20]
     lines = ["【离岗交接清单】"]
     lines.append(f"办理中（{len(open_rows)}）：" if open_rows else "办理中：无")
     lines += [_line(ctx, await view_of(ctx.conn, r)) for r in open_rows]

@@ -4,6 +4,7 @@ a unit head the open ones as cards to confirm on."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from tortoise.transactions import in_transaction
 
@@ -22,35 +23,58 @@ log = logging.getLogger(__name__)
 
 
 async def open_pending(services: Services) -> int:
-    """Open every checklist ``org load`` recorded, one transaction each; how many opened.
+    """Withdraw the checklists of people ``org load`` put back, then open every checklist it
+    recorded, one transaction each; how many were withdrawn or opened.
 
     Idempotent: the checklist's row lock and status make a second worker or a retried job
-    open nothing twice.
+    open or withdraw nothing twice.
     """
+    returned = (
+        await LeavingChecklist.filter(
+            status__in=[LeavingStatus.PENDING, LeavingStatus.OPEN], returned_at__isnull=False
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    withdrawn = 0
+    for checklist_id in returned:
+        if await _in_work(services, int(str(checklist_id)), "withdraw", leaving.withdraw):
+            withdrawn += 1
     ids = (
-        await LeavingChecklist.filter(status=LeavingStatus.PENDING)
+        await LeavingChecklist.filter(status=LeavingStatus.PENDING, returned_at__isnull=True)
         .order_by("id")
         .values_list("id", flat=True)
     )
     opened = 0
     for checklist_id in ids:
-        now = services.clock.now()
-        async with in_transaction() as conn:
-            emit = Emitter(services, conn, key_prefix=f"leaving:{checklist_id}:open", now=now)
-            w = Work(
-                services=services,
-                conn=conn,
-                now=now,
-                emit=emit,
-                by=audit.Actor.system(LEAVING_ACTOR),
-            )
-            if await leaving.open_checklist(w, int(str(checklist_id))):
-                opened += 1
-        if emit.outbox_ids and services.outbox_kick is not None:
-            await services.outbox_kick(emit.outbox_ids)
-    if opened:
-        log.info("opened %d leaving checklists", opened)
-    return opened
+        if await _in_work(services, int(str(checklist_id)), "open", leaving.open_checklist):
+            opened += 1
+    if opened or withdrawn:
+        log.info("leaving checklists: %d opened, %d withdrawn", opened, withdrawn)
+    return opened + withdrawn
+
+
+async def _in_work(
+    services: Services,
+    checklist_id: int,
+    what: str,
+    transition: Callable[[Work, int], Awaitable[bool]],
+) -> bool:
+    """One transition of one checklist in its own transaction, its messages kicked after."""
+    now = services.clock.now()
+    async with in_transaction() as conn:
+        emit = Emitter(services, conn, key_prefix=f"leaving:{checklist_id}:{what}", now=now)
+        w = Work(
+            services=services,
+            conn=conn,
+            now=now,
+            emit=emit,
+            by=audit.Actor.system(LEAVING_ACTOR),
+        )
+        done = await transition(w, checklist_id)
+    if emit.outbox_ids and services.outbox_kick is not None:
+        await services.outbox_kick(emit.outbox_ids)
+    return done
 
 
 async def show_open(ctx: HandlerContext, rest: str) -> None:

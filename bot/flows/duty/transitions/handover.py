@@ -109,6 +109,13 @@ async def at_change(w: Work, handover_id: int) -> Outcome:
         h, team, shift = await _locked(w, handover_id)
     if not HandoverStatus(h.status).open or shift is None:
         return Outcome()
+    if h.incoming_id is not None and h.incoming_id != shift.person_id:
+        # Re-planned without a swap or an override (the organisation file changed the
+        # rotation, a person left): the cards follow now, at the latest.
+        await _follow_incoming(w, handover_id, "排班调整")
+        h, team, shift = await _locked(w, handover_id)
+        if shift is None:
+            return Outcome()
     view = await _view(w, h, team, shift)
     ack = _ack_minutes(w)
     if h.outgoing_id is not None:
@@ -203,6 +210,86 @@ async def escalate(w: Work, handover_id: int, level: str, repeat: int) -> Outcom
         {"level": level, "repeat": repeat, "to": [m.id for m in targets], "submitted": submitted},
     )
     return Outcome()
+
+
+# ---- the roster changed under a prepared handover ---------------------------------------------
+
+
+async def follow_shift(w: Work, shift: DutyShift, why: str) -> None:
+    """The incoming shift changed hands (a swap, the lead's override) after its handover was
+    prepared: the cards follow the new holder (``why`` says how it changed)."""
+    h = (
+        await DutyHandover.filter(team_id=shift.team_id, change_at=shift.starts_at)
+        .using_db(w.conn)
+        .first()
+    )
+    if h is not None:
+        await _follow_incoming(w, h.id, why)
+
+
+async def _follow_incoming(w: Work, handover_id: int, why: str) -> None:
+    """Bring the handover in line with who holds the incoming shift now.
+
+    Submitted: the old incoming card (1:1 and the group's copy) closes saying who took the
+    shift, the new holder gets the card to acknowledge, and the old holder, the outgoing
+    officer and the group are told. Preparing: the outgoing card names the new holder.
+    Reason: ``acknowledge`` already follows the shift, so a card left with the old holder
+    would offer a button that can only be refused, and the new holder would never see it.
+    """
+    h, team, shift = await _locked(w, handover_id)
+    status = HandoverStatus(h.status)
+    if shift is None or h.incoming_id is None or h.incoming_id == shift.person_id:
+        return
+    old_id = h.incoming_id
+    h.incoming_id = shift.person_id
+    view = await _view(w, h, team, shift)
+    if status is HandoverStatus.PREPARING:
+        if h.outgoing_card_id is not None:
+            card = outgoing_card(view, await _items(w, h, team))
+            await w.emit.update_card(h.outgoing_card_id, card)
+        await h.save(using_db=w.conn, update_fields=["incoming_id"])
+        return
+    if status is not HandoverStatus.SUBMITTED:
+        return
+    await _close(
+        w, h.incoming_card_id, f"接班人已改为{view.incoming}（{why}），此卡片作废", Tone.GREY
+    )
+    items = [OpenItem.from_json(i) for i in h.items]
+    stored = await w.emit.new_card(
+        incoming_card(view, items, h.note, w.when(h.submitted_at)),
+        kind=HANDOVER_IN_CARD,
+        allowed_person_ids=[],  # posted in the group too: the transition checks who taps
+        subject_type=HANDOVER_SUBJECT,
+        subject_id=h.id,
+    )
+    h.incoming_card_id = stored.card_id
+    await h.save(using_db=w.conn, update_fields=["incoming_id", "incoming_card_id"])
+    await w.emit.to_person(shift.person_id, Message(card=stored))
+    if team.chat_id is not None:
+        incoming = await load_member(shift.person_id, w.conn)
+        mentions = (incoming.mention(),) if incoming is not None else ()
+        await w.emit.to_chat(team.chat_id, Message(card=stored, mentions=mentions))
+    await w.emit.to_person(
+        old_id,
+        Message(
+            text=f"{view.shift}已改由{view.incoming}值班（{why}），"
+            f"交接卡片已转给{view.incoming}，您无需确认接班。"
+        ),
+    )
+    if h.outgoing_id is not None:
+        await w.emit.to_person(
+            h.outgoing_id,
+            Message(
+                text=f"接班人有变（{why}）：您提交的交接改由{view.incoming}确认接班；"
+                "确认前值班责任仍由您承担。"
+            ),
+        )
+    await w.audit(
+        "duty.handover_incoming_changed",
+        HANDOVER_SUBJECT,
+        h.id,
+        {"from": old_id, "to": shift.person_id, "why": why},
+    )
 
 
 # ---- the people: 提交交接, 确认接班 ----------------------------------------------------------

@@ -3,7 +3,7 @@ remind the unit head. Each takes the unit of work first (a tap or the worker).""
 
 from __future__ import annotations
 
-from bot.cards.model import Card
+from bot.cards.model import Card, Tone
 from bot.core.directory import Member
 from bot.core.outgoing import Message
 from bot.core.work import Outcome, Work
@@ -186,6 +186,8 @@ async def _shifts_refusal(w: Work, checklist: LeavingChecklist) -> str:
 async def confirm_item(w: Work, checklist_id: int, item_id: int, by: Member) -> Outcome:
     """The unit head confirms one item; the last one closes the checklist and its countdown."""
     checklist = await lock_leaving(w.conn, checklist_id)
+    if checklist is not None and checklist.status == LeavingStatus.WITHDRAWN:
+        raise DutyError(f"{checklist.note}，无需再确认。", kind="info")
     if checklist is None or checklist.status != LeavingStatus.OPEN:
         raise DutyError("这份离岗交接清单已全部完成，无需再确认。", kind="info")
     item = await LeavingItem.filter(id=item_id, checklist_id=checklist.id).using_db(w.conn).first()
@@ -222,6 +224,52 @@ async def confirm_item(w: Work, checklist_id: int, item_id: int, by: Member) -> 
     await w.audit("duty.leaving_closed", LEAVING_SUBJECT, checklist.id, {"by": by.name})
     card = await _refresh(w, checklist)
     return Outcome("离岗交接清单已全部完成。", card=card)
+
+
+async def withdraw(w: Work, checklist_id: int) -> bool:
+    """The person was put back into the unit they left (``org load`` set ``returned_at``):
+    the checklist closes as withdrawn with a note, its countdown ends, its card shows the note
+    with no buttons, and the unit head — if they ever got it — is told. False when there is
+    nothing to withdraw (already done by another worker)."""
+    checklist = await lock_leaving(w.conn, checklist_id)
+    if (
+        checklist is None
+        or checklist.returned_at is None
+        or checklist.status not in (LeavingStatus.PENDING, LeavingStatus.OPEN)
+    ):
+        return False
+    was_open = checklist.status == LeavingStatus.OPEN
+    view = await view_of(w.conn, checklist)
+    note = (
+        f"{view.person.name}已重新列入组织名单（{view.unit.name}，"
+        f"{w.when(checklist.returned_at)}），离岗交接清单撤销"
+    )
+    checklist.status = LeavingStatus.WITHDRAWN
+    checklist.closed_at = w.now
+    checklist.note = note
+    await checklist.save(using_db=w.conn, update_fields=["status", "closed_at", "note"])
+    if checklist.deadline_id is not None:
+        await lifecycle.complete(
+            w.services, w.conn, checklist.deadline_id, now=w.now, reason="人员已重新列入组织名单"
+        )
+    if checklist.card_id is not None:
+        await w.emit.close_card(checklist.card_id, f"已撤销：{note}", Tone.GREY)
+    done = len(view.items) - len(view.remaining)
+    if was_open:
+        text = (
+            f"【离岗清单撤销】{view.person.name}已重新列入组织名单（{view.unit.name}，"
+            f"{w.when(checklist.returned_at)}），其离岗交接清单"
+            f"（已确认 {done}/{len(view.items)} 项）随之撤销，不再提醒。"
+        )
+        for head in await leaving_heads(w.conn, checklist.unit_id):
+            await w.emit.to_person(head.id, Message(text=text))
+    await w.audit(
+        "duty.leaving_withdrawn",
+        LEAVING_SUBJECT,
+        checklist.id,
+        {"person": view.person.key, "unit": view.unit.key, "opened": was_open, "confirmed": done},
+    )
+    return True
 
 
 async def remind(w: Work, checklist_id: int, step: str) -> None:

@@ -34,6 +34,7 @@ from bot.flows.duty.model import (
     lock_swap,
     shift_label,
 )
+from bot.flows.duty.transitions import handover
 from storage.enums import CardStatus
 from storage.models.duty import DutyShift, DutySwap, DutyTeam, ShiftSource, SwapStatus
 from storage.models.machinery import CardRecord
@@ -434,7 +435,8 @@ async def tell_change(
     person: Member,
     why: str,
 ) -> None:
-    """The old and new holders (1:1) and the duty group hear of a changed shift."""
+    """The old and new holders (1:1) and the duty group hear of a changed shift; a handover
+    already prepared for it follows the new holder."""
     label = shift_label(shift, w.tz)
     await w.emit.to_person(
         person.id, Message(text=f"{why}：{label}由您值班（原{previous_name}）。请按时接班。")
@@ -448,6 +450,7 @@ async def tell_change(
                 mentions=(person.mention(),),
             ),
         )
+    await handover.follow_shift(w, shift, why)
 
 
 async def void_open_swaps(w: Work, shift: DutyShift, why: str) -> None:
