@@ -155,7 +155,28 @@ async def deliver_row(services: Services, row_id: int) -> bool:
                     created_at=sent_at,
                 )
     metrics.OUTBOX_SENT.inc(row.platform)
+    if row.failing_since is not None:
+        await _platform_is_back(row.platform, sent_at)
     return True
+
+
+async def _platform_is_back(platform: str, now: datetime) -> None:
+    """A row that had been failing got through: the platform is back.
+
+    The other rows of that platform that are waiting out their backoff (up to ten minutes
+    after a long outage) become due now, so the backlog goes out within seconds of the
+    platform's return rather than over the next ten minutes. The sweeper takes them in
+    order per person and under the rate budgets, so they do not all hit the platform at
+    once; a row whose own trouble remains fails again and backs off further.
+    """
+    moved = await OutboxMessage.filter(
+        platform=platform,
+        status=OutboxStatus.PENDING,
+        failing_since__isnull=False,
+        next_attempt_at__gt=now,
+    ).update(next_attempt_at=now)
+    if moved:
+        log.info("%s delivers again; %d waiting rows are due now", platform, moved)
 
 
 async def _failed_attempt(

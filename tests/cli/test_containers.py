@@ -9,6 +9,8 @@ import json
 import re
 import shlex
 import socket
+import subprocess
+import sys
 import tomllib
 from typing import Any
 
@@ -190,3 +192,14 @@ def test_the_image_gets_every_file_the_package_reads() -> None:
 
 def _pyproject() -> dict[str, Any]:
     return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def test_the_health_check_command_does_not_load_matplotlib() -> None:
+    """`dutybot worker --check` runs every 30 s in each worker container with a 10 s timeout,
+    and every `dutybot` command imports the whole command tree: a plotting library loaded
+    there cost seconds on a busy machine (found when `dutybot demo` missed its start limit)."""
+    code = "import sys, bot.cli; print([m for m in sys.modules if m.startswith('matplotlib')])"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"

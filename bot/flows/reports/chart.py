@@ -11,11 +11,6 @@ from __future__ import annotations
 import io
 from functools import lru_cache
 
-import matplotlib
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from bot.flows.duty.roster_image import find_font
 from bot.flows.reports.figures import Report, UnitFigures
 from bot.flows.reports.period import ReportError
@@ -30,6 +25,8 @@ GREY = "#BDC3C7"
 
 @lru_cache(maxsize=4)
 def _family(path: str) -> str:
+    from matplotlib import font_manager
+
     font_manager.fontManager.addfont(path)
     return font_manager.FontProperties(fname=path).get_name()
 
@@ -42,6 +39,13 @@ def attention(row: UnitFigures) -> tuple[int, int, int, float, str]:
 
 def chart_png(report: Report, font: str | None = None) -> bytes:
     """The chart's PNG bytes; ``font`` is a configured CJK font path (settings.cjk_font)."""
+    # matplotlib is imported here, not at the top: every `dutybot` command imports this module
+    # through the CLI, and loading matplotlib there cost seconds on a busy machine — enough to
+    # push `dutybot worker --check` (the worker container's health check) toward its timeout.
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     path = find_font(font)
     if path is None:
         raise ReportError(

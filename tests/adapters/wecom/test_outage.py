@@ -86,6 +86,38 @@ async def test_an_hour_of_network_failure_loses_nothing_and_backs_off(
     assert texts == ["请于今日下班前报送值班表"]  # once
 
 
+async def test_once_one_message_gets_through_the_others_waiting_go_out_at_once(
+    wecom: Services, fake_wecom: FakeWeCom, clock: ManualClock
+) -> None:
+    """Found trying a ten-minute outage by hand: after WeCom came back, the backlog trickled
+    out over the next five minutes, each row waiting out its own ten-minute backoff."""
+    rows = {}
+    for key in ("zhangsan", "lisi"):
+        pid = await person_id(key)
+
+        async def work(e: Emitter, pid: int = pid, key: str = key) -> None:
+            await e.to_person(pid, Message(text=f"{key}：请于今日下班前报送值班表"), Platform.WECOM)
+
+        (rows[key],) = await emit(wecom, work)
+    port = fake_wecom.port
+    await fake_wecom.stop()
+    for _ in range(12):  # half an hour of failure: every row's backoff grows to minutes
+        await outbox.drain(wecom)
+        clock.advance(timedelta(minutes=2.5))
+    waiting = await OutboxMessage.filter(id__in=list(rows.values())).order_by("next_attempt_at")
+    assert all(r.status == OutboxStatus.PENDING and r.failing_since for r in waiting)
+    assert (waiting[-1].next_attempt_at - waiting[0].next_attempt_at).total_seconds() > 0
+
+    await fake_wecom.start(port)
+    clock.advance(waiting[0].next_attempt_at - clock.now())  # the first retry comes due
+    assert await outbox.drain(wecom) == 1
+    await outbox.drain(wecom)  # the sweeper's next round, a few seconds later
+    assert await OutboxMessage.filter(status=OutboxStatus.SENT).count() == 2
+    for key, userid in (("zhangsan", "ZhangSan"), ("lisi", "LiSi")):
+        got = [m["text"]["content"] for m in fake_wecom.sent(touser=userid)]
+        assert got == [f"{key}：请于今日下班前报送值班表"]
+
+
 async def test_jitter_spreads_retries_of_rows_that_failed_together() -> None:
     waits = {round(outbox.backoff_seconds(6), 3) for _ in range(50)}
     assert len(waits) > 10
