@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='LeavingChecklist',
             name='note',
-            field=fields.TextField(default='', unique=False),
+            field=fields.TextField(default='', db_default='', unique=False),
         ),
         ops.AddField(
             model_name='LeavingChecklist',

@@ -9,7 +9,7 @@ from tortoise.models import Model
 class DashToken(Model):
     """An operator's sign-in token for /dash, kept only as its SHA-256 hash.
 
-    It is for people with no chat identity (operators, auditors); it sees what a system
+    It is for people with no chat identity (operators, auditors) and sees what a system
     administrator sees: the whole district."""
 
     id = fields.IntField(primary_key=True)

@@ -79,7 +79,7 @@ class LeavingChecklist(Model):
     card_id = fields.CharField(max_length=64, null=True)
     # ``org load`` put the person back into this unit: the worker withdraws the checklist.
     returned_at = fields.DatetimeField(null=True)
-    note = fields.TextField(default="")  # why it closed other than by confirmation
+    note = fields.TextField(default="", db_default="")  # why it closed other than by confirmation
 
     person_id: int
     unit_id: int

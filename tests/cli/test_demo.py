@@ -20,7 +20,9 @@ from tests.support.orgfiles import clean_env
 
 pytestmark = pytest.mark.slow
 
-START_LIMIT = 15.0
+# The demo starts a web server, a worker and redis-server: 15 s was exceeded on a loaded
+# two-core machine (seen at 18–33 s with other test runs beside it).
+START_LIMIT = 45.0
 
 
 def free_port() -> int:
