@@ -23,33 +23,60 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-async def create_token(source: str, now: datetime, *, replace: bool = False) -> str:
-    """A new token for ``source``; only its hash is kept. Raises ValueError if one exists."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    existing = await SourceToken.filter(source=source).first()
+async def issue_token(
+    model: Any,
+    key: dict[str, str],
+    prefix: str,
+    now: datetime,
+    *,
+    replace: bool,
+    refusal: str,
+    audit_prefix: str,
+    subject_type: str,
+) -> str:
+    """A new bearer token for the row of ``model`` named by ``key``; only its hash is kept.
+
+    Shared by the monitoring sources and the dashboard's operator tokens: raises ValueError
+    (``refusal``) if the row exists and ``replace`` is off; audited as ``<prefix>_created`` or
+    ``<prefix>_replaced``.
+    """
+    token = prefix + secrets.token_urlsafe(32)
+    existing = await model.filter(**key).first()
     if existing is not None and not replace:
-        raise ValueError(f"来源“{source}”已有令牌。如需更换，请加 --replace（旧令牌随即失效）。")
+        raise ValueError(refusal)
     async with in_transaction() as conn:
         if existing is not None:
             existing.token_hash = hash_token(token)
             existing.created_at = now
             existing.revoked = False
             await existing.save(using_db=conn)
-            action = "rectification.token_replaced"
+            action = f"{audit_prefix}_replaced"
         else:
-            await SourceToken.create(
-                using_db=conn, source=source, token_hash=hash_token(token), created_at=now
-            )
-            action = "rectification.token_created"
+            await model.create(using_db=conn, **key, token_hash=hash_token(token), created_at=now)
+            action = f"{audit_prefix}_created"
         await audit.record(
             conn,
             actor=audit.Actor.system("命令行"),
             action=action,
-            subject_type="rectification_source",
-            subject_id=source,
+            subject_type=subject_type,
+            subject_id=next(iter(key.values())),
             at=now,
         )
     return token
+
+
+async def create_token(source: str, now: datetime, *, replace: bool = False) -> str:
+    """A new token for ``source``; only its hash is kept. Raises ValueError if one exists."""
+    return await issue_token(
+        SourceToken,
+        {"source": source},
+        TOKEN_PREFIX,
+        now,
+        replace=replace,
+        refusal=f"来源“{source}”已有令牌。如需更换，请加 --replace（旧令牌随即失效）。",
+        audit_prefix="rectification.token",
+        subject_type="rectification_source",
+    )
 
 
 def error(status: int, message: str, field: str | None = None) -> web.Response:

@@ -10,10 +10,8 @@ directory exactly as a chat message's sender is.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -24,6 +22,7 @@ from tortoise.transactions import in_transaction
 
 from bot.core.directory import find_person
 from bot.core.events import PlatformUser
+from bot.web.sources import hash_token, issue_token
 from storage import audit
 from storage.models.dash import DashToken
 from storage.models.org import Person
@@ -85,10 +84,6 @@ def with_query(url: str, params: dict[str, str]) -> str:
 # ---- operators' tokens ------------------------------------------------------------------
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 async def token_sign_in(token: str, now: datetime) -> DashToken | None:
     given = token.strip()
     if not given.startswith(TOKEN_PREFIX):
@@ -109,30 +104,16 @@ class NewToken:
 
 async def create_token(name: str, now: datetime, *, replace: bool = False) -> NewToken:
     """A new operator token; only its hash is kept. Raises ValueError if the name exists."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    existing = await DashToken.filter(name=name).first()
-    if existing is not None and not replace:
-        raise ValueError(f"“{name}”已有令牌。如需更换，请加 --replace（旧令牌随即失效）。")
-    async with in_transaction() as conn:
-        if existing is not None:
-            existing.token_hash = hash_token(token)
-            existing.created_at = now
-            existing.revoked = False
-            await existing.save(using_db=conn)
-            action = "dash.token_replaced"
-        else:
-            await DashToken.create(
-                using_db=conn, name=name, token_hash=hash_token(token), created_at=now
-            )
-            action = "dash.token_created"
-        await audit.record(
-            conn,
-            actor=audit.Actor.system("命令行"),
-            action=action,
-            subject_type="dash_token",
-            subject_id=name,
-            at=now,
-        )
+    token = await issue_token(
+        DashToken,
+        {"name": name},
+        TOKEN_PREFIX,
+        now,
+        replace=replace,
+        refusal=f"“{name}”已有令牌。如需更换，请加 --replace（旧令牌随即失效）。",
+        audit_prefix="dash.token",
+        subject_type="dash_token",
+    )
     return NewToken(name, token)
 
 
