@@ -87,8 +87,15 @@ async def _truncate_all() -> None:
     conn = connections.get("default")
     tables = [m._meta.db_table for m in Tortoise.apps["models"].values()]
     if conn.capabilities.dialect == "postgres":
+        # DELETE with the foreign-key triggers off, and the sequences set back, rather than
+        # TRUNCATE … RESTART IDENTITY: TRUNCATE gives every table and index a new file, about
+        # 160 ms a test here — over three minutes of the PostgreSQL pass — where this takes 3 ms.
         await conn.execute_script(
-            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+            "BEGIN; SET LOCAL session_replication_role = replica;"
+            + "".join(f'DELETE FROM "{t}";' for t in tables)
+            + "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE c.relkind = 'S' AND n.nspname = current_schema(); COMMIT;"
         )
     else:
         # Foreign keys are enforced; switching them off for the wipe avoids ordering tables.

@@ -4,6 +4,7 @@ heartbeat, and /healthz tells a dead worker from a live one (``?scope=web`` igno
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import time
 from collections.abc import AsyncIterator
@@ -69,8 +70,22 @@ async def test_healthz_needs_a_live_worker_and_scope_web_does_not(
     assert "last heartbeat" in (await resp.json())["checks"]["worker"]
 
     stop.set()
-    await asyncio.wait_for(task, 20)
+    await _stopped(task, 60)
     assert not await WorkerHeartbeat.exists()  # a clean stop says goodbye
+
+
+async def _stopped(task: asyncio.Task[None], seconds: float) -> None:
+    """Wait for the worker to stop; when it does not, say where every task is stuck (a CI run
+    on a loaded machine once timed out here at 20 s, and the bare timeout told nothing)."""
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if done:
+        task.result()
+        return
+    stacks = io.StringIO()
+    for other in asyncio.all_tasks():
+        other.print_stack(limit=8, file=stacks)
+    task.cancel()
+    raise AssertionError(f"the worker did not stop within {seconds:.0f} s\n{stacks.getvalue()}")
 
 
 @pytest.fixture
