@@ -10,7 +10,11 @@ day × 92 days), plus the flags a quarterly review leaves. Then it builds the qu
 of the district (``--runs`` times), of one unit, the workbook and the chart, and prints the
 timings and the query plans of the report's range queries (``EXPLAIN ANALYZE``).
 
-Target (issue 14): the quarterly report ≤ 5 s. ``--skip-seed`` reuses a seeded database.
+Then it starts ``dutybot serve`` on the database and times every /dash page as a signed-in
+supervisor would load it (``bench/dash_pages.py``: ``--page-samples`` requests a page).
+
+Targets (issue 14): the quarterly report ≤ 5 s, every page p95 ≤ 300 ms. ``--skip-seed`` reuses
+a seeded database, ``--skip-pages`` times the report only.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from tortoise import Tortoise  # noqa: E402
 
+from bench.dash_pages import measure_dash  # noqa: E402
 from bench.deadlines import percentile, reset_postgres  # noqa: E402
 from bot.cli.report_cmd import Reading  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
@@ -375,6 +380,9 @@ async def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--skip-seed", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="where the workbook and chart go")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9", help="for dutybot serve")
+    parser.add_argument("--page-samples", type=int, default=20, help="requests timed per page")
+    parser.add_argument("--skip-pages", action="store_true", help="only the report")
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="scale-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -390,6 +398,11 @@ async def main() -> None:
         result["plans_2026Q4"] = await explain("2026Q4")
         result["plans_2026Q3"] = await explain("2026Q3")
         result.update(await measure(args.runs, "u7", out))
+        if not args.skip_pages:
+            now = datetime(2026, 12, 20, 10, tzinfo=TZ)
+            result["dash"] = await measure_dash(
+                args.pg_url, args.redis_url, out, now, args.page_samples
+            )
     finally:
         await close_db()
     result["load_average"] = [round(x, 2) for x in os.getloadavg()]

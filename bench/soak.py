@@ -9,7 +9,10 @@ replicas, open-loop (sent on schedule whatever the servers do), each a distinct,
 and encrypted delivery:
 
 - WeCom and Feishu text messages from known people, 「帮助」 (answered with a card) and
-  「我的信息」 (answered with text), each person writing every few seconds;
+  「我的信息」 (answered with text), each person writing every few seconds. Feishu messages
+  are held to ``FEISHU_MESSAGES_PER_SECOND`` (the rest of the rate is WeCom): one Feishu app
+  may send 1,000 messages a minute, and the outbox keeps to that, so a mix above it would
+  measure Feishu's limit — replies waiting their turn — and not dutybot;
 - platform retries: about 5 % of deliveries are sent a second time (must be recognised as
   duplicates: no second answer);
 - a monitoring system's rectification notices (``POST /api/rectifications``, 1 in 100
@@ -172,6 +175,11 @@ def rss_kib(pid: int) -> int:
     return int(found.group(1)) if found else 0
 
 
+# Feishu messages a second in the mix: 1,000/min is the app's send limit (16.7/s); this leaves
+# room for the notices' messages and reminders, which go to Feishu people too.
+FEISHU_MESSAGES_PER_SECOND = 12.0
+
+
 class Load:
     """Builds the requests and sends them on schedule."""
 
@@ -185,6 +193,8 @@ class Load:
         self.random = random.Random(20261203)
         self.sent: list[Sent] = []
         self.n = 0
+        self.writers = {"wecom": 0, "feishu": 0}
+        self.feishu_credit = 0.0
         self.retry_queue: list[tuple[str, dict[str, str], bytes]] = []
 
     def _next(self) -> tuple[Sent, str, dict[str, str], bytes]:
@@ -203,9 +213,15 @@ class Load:
             path, headers, body = self.retry_queue.pop(self.random.randrange(len(self.retry_queue)))
             return Sent("retry", "", now), path, headers, body
         text = "帮助" if n % 2 else "我的信息"
-        # Each person writes every ~people/rate seconds: their replies never interleave.
-        person = (n // 2) % people
-        if (n // 2) % 2:
+        # Feishu gets its share up to the app's send limit (see the module's docstring).
+        self.feishu_credit += min(0.5, FEISHU_MESSAGES_PER_SECOND / self.args.rate)
+        platform = "feishu" if self.feishu_credit >= 1 else "wecom"
+        if platform == "feishu":
+            self.feishu_credit -= 1
+        # Each person writes every few seconds, in turn: their replies never interleave.
+        person = self.writers[platform] % people
+        self.writers[platform] += 1
+        if platform == "wecom":
             xml = text_xml(CORP_ID, f"w{person}", text, str(10**12 + n))
             signed = self.signer.post(xml)
             request = (f"/wecom/callback?{signed.query}", {"Content-Type": "text/xml"}, signed.body)

@@ -15,6 +15,7 @@ from PIL import Image
 
 from bot.core.services import Services
 from bot.flows.reports import ReportError, build, chart_png, parse_period, to_xlsx
+from bot.flows.reports.chart import chart_figure
 from bot.flows.reports.xlsx import UNIT_HEADER
 from storage.models.org import Unit
 from tests.support.chat import ChatHarness
@@ -196,6 +197,28 @@ async def test_the_chart_renders_chinese(
     image = Image.open(io.BytesIO(png))
     assert image.width >= 1000
     (tmp_path / "chart.png").write_bytes(png)  # kept for looking at (pytest --basetemp)
+
+
+async def test_a_period_without_notices_says_so_instead_of_an_empty_axis(
+    harness: ChatHarness, services: Services, tmp_path: Path
+) -> None:
+    harness.clock.set(at(2026, 12, 20, 10))  # weeks into the quarter: updates are required
+    report = await build(services, parse_period("2026Q4"))
+    assert report.total.rect.issued == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        figure = chart_figure(report)
+    figure.savefig(tmp_path / "chart.png")  # kept for looking at (pytest --basetemp)
+    left, right = figure.axes
+    assert [t.get_text() for t in right.texts] == ["本期无整改通知"]
+    assert right.get_xlim() == (0.0, 1.0)
+    assert list(right.get_xticks()) == []
+    assert right.get_legend() is None
+    # The accounts panel has its figures and keeps its axis and legend.
+    assert report.total.required > 0
+    assert "本期无账号更新要求" not in [t.get_text() for t in left.texts]
+    assert left.get_legend() is not None
+    assert min(left.get_xticks()) >= 0
 
 
 def test_the_unit_sheet_header_is_what_the_docs_describe() -> None:

@@ -36,6 +36,10 @@ from storage.models.org import Chat
 
 log = logging.getLogger(__name__)
 
+# The APIs whose app-level limits are counted apart (see ``_admit``): creating and replying to
+# messages, PATCHing a card, 加急, uploading images and files.
+SEND, PATCH, URGENT, UPLOAD = "send", "patch", "urgent", "upload"
+
 # Reads a stored document's bytes (None when it is gone); see bot/files.py.
 LoadFile = Callable[[str], Awaitable[bytes | None]]
 
@@ -89,31 +93,38 @@ class FeishuChannel:
 
     # ---- budgets ---------------------------------------------------------------------------
 
-    async def _admit(self, subject: str, limits: Sequence[tuple[int, float]]) -> None:
-        for scope in ("app", subject):
+    async def _admit(self, api: str, subject: str, limits: Sequence[tuple[int, float]]) -> None:
+        """Take one unit of the app's budget for ``api`` and of ``subject``'s, or postpone.
+
+        Feishu's app limits (50/s, 1000/min) apply per API: a card update (PATCH) or an upload
+        does not use up what sending messages may do, so each ``api`` has its own app budget
+        and its own cool-down after a 429 (one budget for all of them starved sends while
+        reminders refreshed cards)."""
+        for scope in (f"app:{api}", subject):
             left_ms = await self.redis.pttl(c.cooldown_key(scope))
             if left_ms and left_ms > 0:
                 raise RateLimited("飞书限流冷却中", retry_after=left_ms / 1000)
-        wait = await ratelimit.take(self.redis, "feishu", f"app:{self.api.app_id}", c.APP_LIMITS)
+        app = f"app:{self.api.app_id}:{api}"
+        wait = await ratelimit.take(self.redis, "feishu", app, c.APP_LIMITS)
         if wait > 0:
             raise RateLimited("飞书应用发送频率已达上限", retry_after=wait)
         wait = await ratelimit.take(self.redis, "feishu", subject, limits)
         if wait > 0:
             raise RateLimited("对同一人/群的发送频率已达上限", retry_after=wait)
 
-    async def _cool_down(self, exc: FeishuApiError, subject: str) -> RateLimited:
+    async def _cool_down(self, exc: FeishuApiError, api: str, subject: str) -> RateLimited:
         seconds = exc.retry_after or 1.0
         # 230020 is the per-chat/person limit; 429 / 99991400 the app's limit for the API.
-        scope = subject if exc.code == 230020 else "app"
+        scope = subject if exc.code == 230020 else f"app:{api}"
         await self.redis.set(c.cooldown_key(scope), "1", px=int(seconds * 1000))
         return RateLimited(f"飞书限流（{exc.code}），{seconds:.0f} 秒后重试", retry_after=seconds)
 
     # ---- errors ----------------------------------------------------------------------------
 
-    async def _guard(self, subject: str, exc: BaseException) -> DeliveryError:
+    async def _guard(self, api: str, subject: str, exc: BaseException) -> DeliveryError:
         if isinstance(exc, FeishuApiError):
             if exc.rate_limited:
-                return await self._cool_down(exc, subject)
+                return await self._cool_down(exc, api, subject)
             if isinstance(exc, TokenFetchError):
                 return DeliveryError(str(exc), retry_after=60.0)
             if exc.transient or exc.token_invalid:
@@ -166,7 +177,7 @@ class FeishuChannel:
         part: str,
         reply_to: str | None,
     ) -> SentMessage:
-        await self._admit(receiver.budget_subject, c.TARGET_LIMITS)
+        await self._admit(SEND, receiver.budget_subject, c.TARGET_LIMITS)
         try:
             if reply_to is not None:
                 try:
@@ -182,7 +193,7 @@ class FeishuChannel:
                 receiver.id_type, receiver.id, msg_type, content, message_uuid(row, part)
             )
         except Exception as exc:
-            raise await self._guard(receiver.budget_subject, exc) from exc
+            raise await self._guard(SEND, receiver.budget_subject, exc) from exc
 
     async def deliver(self, row: OutboxMessage, payload: OutboxPayload) -> Delivered:
         if payload.kind == "card_update":
@@ -244,11 +255,11 @@ class FeishuChannel:
                 retry_after=None,
             )
         file_type = c.FILE_TYPES.get(PurePath(ref.name).suffix.lower(), "stream")
-        await self._admit("upload", [])
+        await self._admit(UPLOAD, "upload", [])
         try:
             key = await self.api.upload_file(ref.name, loaded, file_type)
         except Exception as exc:
-            raise await self._guard("upload", exc) from exc
+            raise await self._guard(UPLOAD, "upload", exc) from exc
         await self.redis.set(cache, key, ex=c.FILE_KEY_TTL_SECONDS)
         return key
 
@@ -261,11 +272,11 @@ class FeishuChannel:
         loaded = await self.load_file(ref.file_id) if self.load_file is not None else None
         if not loaded:
             raise DeliveryError(f"图片「{ref.name}」已不存在，无法发送", retry_after=None)
-        await self._admit("upload", [])
+        await self._admit(UPLOAD, "upload", [])
         try:
             key = await self.api.upload_image(ref.name, loaded)
         except Exception as exc:
-            raise await self._guard("upload", exc) from exc
+            raise await self._guard(UPLOAD, "upload", exc) from exc
         await self.redis.set(cache, key, ex=c.FILE_KEY_TTL_SECONDS)
         return key
 
@@ -288,16 +299,16 @@ class FeishuChannel:
                     by_kind.setdefault(kind.value, []).append(value)
         for id_type, values in by_kind.items():
             try:
-                await self._admit(f"msg:{message_id}", c.MESSAGE_PATCH_LIMITS)
+                await self._admit(URGENT, f"msg:{message_id}", c.MESSAGE_PATCH_LIMITS)
                 invalid = await self.api.urgent_app(message_id, id_type, values)
             except FeishuApiError as exc:
                 if exc.code in c.URGENT_QUOTA_CODES:
                     # The message is delivered; only the insistent push was refused.
                     log.warning("urgent_app refused for row %s: %s", row.id, exc)
                     continue
-                raise await self._guard(f"msg:{message_id}", exc) from exc
+                raise await self._guard(URGENT, f"msg:{message_id}", exc) from exc
             except (aiohttp.ClientError, TimeoutError) as exc:
-                raise await self._guard(f"msg:{message_id}", exc) from exc
+                raise await self._guard(URGENT, f"msg:{message_id}", exc) from exc
             if invalid:
                 log.warning("urgent_app could not reach %s for row %s", invalid, row.id)
 
@@ -326,11 +337,11 @@ class FeishuChannel:
                 await self._resend(row, payload, delivery, content)
                 continue
             subject = f"msg:{delivery.external_id}"
-            await self._admit(subject, c.MESSAGE_PATCH_LIMITS)
+            await self._admit(PATCH, subject, c.MESSAGE_PATCH_LIMITS)
             try:
                 await self.api.patch_card(delivery.external_id, content)
             except Exception as exc:
-                raise await self._guard(subject, exc) from exc
+                raise await self._guard(PATCH, subject, exc) from exc
 
     async def _resend(
         self, row: OutboxMessage, payload: OutboxPayload, delivery: CardDelivery, content: str

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import io
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from bot.flows.duty.roster_image import find_font
 from bot.flows.reports.figures import Report, UnitFigures
 from bot.flows.reports.period import ReportError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 MAX_UNITS = 15
 BLUE = "#1F618D"
@@ -39,6 +44,14 @@ def attention(row: UnitFigures) -> tuple[int, int, int, float, str]:
 
 def chart_png(report: Report, font: str | None = None) -> bytes:
     """The chart's PNG bytes; ``font`` is a configured CJK font path (settings.cjk_font)."""
+    figure = chart_figure(report, font)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def chart_figure(report: Report, font: str | None = None) -> Figure:
+    """The chart as a matplotlib figure (drawn, not yet saved)."""
     # matplotlib is imported here, not at the top: every `dutybot` command imports this module
     # through the CLI, and loading matplotlib there cost seconds on a busy machine — enough to
     # push `dutybot worker --check` (the worker container's health check) toward its timeout.
@@ -96,6 +109,12 @@ def chart_png(report: Report, font: str | None = None) -> bytes:
         for axis in (left, right):
             axis.spines[["top", "right"]].set_visible(False)
             axis.xaxis.get_major_locator().set_params(integer=True)
+        # A panel with nothing to count (no notices this period, or no accounts) would show
+        # bars of width 0 on an axis matplotlib centres on 0, with ticks at -0.04…0.04: say so.
+        if not any(updates) and not any(required):
+            _nothing(left, "本期无账号更新要求")
+        if not any(on_time) and not any(overdue) and not any(pending):
+            _nothing(right, "本期无整改通知")
         t = report.total
         alert = f"{t.alert_ack.median:.0f}分钟" if t.alert_ack.median is not None else "—"
         shown = f"（需关注的前{len(rows)}个单位）" if len(report.units) > MAX_UNITS else ""
@@ -111,6 +130,13 @@ def chart_png(report: Report, font: str | None = None) -> bytes:
             color="#555555",
         )
         figure.tight_layout(rect=(0, 0.03, 1, 0.95))
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return figure
+
+
+def _nothing(axis: Axes, text: str) -> None:
+    axis.set_xlim(0, 1)
+    axis.set_xticks([])
+    legend = axis.get_legend()
+    if legend is not None:
+        legend.remove()
+    axis.text(0.5, 0.5, text, transform=axis.transAxes, ha="center", va="center", color="#888888")

@@ -92,7 +92,7 @@ async def test_429_postpones_without_using_up_retries_and_every_process_waits(
     assert row.attempts == 0
     assert "限流" in row.last_error
     # Shared cool-down: any process about to call Feishu sees it.
-    assert 0 < await feishu.redis.pttl(c.cooldown_key("app")) <= 1000
+    assert 0 < await feishu.redis.pttl(c.cooldown_key("app:send")) <= 1000
     await asyncio.sleep(1.05)
     advance(feishu, 2)
     await settle(feishu)
@@ -269,6 +269,29 @@ async def test_card_update_patches_it_everywhere_it_was_sent(
         assert message.updates == ["patch"]
         assert "状态：已撤回" in message.text
         assert '"tag":"button"' not in message.content  # a closed card has no buttons
+
+
+async def test_a_card_update_is_not_held_up_by_the_send_budget(
+    feishu: Services, fake_feishu: FakeFeishu, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Feishu counts its app limits per API: sending messages at the limit must not stop a card
+    # from being updated. (A budget per minute keeps this independent of the machine's speed.)
+    card = await _card_to_person_and_group(feishu)
+    assert card.card_id is not None
+    monkeypatch.setattr(c, "APP_LIMITS", [(4, 60.0)])  # the card's two sends count too
+    ids: list[int] = []
+    for n in range(3):
+        ids += await say_to(feishu, "laozhou", Message(text=f"第{n + 1}条"))
+    await settle(feishu)
+    assert [m.text for m in fake_feishu.sent("text")] == ["第1条", "第2条"]
+    third = await OutboxMessage.get(id=ids[-1])
+    assert (third.status, third.attempts) == (OutboxStatus.PENDING, 0)
+    assert "应用发送频率" in third.last_error
+    await emit(feishu, lambda e: e.update_card(card.card_id, card.closed("已撤回"), close=True))
+    await settle(feishu)
+    for message in fake_feishu.sent("interactive"):
+        assert message.updates == ["patch"]
+    assert (await OutboxMessage.get(id=ids[-1])).status == OutboxStatus.PENDING
 
 
 async def test_card_older_than_14_days_is_sent_again_instead_of_patched(
