@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from bot.adapters.wecom import enable_wecom
 from bot.adapters.wecom_bot import enable_wecom_bot
 from bot.app import create_app
+from bot.core.routing import Router
 from bot.core.services import Services
 from bot.handlers import load_all
 from storage.enums import Platform
@@ -106,9 +107,15 @@ class Robot:
 
 @asynccontextmanager
 async def running_robot(
-    services: Services, fake_robot: FakeRobot, fake_wecom: FakeWeCom, aes_key: str, org: str
+    services: Services,
+    fake_robot: FakeRobot,
+    fake_wecom: FakeWeCom,
+    aes_key: str,
+    org: str,
+    router: Router | None = None,
 ) -> AsyncIterator[Robot]:
-    """The web process with the app and the robot (long connection) on, ``org`` loaded."""
+    """The web process with the app and the robot (long connection) on, ``org`` loaded
+    (``router``: the bot's commands and actions, when a test adds its own)."""
     settings = wecom_settings(services.settings, fake_wecom.url, aes_key)
     services.settings = settings.model_copy(
         update={
@@ -121,7 +128,7 @@ async def running_robot(
     enable_wecom(services)
     enable_wecom_bot(services)
     await load_org_text(org, services.clock.now())
-    app = create_app(services, load_all(), console=False)
+    app = create_app(services, router or load_all(), console=False)
     async with TestClient(TestServer(app)) as client:
         running = Robot(services, fake_robot, fake_wecom, client)
         await running.until_connected()

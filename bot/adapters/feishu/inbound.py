@@ -7,11 +7,8 @@ callback answer and never retries a callback.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
-
-from tortoise.transactions import in_transaction
 
 from bot import dispatch, metrics
 from bot.adapters.feishu import constants as c
@@ -21,14 +18,12 @@ from bot.adapters.feishu.payloads import CardTap
 from bot.adapters.feishu.render import fit_card
 from bot.cards.model import Card
 from bot.core.directory import chat_by_ref
-from bot.core.emit import Emitter, card_from_record
 from bot.core.events import CardActionEvent, FileEvent, MenuEvent, OpenedEvent, Place, TextEvent
 from bot.core.outgoing import Toast
 from bot.core.routing import Router
 from bot.core.services import Services
-from bot.dispatch import Outcome
+from bot.dispatch.inline import current_card, tap_within
 from storage.enums import Platform
-from storage.models.machinery import CardRecord
 
 log = logging.getLogger(__name__)
 
@@ -136,48 +131,17 @@ class FeishuInbound:
             payload=tap.payload,
             form=tap.form,
         )
-        task = asyncio.create_task(
-            dispatch.handle(self.services, self.router, event, inline_card_update=True)
-        )
-        self.services.background.add(task)
-        task.add_done_callback(self.services.background.discard)
-        try:
-            outcome = await asyncio.wait_for(asyncio.shield(task), c.CALLBACK_DEADLINE_SECONDS)
-        except TimeoutError:
-            # Too slow for the 3 s answer: the card at the tapped place was left out of the
-            # outbox (inline update), so send it the long way once the work is done.
-            task.add_done_callback(lambda done: self._late_update(done, tap.card_id, tap.key))
+        outcome = await tap_within(self.services, self.router, event, c.CALLBACK_DEADLINE_SECONDS)
+        if outcome is None:
+            # Too slow for the 3 s answer: the card reaches the tapped place when it is done.
             return await callback_answer(
                 Toast(kind="info", text="正在处理，请稍候查看卡片更新。"), None
             )
         if outcome.duplicate:
             return await callback_answer(
-                Toast(kind="info", text="这次操作已经处理过了。"), await _current_card(tap.card_id)
+                Toast(kind="info", text="这次操作已经处理过了。"), await current_card(tap.card_id)
             )
         card = outcome.card
         if card is not None and card.card_id is None:
             card = card.model_copy(update={"card_id": tap.card_id})
         return await callback_answer(outcome.toast, card)
-
-    def _late_update(self, done: asyncio.Task[Outcome], card_id: str, key: str) -> None:
-        if done.cancelled() or done.exception() is not None:
-            return
-        outcome = done.result()
-        if outcome.card is None or outcome.duplicate:
-            return
-        task = asyncio.create_task(self._write_late_update(card_id, outcome.card, key))
-        self.services.background.add(task)
-        task.add_done_callback(self.services.background.discard)
-
-    async def _write_late_update(self, card_id: str, card: Card, key: str) -> None:
-        now = self.services.clock.now()
-        async with in_transaction() as conn:
-            emitter = Emitter(self.services, conn, key_prefix=f"late:{key}", now=now)
-            await emitter.update_card(card_id, card)
-        if emitter.outbox_ids and self.services.outbox_kick is not None:
-            await self.services.outbox_kick(emitter.outbox_ids)
-
-
-async def _current_card(card_id: str) -> Card | None:
-    record = await CardRecord.filter(id=card_id).first()
-    return card_from_record(record) if record is not None else None

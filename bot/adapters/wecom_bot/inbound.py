@@ -13,13 +13,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from bot import dispatch, metrics
 from bot.adapters.wecom.render import RenderError, template_card
@@ -33,12 +31,12 @@ from bot.adapters.wecom_bot.frames import (
 )
 from bot.cards.model import Card
 from bot.core.directory import chat_by_ref
-from bot.core.emit import Emitter, card_from_record
 from bot.core.events import CardActionEvent, Place, PlatformUser, TextEvent
 from bot.core.routing import Router
 from bot.core.services import Services
+from bot.dispatch.inline import current_card, tap_within
 from storage.enums import IdentityKind, Platform
-from storage.models.machinery import BotConversation, CardRecord
+from storage.models.machinery import BotConversation
 
 log = logging.getLogger(__name__)
 
@@ -142,27 +140,22 @@ class RobotInbound:
             action=tap.action,
             payload=tap.payload,
         )
-        task = asyncio.create_task(
-            dispatch.handle(self.services, self.router, event, inline_card_update=True)
-        )
-        self.services.background.add(task)
-        task.add_done_callback(self.services.background.discard)
-        try:
-            outcome = await asyncio.wait_for(asyncio.shield(task), TAP_DEADLINE_SECONDS)
-        except TimeoutError:
-            # Too slow for the only update the robot has: the card at this place was left
-            # out of the outbox (inline update), so it is posted anew when the work is done.
-            task.add_done_callback(lambda done: self._late(done, tap))
-            current = await _current_card(tap.card_id)
-            if current is None:
+        # Read before the work starts: on SQLite the work's transaction holds the only
+        # connection, and a read after the deadline would wait for the work to end.
+        before = await current_card(tap.card_id)
+        outcome = await tap_within(self.services, self.router, event, TAP_DEADLINE_SECONDS)
+        if outcome is None:
+            # Too slow for the only update the robot has: the card is posted anew when the
+            # work is done; meanwhile the tapper's copy says it is under way.
+            if before is None:
                 return None
-            return self._update(current, tap, only_tapper=True, note=SLOW_TAP_TEXT)
+            return self._update(before, tap, only_tapper=True, note=SLOW_TAP_TEXT)
         if outcome.duplicate or outcome.failed:
             return None
         toast = outcome.toast
         if toast is not None and toast.kind in ("warning", "error"):
             # Nobody else's card changes; the tapper's copy says why nothing happened.
-            current = outcome.card or await _current_card(tap.card_id)
+            current = outcome.card or await current_card(tap.card_id)
             if current is None:
                 return None
             # The whole reason, on top (a status line is clipped to 26 characters).
@@ -182,27 +175,3 @@ class RobotInbound:
         # userids only make sense on group cards (WeCom ignores them elsewhere).
         userids = [tap.sender] if only_tapper and tap.chat_type == "group" else None
         return Answer("update", update_body(rendered, userids))
-
-    def _late(self, done: asyncio.Task[dispatch.Outcome], tap: BotTap) -> None:
-        if done.cancelled() or done.exception() is not None or tap.card_id is None:
-            return
-        outcome = done.result()
-        if outcome.card is None or outcome.duplicate:
-            return
-        task = asyncio.create_task(self._post_late(tap.card_id, outcome.card, tap.msgid))
-        self.services.background.add(task)
-        task.add_done_callback(self.services.background.discard)
-
-    async def _post_late(self, card_id: str, card: Card, key: str) -> None:
-        async with in_transaction() as conn:
-            emitter = Emitter(
-                self.services, conn, key_prefix=f"botlate:{key}", now=self.services.clock.now()
-            )
-            await emitter.update_card(card_id, card)
-        if emitter.outbox_ids and self.services.outbox_kick is not None:
-            await self.services.outbox_kick(emitter.outbox_ids)
-
-
-async def _current_card(card_id: str) -> Card | None:
-    record = await CardRecord.filter(id=card_id).first()
-    return card_from_record(record) if record is not None else None
