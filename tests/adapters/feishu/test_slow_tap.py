@@ -11,12 +11,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.adapters.feishu import constants as c
 from bot.app import create_app
-from bot.cards.model import Button, Card
-from bot.core.context import HandlerContext
-from bot.core.emit import card_from_record
 from bot.core.services import Services
-from bot.handlers import load_all
 from tests.fakes.feishu_server import FakeFeishu
+from tests.support.slow_tap import DONE, slow_export_router
 from tests.support.travel import settle
 
 # The slow work waits for the test to let it finish (after the test has seen the notice and
@@ -28,25 +25,7 @@ RELEASE = asyncio.Event()
 async def slow_url(feishu: Services, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
     monkeypatch.setattr(c, "CALLBACK_DEADLINE_SECONDS", 0.2)
     RELEASE.clear()
-    router = load_all().copy()
-
-    @router.command("导出", "测试：慢操作")
-    async def export(ctx: HandlerContext, rest: str) -> None:
-        card = await ctx.emit.new_card(
-            Card(title="导出台账", buttons=(Button(label="开始导出", action="slow.export"),)),
-            kind="test.slow",
-            allowed_person_ids=[ctx.actor.id],
-        )
-        await ctx.reply(card=card)
-
-    @router.action("slow")
-    async def run(ctx: HandlerContext) -> None:
-        await asyncio.wait_for(RELEASE.wait(), 30)  # longer than the callback budget
-        record = ctx.card_record
-        assert record is not None
-        done = card_from_record(record).closed("已导出 12 个账号")
-        await ctx.emit.update_card(record.id, done, close=True)
-        ctx.notify_toast("导出完成", "success")
+    router = slow_export_router(RELEASE)
 
     app = create_app(feishu, router, console=False)
     async with TestClient(TestServer(app)) as client:
@@ -74,4 +53,4 @@ async def test_slow_tap_gets_a_notice_then_a_patch(
         await settle(feishu)
         await asyncio.sleep(0.05)
     assert card.updates == ["patch"]
-    assert "状态：已导出 12 个账号" in card.text
+    assert f"状态：{DONE}" in card.text

@@ -9,13 +9,10 @@ import time
 import pytest
 
 from bot.adapters.wecom_bot import inbound
-from bot.cards.model import Button, Card
-from bot.core.context import HandlerContext
-from bot.core.emit import card_from_record
 from bot.core.services import Services
-from bot.handlers import load_all
 from tests.fakes.wecom_robot import FakeRobot
 from tests.fakes.wecom_server import FakeWeCom
+from tests.support.slow_tap import DONE, slow_export_router
 from tests.support.wecom_robot import ROBOT_ORG, running_robot
 
 
@@ -28,25 +25,7 @@ async def test_a_slow_tap_says_so_then_the_finished_card_is_posted(
 ) -> None:
     monkeypatch.setattr(inbound, "TAP_DEADLINE_SECONDS", 0.2)
     release = asyncio.Event()  # the work waits for the test: a fixed sleep races a busy machine
-    router = load_all().copy()
-
-    @router.command("导出", "测试：慢操作")
-    async def export(ctx: HandlerContext, rest: str) -> None:
-        card = await ctx.emit.new_card(
-            Card(title="导出台账", buttons=(Button(label="开始导出", action="slow.export"),)),
-            kind="test.slow",
-            allowed_person_ids=[ctx.actor.id],
-        )
-        await ctx.reply(card=card)
-
-    @router.action("slow")
-    async def run(ctx: HandlerContext) -> None:
-        await asyncio.wait_for(release.wait(), 30)
-        record = ctx.card_record
-        assert record is not None
-        done = card_from_record(record).closed("已导出 12 个账号")
-        await ctx.emit.update_card(record.id, done, close=True)
-        ctx.notify_toast("导出完成", "success")
+    router = slow_export_router(release)
 
     async with running_robot(services, fake_robot, fake_wecom, aes_key, ROBOT_ORG, router) as robot:
         await robot.say("LaoZhou", "导出")
@@ -70,5 +49,5 @@ async def test_a_slow_tap_says_so_then_the_finished_card_is_posted(
         # Closed, so no buttons: WeCom shows it as markdown with its outcome.
         assert later[0].card is None
         assert "导出台账" in later[0].text()
-        assert "已导出 12 个账号" in later[0].text()
+        assert DONE in later[0].text()
         assert "开始导出" not in later[0].text()
