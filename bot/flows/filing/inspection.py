@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import Q
 from tortoise.functions import Max
 
 from bot.flows.review.check import PERSONAL_DATA, FindingKind
@@ -172,19 +171,15 @@ async def gather(
     # Published posts of the window, and the findings of each one's published version, in two
     # queries: one query per post made a district's quarterly report (100,000 posts) take
     # over a minute.
-    published = Q(
-        post__status=PostStatus.PUBLISHED, post__updated_at__gte=since, post__updated_at__lte=now
-    )
+    published = {"status": PostStatus.PUBLISHED, "updated_at__gte": since, "updated_at__lte": now}
     versions = (
-        await PostVersion.filter(published)
+        await PostVersion.filter(**{f"post__{k}": v for k, v in published.items()})
         .using_db(conn)
         .values_list("post_id", "number", "findings")
     )
     findings = {(post_id, number): found for post_id, number, found in versions if found}
     posts = (
-        await Post.filter(status=PostStatus.PUBLISHED, updated_at__gte=since, updated_at__lte=now)
-        .using_db(conn)
-        .values_list("id", "version", "account_ids")
+        await Post.filter(**published).using_db(conn).values_list("id", "version", "account_ids")
     )
     for post_id, number, account_ids in posts:
         targets = [i for i in account_ids or [] if i in counts]
