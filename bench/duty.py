@@ -29,12 +29,15 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from tortoise.transactions import in_transaction  # noqa: E402
 
+from bench.callbacks import cpu_seconds  # noqa: E402
 from bench.deadlines import open_services, percentile  # noqa: E402
 from bot.core.emit import Emitter  # noqa: E402
 from bot.core.services import Services  # noqa: E402
@@ -95,6 +99,8 @@ class Result:
     roster_p95_ms: float
     prefill_p95_ms: float
     prefill_items_mean: float
+    workers: int = 0  # 0: the worker ran inside the benchmark process
+    worker_cpu_seconds: list[float] = field(default_factory=list)
 
 
 async def seed(services: Services, teams: int, now: datetime) -> list[int]:
@@ -209,6 +215,60 @@ async def measure_queries(
     )
 
 
+@contextlib.asynccontextmanager
+async def workers(
+    args: argparse.Namespace, services: Services, db_url: str, redis_url: str, home: Path
+) -> AsyncIterator[Callable[[], list[float]]]:
+    """The production worker: in this process (``--workers 0``), or ``--workers`` separate
+    ``dutybot worker`` processes on the same database and Redis, as a deployment runs them.
+    Yields a function giving each worker process's CPU seconds so far."""
+    if args.workers == 0:
+        worker = build_worker(services, handle_signals=False)
+        task = asyncio.create_task(worker.async_run())
+        started = time.process_time()
+        try:
+            yield lambda: [round(time.process_time() - started, 1)]  # with the bench's own
+        finally:
+            # A job cut short by the close raises CancelledError out of arq's close: not ours.
+            await asyncio.gather(worker.close(), return_exceptions=True)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        return
+    procs: list[subprocess.Popen[bytes]] = []
+    for n in range(args.workers):
+        worker_home = home / f"worker-{n + 1}"
+        worker_home.mkdir()
+        env = {
+            **os.environ,
+            "DUTYBOT_HOME": str(worker_home),
+            "DUTYBOT_DATABASE_URL": db_url,
+            "DUTYBOT_REDIS_URL": redis_url,
+            "DUTYBOT_CONSOLE": "true",  # the channel the bench's people are reached on
+            "DUTYBOT_LOG_LEVEL": "WARNING",
+        }
+        log = (home / f"worker-{n + 1}.log").open("wb")
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "bot", "worker"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    try:
+        yield lambda: [round(cpu_seconds(p.pid), 1) for p in procs]
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 async def run(args: argparse.Namespace, db_url: str, redis_url: str, home: Path) -> Result:
     services = await open_services(args.db, db_url, redis_url, home)
     clock = services.clock
@@ -221,22 +281,22 @@ async def run(args: argparse.Namespace, db_url: str, redis_url: str, home: Path)
         if raise_seconds > lead:
             raise SystemExit(f"raising took {raise_seconds:.0f} s > lead {lead:.0f} s")
         print(f"[{args.db}] raised {args.alerts} alerts in {raise_seconds:.1f} s", flush=True)
-        worker = build_worker(services, handle_signals=False)
-        task = asyncio.create_task(worker.async_run())
-        queries = asyncio.create_task(measure_queries(services, team_ids, args.samples))
-        give_up = time.monotonic() + lead - raise_seconds + args.minutes * 60 + SETTLE_SECONDS
-        while time.monotonic() < give_up:
-            pending = await DeadlineStep.filter(name="duty_lead", status=StepStatus.PENDING).count()
-            if pending == 0:
-                break
-            await asyncio.sleep(1.0)
-        roster_p95, prefill_p95, items_mean = await queries
-        await worker.close()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+        async with workers(args, services, db_url, redis_url, home) as cpu:
+            queries = asyncio.create_task(measure_queries(services, team_ids, args.samples))
+            give_up = time.monotonic() + lead - raise_seconds + args.minutes * 60 + SETTLE_SECONDS
+            while time.monotonic() < give_up:
+                pending = await DeadlineStep.filter(
+                    name="duty_lead", status=StepStatus.PENDING
+                ).count()
+                if pending == 0:
+                    break
+                await asyncio.sleep(1.0)
+            roster_p95, prefill_p95, items_mean = await queries
+            worker_cpu = cpu()
         shifts = await DutyShift.all().count()
-        return await measure(args, shifts, raise_seconds, roster_p95, prefill_p95, items_mean)
+        result = await measure(args, shifts, raise_seconds, roster_p95, prefill_p95, items_mean)
+        result.worker_cpu_seconds = worker_cpu
+        return result
     finally:
         await services.redis.flushdb()
         await services.redis.aclose()
@@ -276,6 +336,7 @@ async def measure(
         roster_p95_ms=roster_p95,
         prefill_p95_ms=prefill_p95,
         prefill_items_mean=items_mean,
+        workers=args.workers,
     )
 
 
@@ -290,6 +351,12 @@ async def main() -> None:
     parser.add_argument("--lead", type=float, default=None, help="seconds to raise them all")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/bench_duty")
     parser.add_argument("--redis-url", default=None, help="default: a private redis-server")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="separate `dutybot worker` processes (0: in this one)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="append JSON lines here")
     args = parser.parse_args()
     if args.short:

@@ -53,7 +53,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.callbacks import free_port, percentile, wait_http  # noqa: E402
+from bench.callbacks import cpu_seconds, free_port, percentile, wait_http  # noqa: E402
 from bench.deadlines import reset_postgres  # noqa: E402
 from tests.fakes.feishu_server import FakeFeishu  # noqa: E402
 from tests.fakes.wecom_callbacks import CallbackSigner, random_aes_key, text_xml  # noqa: E402
@@ -155,15 +155,6 @@ class Report:
     steps_expected: int
     interval_seconds: float
     log_errors: list[str] = field(default_factory=list)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (to see which one is saturated)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid: int) -> int:

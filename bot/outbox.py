@@ -127,33 +127,32 @@ async def deliver_row(services: Services, row_id: int) -> bool:
         await _failed_attempt(services, row, now, f"{type(exc).__name__}: {exc}", None, False)
         return False
     sent_at = services.clock.now()
-    async with in_transaction() as conn:
-        await (
-            OutboxMessage.filter(id=row.id)
-            .using_db(conn)
-            .update(
-                status=OutboxStatus.SENT,
-                sent_at=sent_at,
-                lease_until=None,
+    message = payload.message
+    new_card = message.card.card_id if message is not None and message.card is not None else None
+    sent = {
+        "status": OutboxStatus.SENT,
+        "sent_at": sent_at,
+        "lease_until": None,
+        "external_id": result.external_id,
+        "last_error": "",
+        "failing_since": None,
+    }
+    if payload.kind != "message" or new_card is None:
+        # One statement: no transaction to open and commit around it.
+        await OutboxMessage.filter(id=row.id).update(**sent)
+    else:
+        async with in_transaction() as conn:
+            await OutboxMessage.filter(id=row.id).using_db(conn).update(**sent)
+            await CardDelivery.create(
+                using_db=conn,
+                card_id=new_card,
+                platform=row.platform,
+                target_kind=row.target_kind,
+                target_id=row.target_id,
                 external_id=result.external_id,
-                last_error="",
-                failing_since=None,
+                update_token=result.update_token,
+                created_at=sent_at,
             )
-        )
-        message = payload.message
-        if payload.kind == "message" and message is not None and message.card is not None:
-            card_id = message.card.card_id
-            if card_id is not None:
-                await CardDelivery.create(
-                    using_db=conn,
-                    card_id=card_id,
-                    platform=row.platform,
-                    target_kind=row.target_kind,
-                    target_id=row.target_id,
-                    external_id=result.external_id,
-                    update_token=result.update_token,
-                    created_at=sent_at,
-                )
     metrics.OUTBOX_SENT.inc(row.platform)
     if row.failing_since is not None:
         await _platform_is_back(row.platform, sent_at)
@@ -309,9 +308,8 @@ async def notify_given_up(services: Services) -> int:
         return 0  # the sweeper asks every few seconds: answer that without any lock
     outbox_ids: list[int] = []
     async with in_transaction() as conn:
-        if conn.capabilities.dialect == "postgres":
-            # Serialise with other workers doing the same (the audit log's own lock).
-            await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [audit._PG_AUDIT_LOCK])
+        # Serialise with other workers doing the same (the audit log's own lock).
+        await audit.lock_chain(conn)
         state = await SystemState.filter(key=NOTICE_STATE).using_db(conn).first()
         value = state.value if state is not None and isinstance(state.value, dict) else {}
         noticed = value.get("noticed_at")
@@ -389,6 +387,10 @@ async def retry(row_ids: list[int] | None) -> int:
     )
 
 
+# Rows of one target read per query by ``deliver_target`` (most targets have one or two).
+TARGET_BATCH = 20
+
+
 class TargetBusy(Exception):
     """Another delivery loop holds this target; it will take our rows, or we try again."""
 
@@ -405,7 +407,7 @@ async def deliver_target(services: Services, target: Target) -> int:
     sent = 0
     try:
         while True:
-            head = (
+            heads = (
                 await OutboxMessage.filter(
                     platform=target.platform,
                     target_kind=target.kind,
@@ -413,13 +415,17 @@ async def deliver_target(services: Services, target: Target) -> int:
                     status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING],
                 )
                 .order_by("id")
-                .first()
+                .limit(TARGET_BATCH)
+                .values_list("id", flat=True)
             )
-            if head is None:
+            for head in heads:
+                if not await deliver_row(services, int(str(head))):
+                    return sent
+                sent += 1
+            if len(heads) < TARGET_BATCH:
+                # Rows written after the query above are kicked when their transaction
+                # commits; finding this target busy, that job retries and delivers them.
                 break
-            if not await deliver_row(services, head.id):
-                break
-            sent += 1
     finally:
         try:
             await lock.release()

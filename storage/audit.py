@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 
 from storage.models.machinery import AuditEntry
 
@@ -20,6 +20,8 @@ GENESIS_HASH = "0" * 64
 # Arbitrary constant: every appender takes this PostgreSQL advisory lock for the rest of its
 # transaction so that sequence numbers and the chain stay strictly linear.
 _PG_AUDIT_LOCK = 0x64757479  # "duty"
+# Set on a transaction's connection once it holds the lock (see ``lock_chain``).
+_HOLDS_LOCK = "_dutybot_holds_audit_lock"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,23 @@ def _is_postgres(connection: BaseDBAsyncClient) -> bool:
     return connection.capabilities.dialect == "postgres"
 
 
+async def lock_chain(connection: BaseDBAsyncClient) -> None:
+    """PostgreSQL: take the chain's lock for the rest of ``connection``'s transaction.
+
+    Every transaction that writes the log takes it, and takes it before any row lock (one
+    lock order, so no deadlocks). It is held until the transaction ends, so asking again in
+    the same transaction is skipped: a deadline firing would otherwise ask three times (the
+    firing, the flow's row lock, the audit entry), each a round trip made while every other
+    writer waits for this one. Only a real transaction remembers it — outside one the lock
+    ends with the statement.
+    """
+    if not _is_postgres(connection) or getattr(connection, _HOLDS_LOCK, False):
+        return
+    await connection.execute_query("SELECT pg_advisory_xact_lock($1)", [_PG_AUDIT_LOCK])
+    if isinstance(connection, TransactionalDBClient):
+        setattr(connection, _HOLDS_LOCK, True)
+
+
 async def record(
     connection: BaseDBAsyncClient,
     *,
@@ -77,8 +96,7 @@ async def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry. ``connection`` must be the transaction that makes the change."""
-    if _is_postgres(connection):
-        await connection.execute_query("SELECT pg_advisory_xact_lock($1)", [_PG_AUDIT_LOCK])
+    await lock_chain(connection)
     last = await AuditEntry.all().using_db(connection).order_by("-seq").first()
     seq = (last.seq + 1) if last else 1
     prev_hash = last.hash if last else GENESIS_HASH

@@ -59,6 +59,47 @@ async def load_member(person_id: int, conn: BaseDBAsyncClient | None = None) -> 
     return Member(person=person, unit=unit, roles=frozenset(Role(str(r)) for r in roles))
 
 
+async def load_members(
+    person_ids: Iterable[int], conn: BaseDBAsyncClient | None = None
+) -> list[Member]:
+    """Several people in three queries, in the order asked (unknown ids left out).
+
+    The duty flow's escalations and re-notifications name everyone an alert reached while
+    holding the audit lock; one ``load_member`` each made that three queries a person."""
+    ids = list(dict.fromkeys(person_ids))
+    if not ids:
+        return []
+    people = {p.id: p for p in await Person.filter(id__in=ids).using_db(conn)}
+    units = {
+        u.id: u
+        for u in await Unit.filter(id__in={p.unit_id for p in people.values()}).using_db(conn)
+    }
+    roles: dict[int, set[Role]] = {}
+    rows = (
+        await PersonRole.filter(person_id__in=list(people))
+        .using_db(conn)
+        .values_list("person_id", "role")
+    )
+    for person_id, role in rows:
+        roles.setdefault(int(str(person_id)), set()).add(Role(str(role)))
+    return [
+        Member(person=people[i], unit=units[people[i].unit_id], roles=frozenset(roles.get(i, ())))
+        for i in ids
+        if i in people and people[i].unit_id in units
+    ]
+
+
+async def names_of(
+    person_ids: Iterable[int], conn: BaseDBAsyncClient | None = None
+) -> dict[int, str]:
+    """Person id → name, in one query (for cards that only name people)."""
+    ids = set(person_ids)
+    if not ids:
+        return {}
+    rows = await Person.filter(id__in=ids).using_db(conn).values_list("id", "name")
+    return {int(str(i)): str(n) for i, n in rows}
+
+
 async def members_with_role(
     unit_id: int, role: Role, conn: BaseDBAsyncClient | None = None
 ) -> list[Member]:
@@ -69,12 +110,7 @@ async def members_with_role(
         .order_by("person_id")
         .values_list("person_id", flat=True)
     )
-    found: list[Member] = []
-    for pid in person_ids:
-        member = await load_member(int(str(pid)), conn)
-        if member is not None:
-            found.append(member)
-    return found
+    return await load_members((int(str(pid)) for pid in person_ids), conn)
 
 
 async def unit_chain(unit_id: int, conn: BaseDBAsyncClient | None = None) -> list[Unit]:

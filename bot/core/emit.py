@@ -87,36 +87,58 @@ class Emitter:
 
     async def person_platforms(self, person_id: int) -> list[Platform]:
         """Enabled platforms on which the person can be reached, best first."""
-        enabled = self.services.notification_platforms
-        have = {
-            Platform(str(p))
-            for p in await Identity.filter(person_id=person_id)
+        return (await self.people_platforms([person_id]))[person_id]
+
+    async def people_platforms(self, person_ids: list[int]) -> dict[int, list[Platform]]:
+        """``person_platforms`` of several people in two queries (an escalation reaches
+        several people while every other writer waits for its audit lock)."""
+        ids = set(person_ids)
+        have: dict[int, set[Platform]] = {i: set() for i in ids}
+        rows = (
+            await Identity.filter(person_id__in=ids)
             .using_db(self.conn)
-            .values_list("platform", flat=True)
-        }
-        reachable = [p for p in enabled if p in have]
-        person = await Person.filter(id=person_id).using_db(self.conn).first()
-        if person is not None and person.preferred_platform in reachable:
-            preferred = Platform(person.preferred_platform)
-            reachable.remove(preferred)
-            reachable.insert(0, preferred)
-        return reachable
+            .values_list("person_id", "platform")
+        )
+        for person_id, platform in rows:
+            have[int(str(person_id))].add(Platform(str(platform)))
+        preferred = dict(
+            await Person.filter(id__in=ids)
+            .using_db(self.conn)
+            .values_list("id", "preferred_platform")
+        )
+        enabled = self.services.notification_platforms
+        found: dict[int, list[Platform]] = {}
+        for person_id in ids:
+            reachable = [p for p in enabled if p in have[person_id]]
+            best = preferred.get(person_id)
+            if best in reachable:
+                reachable.remove(Platform(str(best)))
+                reachable.insert(0, Platform(str(best)))
+            found[person_id] = reachable
+        return found
 
     async def to_person(
         self, person_id: int, message: Message, platform: Platform | None = None
     ) -> list[int]:
         """A 1:1 message on ``platform`` (a reply), else where the person is best reached."""
-        if platform is None:
-            platforms = await self.person_platforms(person_id)
-            if not platforms:
+        if platform is not None:
+            return [await self._enqueue_person(platform, person_id, message)]
+        return await self.to_people([person_id], message)
+
+    async def to_people(self, person_ids: list[int], message: Message) -> list[int]:
+        """The same 1:1 message to each person, where each is best reached."""
+        ids: list[int] = []
+        platforms = await self.people_platforms(person_ids) if person_ids else {}
+        for person_id in person_ids:
+            if not platforms[person_id]:
                 log.warning("person %s has no identity on any enabled platform", person_id)
-                return []
-            platform = platforms[0]
-        return [
-            await self._enqueue(
-                platform, PERSON, person_id, OutboxPayload(kind="message", message=message)
-            )
-        ]
+                continue
+            ids.append(await self._enqueue_person(platforms[person_id][0], person_id, message))
+        return ids
+
+    async def _enqueue_person(self, platform: Platform, person_id: int, message: Message) -> int:
+        payload = OutboxPayload(kind="message", message=message)
+        return await self._enqueue(platform, PERSON, person_id, payload)
 
     async def to_chat(
         self, chat_id: int, message: Message, platform: Platform | None = None

@@ -29,7 +29,7 @@ from bot.timekeeping.explain import format_time, span_text
 from bot.timekeeping.rules import DeadlineRule, rule_from_json
 from bot.timekeeping.schedule import DEFAULT_SCHEDULE, StepSpec
 from storage import audit
-from storage.audit import _PG_AUDIT_LOCK  # one global lock order: audit first, then rows
+from storage.audit import lock_chain  # one global lock order: audit first, then rows
 from storage.models.deadlines import Deadline, DeadlineStatus, DeadlineStep, StepStatus
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ async def lock(conn: BaseDBAsyncClient, deadline_id: int) -> Deadline | None:
     if _is_postgres(conn):
         # Firing handlers write audit entries, which take this lock; taking it first
         # everywhere keeps one lock order and so no deadlock between flows and firings.
-        await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [_PG_AUDIT_LOCK])
+        await lock_chain(conn)
         return await Deadline.filter(id=deadline_id).using_db(conn).select_for_update().first()
     # SQLite: a write as the first statement takes the database write lock (waiting for it),
     # instead of failing later when a read snapshot has to be upgraded.

@@ -110,9 +110,8 @@ async def _notify_admins(services: Services, topic: str, text: str, now: datetim
     key = WARNED_KEY.format(topic=topic)
     outbox_ids: list[int] = []
     async with in_transaction() as conn:
-        if conn.capabilities.dialect == "postgres":
-            # Serialise with other workers doing the same check (and with audit writers).
-            await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [audit._PG_AUDIT_LOCK])
+        # Serialise with other workers doing the same check (and with audit writers).
+        await audit.lock_chain(conn)
         row = await SystemState.filter(key=key).using_db(conn).first()
         last = row.value.get("at") if row is not None and isinstance(row.value, dict) else None
         if last is not None and now - datetime.fromisoformat(str(last)) < WARN_EVERY:

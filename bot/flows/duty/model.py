@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from bot.core.work import FlowError
-from storage.audit import _PG_AUDIT_LOCK  # one global lock order: audit first, then rows
+from storage.audit import lock_chain  # one global lock order: audit first, then rows
 from storage.models.duty import DutyShift, DutySwap, DutyTeam, ShiftSlot
 from storage.models.duty_alerts import Alert, PatrolRound
 from storage.models.duty_handover import DutyHandover
@@ -71,8 +71,7 @@ async def _audit_lock_first(conn: BaseDBAsyncClient) -> None:
     takes it before the rows it touches; taking it first here too keeps one lock order, so a
     tap and a firing on the same swap wait for each other instead of deadlocking.
     """
-    if conn.capabilities.dialect == "postgres":
-        await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [_PG_AUDIT_LOCK])
+    await lock_chain(conn)
 
 
 async def lock_swap(conn: BaseDBAsyncClient, swap_id: int) -> DutySwap | None:

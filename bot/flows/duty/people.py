@@ -61,15 +61,22 @@ async def lead(conn: BaseDBAsyncClient, team: DutyTeam) -> Member | None:
 
 
 async def leads(conn: BaseDBAsyncClient, team: DutyTeam) -> list[Member]:
-    """Everyone who may act as the team's duty lead (approve swaps, change the roster)."""
-    found: list[Member] = []
-    named = await lead(conn, team)
-    if named is not None:
-        found.append(named)
-    for member in await members_with_role(team.unit_id, Role.DUTY_LEAD, conn):
-        if member.id not in {m.id for m in found}:
-            found.append(member)
-    return found
+    """Everyone who may act as the team's duty lead (approve swaps, change the roster): the
+    one ``lead`` names first, then the other duty leads of the team's unit."""
+    in_unit = await members_with_role(team.unit_id, Role.DUTY_LEAD, conn)
+    named: Member | None = None
+    if team.lead_id is not None:
+        named = next((m for m in in_unit if m.id == team.lead_id), None)
+        if named is None:
+            named = await load_member(team.lead_id, conn)
+        if named is not None and not named.person.active:
+            named = None
+    if named is None:  # as ``lead``: the unit's own duty leads, else the nearest above
+        found = in_unit or await nearest_with_role(team.unit_id, Role.DUTY_LEAD, conn)
+        named = found[0] if found else None
+    if named is None:
+        return []
+    return [named, *(m for m in in_unit if m.id != named.id)]
 
 
 @dataclass(frozen=True)
@@ -81,14 +88,21 @@ class ChainLevel:
     members: list[Member]
 
 
-async def duty_chain(conn: BaseDBAsyncClient, team: DutyTeam) -> list[ChainLevel]:
-    """The escalation chain of a team: duty lead → unit head → supervisor.
+CHAIN_KEYS = ("lead", "head", "supervisor")
+
+
+async def duty_chain(
+    conn: BaseDBAsyncClient, team: DutyTeam, *, upto: str = "supervisor"
+) -> list[ChainLevel]:
+    """The escalation chain of a team: duty lead → unit head → supervisor, up to the level
+    ``upto`` (an escalation to the duty lead need not look for the supervisors).
 
     Levels nobody fills are left out; a person already reached at a lower level is not
     repeated higher up (唐主任 is both a duty lead and the centre's head in the demo).
     """
     levels: list[ChainLevel] = []
     seen: set[int] = set()
+    last = CHAIN_KEYS.index(upto)
 
     def add(key: str, label: str, members: list[Member]) -> None:
         fresh = [m for m in members if m.id not in seen]
@@ -97,7 +111,11 @@ async def duty_chain(conn: BaseDBAsyncClient, team: DutyTeam) -> list[ChainLevel
             levels.append(ChainLevel(key=key, label=label, members=fresh))
 
     add("lead", "值班长", await leads(conn, team))
+    if last < CHAIN_KEYS.index("head"):
+        return levels
     add("head", "单位负责人", await nearest_with_role(team.unit_id, Role.PRINCIPAL, conn))
+    if last < CHAIN_KEYS.index("supervisor"):
+        return levels
     unit = await Unit.filter(id=team.unit_id).using_db(conn).first()
     supervisors: list[Member] = []
     if unit is not None and unit.supervisor_id is not None:

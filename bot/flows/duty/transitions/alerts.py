@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.cards.model import Card
-from bot.core.directory import Member, load_member
+from bot.core.directory import Member, load_members, names_of
 from bot.core.outgoing import FileRef, Message
 from bot.core.work import Outcome, Work
 from bot.deadlines import lifecycle
@@ -341,7 +341,8 @@ async def escalate(w: Work, alert_id: int, *, step: str) -> Outcome:
     target = STEP_LEVELS[step]
     if target <= alert.level:
         return Outcome()
-    chain = await duty_chain(w.conn, team)
+    upto = next(key for key, level in CHAIN_LEVELS.items() if level == target)
+    chain = await duty_chain(w.conn, team, upto=upto)
     reached = [int(p) for p in alert.reached_ids]
     fresh: list[Member] = []
     for level in chain:
@@ -356,14 +357,15 @@ async def escalate(w: Work, alert_id: int, *, step: str) -> Outcome:
         alert.id,
         {"step": step, "level": target, "to": [m.id for m in fresh]},
     )
-    card = await refresh_card(w, alert)
+    card = await refresh_card(w, alert, team)
     late = int((w.now - alert.raised_at).total_seconds() // 60)
     text = (
         f"【告警升级】{number(alert)}（{alert.title}）已{late}分钟未确认，"
         f"已升级至{LEVEL_LABELS[target]}，请立即确认。"
     )
-    for member in fresh:
-        await w.emit.to_person(member.id, Message(text=text, card=card, urgent=urgent(alert)))
+    await w.emit.to_people(
+        [m.id for m in fresh], Message(text=text, card=card, urgent=urgent(alert))
+    )
     if team.chat_id is not None and fresh:
         await w.emit.to_chat(
             team.chat_id,
@@ -374,11 +376,10 @@ async def escalate(w: Work, alert_id: int, *, step: str) -> Outcome:
 
 async def _renotify(w: Work, alert: Alert, team: DutyTeam) -> None:
     reached = [int(p) for p in alert.reached_ids]
-    members = [m for m in [await load_member(p, w.conn) for p in reached] if m is not None]
+    members = await load_members(reached, w.conn)
     late = int((w.now - alert.raised_at).total_seconds() // 60)
     text = f"【再次提醒】告警 {number(alert)}（{alert.title}）已{late}分钟未确认，请立即确认。"
-    for member in members:
-        await w.emit.to_person(member.id, Message(text=text, urgent=urgent(alert)))
+    await w.emit.to_people([m.id for m in members], Message(text=text, urgent=urgent(alert)))
     if team.chat_id is not None:
         await w.emit.to_chat(
             team.chat_id, Message(text=text, mentions=tuple(m.mention() for m in members))
@@ -389,8 +390,8 @@ async def _renotify(w: Work, alert: Alert, team: DutyTeam) -> None:
 # ---- shared ---------------------------------------------------------------------------------
 
 
-async def view_of(w: Work, alert: Alert) -> AlertView:
-    team = await _team(w, alert)
+async def view_of(w: Work, alert: Alert, team: DutyTeam | None = None) -> AlertView:
+    team = team or await _team(w, alert)
     account = (
         await Account.filter(id=alert.account_id).using_db(w.conn).first()
         if alert.account_id is not None
@@ -398,41 +399,41 @@ async def view_of(w: Work, alert: Alert) -> AlertView:
     )
     ack_due = ""
     if alert.deadline_id is not None and AlertStatus(alert.status) is AlertStatus.OPEN:
-        deadline = await lifecycle.get(w.conn, alert.deadline_id)
-        if deadline is not None:
-            if alert.level == 0:
+        if alert.level == 0:
+            deadline = await lifecycle.get(w.conn, alert.deadline_id)
+            if deadline is not None:
                 ack_due = f"须在 {w.when(deadline.due_at)} 前确认，否则升级通知值班长。"
-            else:
-                # Escalated: the first time limit has passed; the card must not still promise
-                # an escalation that already happened.
-                ack_due = (
-                    f"已超过确认时限，已升级通知{LEVEL_LABELS.get(alert.level, '')}；"
-                    "收到通知的人均可确认。"
-                )
+        else:
+            # Escalated: the first time limit has passed; the card must not still promise
+            # an escalation that already happened.
+            ack_due = (
+                f"已超过确认时限，已升级通知{LEVEL_LABELS.get(alert.level, '')}；"
+                "收到通知的人均可确认。"
+            )
+    people = alert.responsible_id, alert.acknowledged_by_id, alert.resolved_by_id
+    names = await names_of((p for p in people if p), w.conn)
     return AlertView(
         team_name=team.name,
         account_label=account.label if account is not None else "",
-        responsible_name=await _names(w, [alert.responsible_id] if alert.responsible_id else []),
-        acknowledged_by=await _names(
-            w, [alert.acknowledged_by_id] if alert.acknowledged_by_id else []
-        ),
-        resolved_by=await _names(w, [alert.resolved_by_id] if alert.resolved_by_id else []),
+        responsible_name=names.get(alert.responsible_id or 0, ""),
+        acknowledged_by=names.get(alert.acknowledged_by_id or 0, ""),
+        resolved_by=names.get(alert.resolved_by_id or 0, ""),
         raised_at=w.when(alert.raised_at),
         ack_due=ack_due,
         can_rectify=alert.account_id is not None,
     )
 
 
-async def render(w: Work, alert: Alert) -> Card:
-    return alert_card(alert, await view_of(w, alert))
+async def render(w: Work, alert: Alert, team: DutyTeam | None = None) -> Card:
+    return alert_card(alert, await view_of(w, alert, team))
 
 
-async def refresh_card(w: Work, alert: Alert) -> Card | None:
+async def refresh_card(w: Work, alert: Alert, team: DutyTeam | None = None) -> Card | None:
     """Re-render the alert's card everywhere it was sent; closed once the alert is finished."""
     if alert.card_id is None:
         return None
     return await w.emit.update_card(
-        alert.card_id, await render(w, alert), close=AlertStatus(alert.status) in FINISHED
+        alert.card_id, await render(w, alert, team), close=AlertStatus(alert.status) in FINISHED
     )
 
 
@@ -454,9 +455,5 @@ async def _moved_on(w: Work, alert: Alert) -> Outcome:
 
 
 async def _names(w: Work, person_ids: list[int]) -> str:
-    names = []
-    for person_id in person_ids:
-        member = await load_member(person_id, w.conn)
-        if member is not None:
-            names.append(member.name)
-    return "、".join(names)
+    names = await names_of(person_ids, w.conn)
+    return "、".join(names[p] for p in person_ids if p in names)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.cards.model import Card, Tone
-from bot.core.directory import Member, load_member
+from bot.core.directory import Member, load_member, load_members
 from bot.core.outgoing import Message
 from bot.core.work import Outcome, Work
 from bot.deadlines import lifecycle
@@ -166,14 +166,14 @@ async def escalate(w: Work, handover_id: int, level: str, repeat: int) -> Outcom
     )
     reached = [int(p) for p in h.reached]
     if level in LEVELS:
-        chain = {lv.key: lv for lv in await people.duty_chain(w.conn, team)}
+        chain = {lv.key: lv for lv in await people.duty_chain(w.conn, team, upto=LEVELS[level])}
         found = chain.get(LEVELS[level])
         fresh = [m for m in (found.members if found else []) if m.id not in reached]
         level_label = found.label if found is not None else level
         targets = fresh
     else:
         level_label = "已通知的各位"
-        targets = [m for m in [await load_member(p, w.conn) for p in reached] if m is not None]
+        targets = await load_members(reached, w.conn)
     if not targets:
         return Outcome()
     mentions = tuple(m.mention() for m in targets)
