@@ -1,6 +1,7 @@
 """Benchmark reading duty: many teams, a week of shifts, alerts escalating on the deadline engine.
 
-    .venv/bin/python bench/duty.py --db postgres                 # 200 teams, 10,000 alerts, 60 min
+    .venv/bin/python bench/duty.py --db postgres --live --workers 2   # the issue's set-up, 66 min
+    .venv/bin/python bench/duty.py --db postgres                 # the same, raised beforehand
     .venv/bin/python bench/duty.py --db postgres --short         # 50 teams, 1,000 alerts, 2 min
     .venv/bin/python bench/duty.py --db sqlite --short
 
@@ -11,15 +12,21 @@ and a week of shifts planned by the real planner. Then ``--alerts`` alerts are r
 acknowledgement countdown), spread over the teams, each one sent twice with the same external
 id as a monitoring system's retry would. Their acknowledgement limits (``alert.ack``, 5 min
 for 一般) fall evenly over ``--minutes``: each alert is raised "5 minutes before" its slot, so
-the run does not wait the 5 minutes. Nobody acknowledges: the production worker
-(``bot.worker.build_worker``, arq jobs + crons) runs in this process and escalates every alert
-to the duty lead at its limit.
+the run does not wait the 5 minutes. With ``--live`` each is raised at that time instead, while
+the workers run, as a monitoring system's requests would arrive (its messages then go out
+before the escalations' to the same person, as in production; raised beforehand, they wait
+until their time and hold up the later messages to that person). Nobody acknowledges: the
+production worker (``bot.worker.build_worker``, arq jobs + crons) runs in this process, or in
+``--workers`` separate ``dutybot worker`` processes, and escalates every alert to the duty lead
+at its limit, then re-notifies, to the unit head, the supervisors.
 
 Reported: escalation lag (``fired_at - fire_at`` of every ``duty_lead`` step), duplicates
 (alerts beyond one per external id; escalations beyond one per alert and level), and the
 p95 of the two queries a person waits for: the week's roster (``值班表``,
 ``records.roster.week``) and the handover pre-fill (``records.handover.open_items``, every
-source: alerts, rectifications, patrols, notes), measured while the escalations run.
+source: alerts, rectifications, patrols, notes), measured while the escalations run. Also:
+the lag of every step fired (re-notifications included), the time from a firing to its
+messages' sending, each worker process's CPU seconds, and (``--live``) a raising request's p95.
 """
 
 from __future__ import annotations
@@ -72,7 +79,7 @@ from storage.models.duty import (  # noqa: E402
     ShiftMode,
 )
 from storage.models.duty_alerts import Alert, AlertSeverity, AlertSource  # noqa: E402
-from storage.models.machinery import AuditEntry  # noqa: E402
+from storage.models.machinery import AuditEntry, OutboxMessage  # noqa: E402
 from storage.models.org import Account, Identity, Person, PersonRole, Unit  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -100,6 +107,16 @@ class Result:
     prefill_p95_ms: float
     prefill_items_mean: float
     workers: int = 0  # 0: the worker ran inside the benchmark process
+    live: bool = False
+    # Every step of the alerts (the lead, the unit head, the supervisor, re-notifications).
+    steps_fired: int = 0
+    steps_lag_p99_ms: float = float("nan")
+    # The firings' messages, from the firing to their sending (console channel).
+    messages_sent: int = 0
+    messages_unsent: int = 0
+    delivery_p50_ms: float = float("nan")
+    delivery_p99_ms: float = float("nan")
+    request_p95_ms: float = float("nan")  # --live: one raising request (an API call's work)
     worker_cpu_seconds: list[float] = field(default_factory=list)
 
 
@@ -152,6 +169,51 @@ async def seed(services: Services, teams: int, now: datetime) -> list[int]:
     return ids
 
 
+def bench_request(team_ids: list[int], index: int) -> AlertRequest:
+    return AlertRequest(
+        team_id=team_ids[index % len(team_ids)],
+        severity=AlertSeverity.ORDINARY,
+        source=AlertSource.API,
+        title=f"基准告警 {index}",
+        source_name="bench",
+        external_id=str(index),
+        dedupe_key=f"api:bench:{index}",
+    )
+
+
+async def raise_live(
+    services: Services, team_ids: list[int], count: int, minutes: float, start: datetime
+) -> list[float]:
+    """``--live``: raise each alert at its time, as a monitoring system's requests arrive —
+    spread evenly over ``minutes`` from ``start``, each in its own transaction and sent twice
+    (the retry its own request too), the outbox kicked after commit as ``POST /api/alerts``
+    does. Returns each request's time in ms."""
+    window = timedelta(minutes=minutes)
+    took: list[float] = []
+    for index in range(count):
+        at = start + window * (index / max(1, count - 1))
+        wait = (at - services.clock.now()).total_seconds()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        for attempt in range(2):
+            started = time.perf_counter()
+            async with in_transaction() as conn:
+                now = services.clock.now()
+                emit = Emitter(services, conn, key_prefix=f"bench:{index}:{attempt}", now=now)
+                w = Work(
+                    services=services,
+                    conn=conn,
+                    now=now,
+                    emit=emit,
+                    by=audit.Actor.system("基准测试"),
+                )
+                await raise_alert(w, bench_request(team_ids, index))
+            if emit.outbox_ids and services.outbox_kick is not None:
+                await services.outbox_kick(emit.outbox_ids)
+            took.append((time.perf_counter() - started) * 1000)
+    return took
+
+
 async def raise_all(
     services: Services, team_ids: list[int], count: int, minutes: float, lead: float
 ) -> float:
@@ -172,24 +234,17 @@ async def raise_all(
                     emit=emit,
                     by=audit.Actor.system("基准测试"),
                 )
-                request = AlertRequest(
-                    team_id=team_ids[index % len(team_ids)],
-                    severity=AlertSeverity.ORDINARY,
-                    source=AlertSource.API,
-                    title=f"基准告警 {index}",
-                    source_name="bench",
-                    external_id=str(index),
-                    dedupe_key=f"api:bench:{index}",
-                )
+                request = bench_request(team_ids, index)
                 await raise_alert(w, request)
                 await raise_alert(w, request)  # the retry: finds the first
     return time.monotonic() - started
 
 
 async def measure_queries(
-    services: Services, team_ids: list[int], samples: int
+    services: Services, team_ids: list[int], samples: int, interval: float
 ) -> tuple[float, float, float]:
-    """p95 of 值班表 (the week) and of the handover pre-fill, and pre-fill items on average."""
+    """p95 of 值班表 (the week) and of the handover pre-fill, and pre-fill items on average,
+    one sample every ``interval`` seconds (spread over the run, among the escalations)."""
     teams = await DutyTeam.filter(id__in=team_ids).order_by("id")
     calendar = services.timekeeping.calendar()
     roster: list[float] = []
@@ -207,7 +262,7 @@ async def measure_queries(
             found = await open_items(conn, team, now - timedelta(hours=12), now, TZ)
         prefill.append((time.perf_counter() - started) * 1000)
         items.append(len(found))
-        await asyncio.sleep(0.01)  # spread over the run, among the escalations
+        await asyncio.sleep(interval)
     return (
         round(percentile(sorted(roster), 0.95), 2),
         round(percentile(sorted(prefill), 0.95), 2),
@@ -275,27 +330,44 @@ async def run(args: argparse.Namespace, db_url: str, redis_url: str, home: Path)
     load_all()
     try:
         team_ids = await seed(services, args.teams, clock.now())
-        # Raising must be done before the first limit falls due (≈ 15–30 alerts a second).
-        lead = args.lead if args.lead is not None else max(60.0, args.alerts * 0.1)
-        raise_seconds = await raise_all(services, team_ids, args.alerts, args.minutes, lead)
-        if raise_seconds > lead:
-            raise SystemExit(f"raising took {raise_seconds:.0f} s > lead {lead:.0f} s")
-        print(f"[{args.db}] raised {args.alerts} alerts in {raise_seconds:.1f} s", flush=True)
+        raising: asyncio.Task[list[float]] | None = None
+        if args.live:
+            raise_seconds = 0.0
+            wait = ACK_MINUTES * 60.0  # the first limit: 5 minutes after the first request
+        else:
+            # Raising must be done before the first limit falls due (≈ 15–30 alerts a second).
+            lead = args.lead if args.lead is not None else max(60.0, args.alerts * 0.1)
+            raise_seconds = await raise_all(services, team_ids, args.alerts, args.minutes, lead)
+            if raise_seconds > lead:
+                raise SystemExit(f"raising took {raise_seconds:.0f} s > lead {lead:.0f} s")
+            print(f"[{args.db}] raised {args.alerts} alerts in {raise_seconds:.1f} s", flush=True)
+            wait = lead - raise_seconds
         async with workers(args, services, db_url, redis_url, home) as cpu:
-            queries = asyncio.create_task(measure_queries(services, team_ids, args.samples))
-            give_up = time.monotonic() + lead - raise_seconds + args.minutes * 60 + SETTLE_SECONDS
+            if args.live:
+                start = clock.now() + timedelta(seconds=5)  # the workers' start-up
+                raising = asyncio.create_task(
+                    raise_live(services, team_ids, args.alerts, args.minutes, start)
+                )
+            interval = max(0.01, (wait + args.minutes * 60) / args.samples)
+            queries = asyncio.create_task(
+                measure_queries(services, team_ids, args.samples, interval)
+            )
+            give_up = time.monotonic() + wait + args.minutes * 60 + SETTLE_SECONDS
             while time.monotonic() < give_up:
                 pending = await DeadlineStep.filter(
                     name="duty_lead", status=StepStatus.PENDING
                 ).count()
-                if pending == 0:
+                if pending == 0 and (raising is None or raising.done()):
                     break
                 await asyncio.sleep(1.0)
             roster_p95, prefill_p95, items_mean = await queries
             worker_cpu = cpu()
+            requests = await raising if raising is not None else []
         shifts = await DutyShift.all().count()
         result = await measure(args, shifts, raise_seconds, roster_p95, prefill_p95, items_mean)
         result.worker_cpu_seconds = worker_cpu
+        if requests:
+            result.request_p95_ms = round(percentile(sorted(requests), 0.95), 1)
         return result
     finally:
         await services.redis.flushdb()
@@ -319,6 +391,16 @@ async def measure(
     )
     details: list[tuple[str, dict[str, Any]]] = [(s, dict(d)) for s, d in entries]
     per_level = Counter((s, d["level"]) for s, d in details)
+    every = await DeadlineStep.filter(fired_at__isnull=False).values_list("fire_at", "fired_at")
+    all_lags = sorted((f - due).total_seconds() * 1000 for due, f in every)
+    # What the people reached wait for: a firing's messages, from the firing to their sending.
+    sent = await OutboxMessage.filter(
+        idempotency_key__startswith="deadline:", sent_at__isnull=False
+    ).values_list("created_at", "sent_at")
+    delivery = sorted((b - a).total_seconds() * 1000 for a, b in sent)
+    unsent = await OutboxMessage.filter(
+        idempotency_key__startswith="deadline:", sent_at__isnull=True
+    ).count()
     return Result(
         db=args.db,
         teams=args.teams,
@@ -337,6 +419,13 @@ async def measure(
         prefill_p95_ms=prefill_p95,
         prefill_items_mean=items_mean,
         workers=args.workers,
+        live=args.live,
+        steps_fired=len(all_lags),
+        steps_lag_p99_ms=round(percentile(all_lags, 0.99), 1) if all_lags else float("nan"),
+        messages_sent=len(delivery),
+        messages_unsent=unsent,
+        delivery_p50_ms=round(statistics.median(delivery), 1) if delivery else float("nan"),
+        delivery_p99_ms=round(percentile(delivery, 0.99), 1) if delivery else float("nan"),
     )
 
 
@@ -351,6 +440,11 @@ async def main() -> None:
     parser.add_argument("--lead", type=float, default=None, help="seconds to raise them all")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/bench_duty")
     parser.add_argument("--redis-url", default=None, help="default: a private redis-server")
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="raise each alert at its time (5 min before its limit), during the run",
+    )
     parser.add_argument(
         "--workers",
         type=int,

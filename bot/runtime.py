@@ -79,13 +79,12 @@ def make_outbox_kick(services: Services) -> None:
 
     async def kick(row_ids: list[int]) -> None:
         try:
-            for target in await outbox.targets_for(row_ids):
+            targets = await outbox.targets_for(row_ids)
+            if targets:
                 await services.redis.enqueue_job(
-                    "deliver_outbox",
-                    target.platform,
-                    target.kind,
-                    target.id,
-                    _job_id=outbox_job_id(min(row_ids)) + f":{target.key}",
+                    "deliver_outbox_targets",
+                    [[t.platform, t.kind, t.id] for t in targets],
+                    _job_id=outbox_job_id(min(row_ids)),
                 )
         except Exception:  # Redis down: rows stay pending and the sweeper delivers them
             log.warning("could not enqueue outbox delivery; the sweeper will pick it up")

@@ -97,9 +97,15 @@ async def record(
 ) -> AuditEntry:
     """Append one entry. ``connection`` must be the transaction that makes the change."""
     await lock_chain(connection)
-    last = await AuditEntry.all().using_db(connection).order_by("-seq").first()
-    seq = (last.seq + 1) if last else 1
-    prev_hash = last.hash if last else GENESIS_HASH
+    last = (
+        await AuditEntry.all()
+        .using_db(connection)
+        .order_by("-seq")
+        .limit(1)
+        .values_list("seq", "hash")  # not the whole row: its detail is JSON to parse
+    )
+    seq = int(str(last[0][0])) + 1 if last else 1
+    prev_hash = str(last[0][1]) if last else GENESIS_HASH
     # Round-trip through JSON so the hashed detail equals what the database returns later.
     clean_detail = json.loads(json.dumps(detail or {}, ensure_ascii=False, default=str))
     # Microsecond precision is what both SQLite and PostgreSQL keep.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from tortoise import connections
 from tortoise.transactions import in_transaction
 
@@ -83,3 +84,46 @@ async def test_cli_reports_a_row_altered_in_the_database(db: str) -> None:
     assert bad.returncode == 2
     assert "第 7 条" in bad.stdout
     assert "被篡改" in bad.stdout
+
+
+async def _holds_chain_lock() -> bool:
+    """Whether a session of this database holds the chain's lock now (pg_locks shows every
+    database's: a benchmark or another suite on the same server must not count)."""
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 "
+        "AND granted AND database = (SELECT oid FROM pg_database "
+        "WHERE datname = current_database())",
+        [audit._PG_AUDIT_LOCK],
+    )
+    return int(rows[0]["n"]) > 0
+
+
+async def test_the_chain_lock_is_taken_once_a_transaction_and_never_carried_over(
+    db: str,
+) -> None:
+    """A transaction asks for the lock once (a firing asks three times); the next
+    transaction, on whatever pooled connection, takes it again for itself."""
+    if not db.startswith("postgres"):
+        pytest.skip("the chain's lock is PostgreSQL's advisory lock; SQLite has one writer")
+    for _ in range(2):
+        async with in_transaction() as conn:
+            assert not await _holds_chain_lock()
+            await audit.lock_chain(conn)
+            assert await _holds_chain_lock()
+            await audit.lock_chain(conn)  # remembered: no second request
+            await audit.record(
+                conn,
+                actor=audit.Actor.system(),
+                action="test.lock",
+                subject_type="thing",
+                subject_id=1,
+                at=DEFAULT_NOW,
+            )
+        assert not await _holds_chain_lock()  # ended with the transaction
+    # Outside a transaction the lock ends with the statement: nothing is remembered.
+    client = connections.get("default")
+    await audit.lock_chain(client)
+    assert not getattr(client, audit._HOLDS_LOCK, False)
+    report = await audit.verify_chain()
+    assert report.ok
+    assert report.checked == 2

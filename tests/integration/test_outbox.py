@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from arq.worker import Retry
 from tortoise.transactions import in_transaction
 
 from bot import outbox
@@ -17,7 +18,8 @@ from bot.core.channels import Delivered, DeliveryError, RateLimited
 from bot.core.emit import Emitter
 from bot.core.outgoing import Message, OutboxPayload
 from bot.core.services import Services
-from bot.worker import build_worker
+from bot.outbox import Target
+from bot.worker import build_worker, deliver_outbox_targets
 from storage.enums import OutboxStatus, Platform
 from storage.models.machinery import ConsoleMessage, OutboxMessage
 from storage.models.org import Person
@@ -164,6 +166,50 @@ async def test_arq_worker_delivers_kicked_rows(services: Services, demo_org: Non
     await worker.close()
     assert await _transcript("xiaowang") == ["经由 arq 发送"]
     assert worker.jobs_complete >= 1
+
+
+async def test_one_job_delivers_every_target_of_a_unit_of_work(
+    services: Services, demo_org: None
+) -> None:
+    """An escalation writes to several people: one arq job delivers to all of them."""
+    people = [await Person.get(key=k) for k in ("xiaowang", "xiaochen", "laoliu")]
+    async with in_transaction() as conn:
+        emitter = Emitter(services, conn, key_prefix="t:many", now=services.clock.now())
+        ids = await emitter.to_people([p.id for p in people], Message(text="告警升级"))
+    assert len(ids) == 3
+    assert services.outbox_kick is not None
+    await services.outbox_kick(ids)
+    worker = build_worker(services, burst=True, handle_signals=False, poll_delay=0.05)
+    await asyncio.wait_for(worker.main(), timeout=30)
+    await worker.close()
+    assert worker.jobs_complete == 1
+    for key in ("xiaowang", "xiaochen", "laoliu"):
+        assert await _transcript(key) == ["告警升级"]
+
+
+async def test_a_busy_target_in_a_many_target_job_is_tried_again(
+    services: Services, demo_org: None
+) -> None:
+    """The free targets go out at once; the job comes back for the one another loop held."""
+    wang, chen = [await Person.get(key=k) for k in ("xiaowang", "xiaochen")]
+    async with in_transaction() as conn:
+        emitter = Emitter(services, conn, key_prefix="t:busy", now=services.clock.now())
+        ids = await emitter.to_people([wang.id, chen.id], Message(text="再次提醒"))
+    held = Target(Platform.CONSOLE.value, "person", chen.id)
+    lock = services.redis.lock(outbox_lock_key(held.key), timeout=30)
+    assert await lock.acquire(blocking=False)
+    targets = [[t.platform, t.kind, t.id] for t in await outbox.targets_for(ids)]
+    ctx = {"services": services, "job_try": 1}
+    try:
+        with pytest.raises(Retry):
+            await deliver_outbox_targets(ctx, targets)
+        assert await _transcript("xiaowang") == ["再次提醒"]
+        assert await _transcript("xiaochen") == []
+    finally:
+        await lock.release()
+    assert await deliver_outbox_targets(ctx, targets) == 1  # the retry: only 小陈's is left
+    assert await _transcript("xiaochen") == ["再次提醒"]
+    assert await _transcript("xiaowang") == ["再次提醒"]
 
 
 async def test_a_busy_target_is_not_waited_for(services: Services, demo_org: None) -> None:

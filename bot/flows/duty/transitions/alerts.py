@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.cards.model import Card
-from bot.core.directory import Member, load_members, names_of
+from bot.cards.model import Card, Mention
+from bot.core.directory import Member, names_of
 from bot.core.outgoing import FileRef, Message
 from bot.core.work import Outcome, Work
 from bot.deadlines import lifecycle
@@ -375,15 +375,16 @@ async def escalate(w: Work, alert_id: int, *, step: str) -> Outcome:
 
 
 async def _renotify(w: Work, alert: Alert, team: DutyTeam) -> None:
+    # The most frequent step of an unacknowledged alert (every few minutes, to everyone it
+    # reached): it reads no more than it needs, the names only for the group's @.
     reached = [int(p) for p in alert.reached_ids]
-    members = await load_members(reached, w.conn)
     late = int((w.now - alert.raised_at).total_seconds() // 60)
     text = f"【再次提醒】告警 {number(alert)}（{alert.title}）已{late}分钟未确认，请立即确认。"
-    await w.emit.to_people([m.id for m in members], Message(text=text, urgent=urgent(alert)))
+    await w.emit.to_people(reached, Message(text=text, urgent=urgent(alert)))
     if team.chat_id is not None:
-        await w.emit.to_chat(
-            team.chat_id, Message(text=text, mentions=tuple(m.mention() for m in members))
-        )
+        names = await names_of(reached, w.conn)
+        mentions = tuple(Mention(person_id=p, name=names[p]) for p in reached if p in names)
+        await w.emit.to_chat(team.chat_id, Message(text=text, mentions=mentions))
     await w.audit("duty.alert_renotified", ALERT_SUBJECT, alert.id, {"to": reached})
 
 
