@@ -57,7 +57,6 @@ from tortoise.transactions import in_transaction  # noqa: E402
 
 from bench.callbacks import cpu_seconds  # noqa: E402
 from bench.deadlines import open_services, percentile  # noqa: E402
-from bot.core.emit import Emitter  # noqa: E402
 from bot.core.services import Services  # noqa: E402
 from bot.core.work import Work  # noqa: E402
 from bot.flows.duty.planner import plan_team  # noqa: E402
@@ -67,7 +66,6 @@ from bot.flows.duty.transitions.alerts import AlertRequest, raise_alert  # noqa:
 from bot.handlers import load_all  # noqa: E402
 from bot.redis_embedded import EmbeddedRedis  # noqa: E402
 from bot.worker import build_worker  # noqa: E402
-from storage import audit  # noqa: E402
 from storage.db import close_db  # noqa: E402
 from storage.enums import IdentityKind, MediaPlatform, Platform, Role  # noqa: E402
 from storage.models.deadlines import DeadlineStep, StepStatus  # noqa: E402
@@ -83,6 +81,7 @@ from storage.models.machinery import AuditEntry, OutboxMessage  # noqa: E402
 from storage.models.org import Account, Identity, Person, PersonRole, Unit  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
+ACTOR = "基准测试"
 ACK_MINUTES = 5  # the default preset's alert.ack for 一般
 RAISE_BATCH = 100
 SETTLE_SECONDS = 60
@@ -199,17 +198,11 @@ async def raise_live(
             started = time.perf_counter()
             async with in_transaction() as conn:
                 now = services.clock.now()
-                emit = Emitter(services, conn, key_prefix=f"bench:{index}:{attempt}", now=now)
-                w = Work(
-                    services=services,
-                    conn=conn,
-                    now=now,
-                    emit=emit,
-                    by=audit.Actor.system("基准测试"),
-                )
+                key = f"bench:{index}:{attempt}"
+                w = Work.system(services, conn, now=now, key_prefix=key, label=ACTOR)
                 await raise_alert(w, bench_request(team_ids, index))
-            if emit.outbox_ids and services.outbox_kick is not None:
-                await services.outbox_kick(emit.outbox_ids)
+            if w.emit.outbox_ids and services.outbox_kick is not None:
+                await services.outbox_kick(w.emit.outbox_ids)
             took.append((time.perf_counter() - started) * 1000)
     return took
 
@@ -226,14 +219,8 @@ async def raise_all(
             for index in range(batch, min(count, batch + RAISE_BATCH)):
                 due = first_due + window * (index / max(1, count - 1))
                 raised_at = due - timedelta(minutes=ACK_MINUTES)
-                emit = Emitter(services, conn, key_prefix=f"bench:{index}", now=raised_at)
-                w = Work(
-                    services=services,
-                    conn=conn,
-                    now=raised_at,
-                    emit=emit,
-                    by=audit.Actor.system("基准测试"),
-                )
+                key = f"bench:{index}"
+                w = Work.system(services, conn, now=raised_at, key_prefix=key, label=ACTOR)
                 request = bench_request(team_ids, index)
                 await raise_alert(w, request)
                 await raise_alert(w, request)  # the retry: finds the first

@@ -44,6 +44,26 @@ class Work:
         # Who the audit log names for what this unit of work writes.
         self.by = by
 
+    @classmethod
+    def system(
+        cls,
+        services: Services,
+        conn: BaseDBAsyncClient,
+        *,
+        now: datetime,
+        key_prefix: str,
+        label: str,
+    ) -> Work:
+        """Work nobody tapped for (a cron, a monitoring system's request): the audit log names
+        the system part by ``label``; ``key_prefix`` makes its outbox rows' keys."""
+        return cls(
+            services=services,
+            conn=conn,
+            now=now,
+            emit=Emitter(services, conn, key_prefix=key_prefix, now=now),
+            by=audit.Actor.system(label),
+        )
+
     @property
     def policy(self) -> Policy:
         return self.services.timekeeping.policy

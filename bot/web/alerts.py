@@ -17,7 +17,6 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from bot.core.emit import Emitter
 from bot.core.work import Work
 from bot.flows.duty.model import DutyError
 from bot.flows.duty.model import alert_number as number
@@ -25,7 +24,6 @@ from bot.flows.duty.people import teams_watching
 from bot.flows.duty.transitions.alerts import AlertRequest, raise_alert
 from bot.web.keys import SERVICES_KEY
 from bot.web.sources import BadRequest, authenticated_object, error, text_field
-from storage import audit
 from storage.models.duty import DutyTeam
 from storage.models.duty_alerts import ALERT_SEVERITY_LABELS, Alert, AlertSeverity, AlertSource
 from storage.models.org import Account
@@ -99,13 +97,12 @@ async def post_alert(request: web.Request) -> web.Response:
         async with in_transaction() as conn:
             account = await _account(conn, account_ref)
             team = await _team(conn, team_ref, account)
-            emit = Emitter(services, conn, key_prefix=f"api:{secrets.token_hex(8)}", now=now)
-            w = Work(
-                services=services,
-                conn=conn,
+            w = Work.system(
+                services,
+                conn,
                 now=now,
-                emit=emit,
-                by=audit.Actor.system(f"监测系统：{source.source}"),
+                key_prefix=f"api:{secrets.token_hex(8)}",
+                label=f"监测系统：{source.source}",
             )
             alert, created = await raise_alert(
                 w,
@@ -135,8 +132,8 @@ async def post_alert(request: web.Request) -> web.Response:
     if not created:
         # A copy of this request committed while this one waited for the write lock.
         return web.json_response(_body(alert, duplicate=True), status=200)
-    if emit.outbox_ids and services.outbox_kick is not None:
-        await services.outbox_kick(emit.outbox_ids)
+    if w.emit.outbox_ids and services.outbox_kick is not None:
+        await services.outbox_kick(w.emit.outbox_ids)
     return web.json_response(_body(alert, duplicate=False), status=201)
 
 

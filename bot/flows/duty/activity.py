@@ -27,7 +27,6 @@ from tortoise.transactions import in_transaction
 
 from bot.core.context import HandlerContext
 from bot.core.directory import Member, members_with_role, unit_chat
-from bot.core.emit import Emitter
 from bot.core.outgoing import Message
 from bot.core.services import Services
 from bot.core.work import Work
@@ -37,7 +36,6 @@ from bot.flows.duty.people import scope_units, teams_of
 from bot.flows.duty.transitions.alerts import AlertRequest, raise_alert
 from bot.flows.rectification.people import WORKER_ROLES
 from bot.timekeeping.explain import format_time
-from storage import audit
 from storage.enums import AccountStatus, ChatPurpose
 from storage.models.duty import DutyScope, DutyTeam
 from storage.models.duty_alerts import ActivityFlag, AlertSeverity, AlertSource
@@ -246,18 +244,12 @@ async def _flag_account(
             continue
         try:
             async with in_transaction() as conn:
-                emit = Emitter(
+                w = Work.system(
                     services,
                     conn,
+                    now=now,
                     key_prefix=f"activity:{account.id}:{finding.kind}:{finding.period}",
-                    now=now,
-                )
-                w = Work(
-                    services=services,
-                    conn=conn,
-                    now=now,
-                    emit=emit,
-                    by=audit.Actor.system("更新监测"),
+                    label="更新监测",
                 )
                 flag = await ActivityFlag.create(
                     using_db=conn,
@@ -270,8 +262,8 @@ async def _flag_account(
         except IntegrityError:
             continue  # another worker flagged it first
         done += 1
-        if emit.outbox_ids and services.outbox_kick is not None:
-            await services.outbox_kick(emit.outbox_ids)
+        if w.emit.outbox_ids and services.outbox_kick is not None:
+            await services.outbox_kick(w.emit.outbox_ids)
     return done
 
 

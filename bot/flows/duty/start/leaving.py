@@ -9,14 +9,12 @@ from collections.abc import Awaitable, Callable
 from tortoise.transactions import in_transaction
 
 from bot.core.context import HandlerContext
-from bot.core.emit import Emitter
 from bot.core.services import Services
 from bot.core.work import Work
 from bot.flows.duty.model import LEAVING_ACTOR
 from bot.flows.duty.people import leaving_heads
 from bot.flows.duty.records.leaving import view_of, visible_checklists
 from bot.flows.duty.transitions import leaving
-from storage import audit
 from storage.models.duty_leaving import LeavingChecklist, LeavingStatus
 
 log = logging.getLogger(__name__)
@@ -63,17 +61,16 @@ async def _in_work(
     """One transition of one checklist in its own transaction, its messages kicked after."""
     now = services.clock.now()
     async with in_transaction() as conn:
-        emit = Emitter(services, conn, key_prefix=f"leaving:{checklist_id}:{what}", now=now)
-        w = Work(
-            services=services,
-            conn=conn,
+        w = Work.system(
+            services,
+            conn,
             now=now,
-            emit=emit,
-            by=audit.Actor.system(LEAVING_ACTOR),
+            key_prefix=f"leaving:{checklist_id}:{what}",
+            label=LEAVING_ACTOR,
         )
         done = await transition(w, checklist_id)
-    if emit.outbox_ids and services.outbox_kick is not None:
-        await services.outbox_kick(emit.outbox_ids)
+    if w.emit.outbox_ids and services.outbox_kick is not None:
+        await services.outbox_kick(w.emit.outbox_ids)
     return done
 
 

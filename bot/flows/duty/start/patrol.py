@@ -14,7 +14,6 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from bot.core.context import HandlerContext
-from bot.core.emit import Emitter
 from bot.core.outgoing import Message
 from bot.core.services import Services
 from bot.core.work import Work
@@ -22,7 +21,6 @@ from bot.flows.duty.cards.patrol import patrol_card
 from bot.flows.duty.model import PATROL_CARD, PATROL_SUBJECT
 from bot.flows.duty.people import leads, on_duty, scope_units, teams_of
 from bot.flows.duty.transitions.patrol import end_round, view_of
-from storage import audit
 from storage.enums import AccountStatus
 from storage.models.duty import DutyShift, DutyTeam
 from storage.models.duty_alerts import PatrolRound
@@ -124,5 +122,4 @@ async def open_patrols(services: Services) -> int:
 
 
 def _work(services: Services, conn: BaseDBAsyncClient, now: datetime, key: str) -> Work:
-    emit = Emitter(services, conn, key_prefix=key, now=now)
-    return Work(services=services, conn=conn, now=now, emit=emit, by=audit.Actor.system("读网巡查"))
+    return Work.system(services, conn, now=now, key_prefix=key, label="读网巡查")
