@@ -127,7 +127,7 @@ async def deliver_row(services: Services, row_id: int) -> bool:
         await _failed_attempt(services, row, now, f"{type(exc).__name__}: {exc}", None, False)
         return False
     sent_at = services.clock.now()
-    message = payload.message
+    message = payload.message if payload.kind == "message" else None
     new_card = message.card.card_id if message is not None and message.card is not None else None
     sent = {
         "status": OutboxStatus.SENT,
@@ -137,7 +137,7 @@ async def deliver_row(services: Services, row_id: int) -> bool:
         "last_error": "",
         "failing_since": None,
     }
-    if payload.kind != "message" or new_card is None:
+    if new_card is None:
         # One statement: no transaction to open and commit around it.
         await OutboxMessage.filter(id=row.id).update(**sent)
     else:

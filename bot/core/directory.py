@@ -49,14 +49,8 @@ async def find_person(user: PlatformUser, conn: BaseDBAsyncClient | None = None)
 
 
 async def load_member(person_id: int, conn: BaseDBAsyncClient | None = None) -> Member | None:
-    person = await Person.filter(id=person_id).using_db(conn).first()
-    if person is None:
-        return None
-    unit = await Unit.filter(id=person.unit_id).using_db(conn).get()
-    roles = (
-        await PersonRole.filter(person_id=person.id).using_db(conn).values_list("role", flat=True)
-    )
-    return Member(person=person, unit=unit, roles=frozenset(Role(str(r)) for r in roles))
+    found = await load_members([person_id], conn)
+    return found[0] if found else None
 
 
 async def load_members(

@@ -93,6 +93,8 @@ class Emitter:
         """``person_platforms`` of several people in two queries (an escalation reaches
         several people while every other writer waits for its audit lock)."""
         ids = set(person_ids)
+        if not ids:
+            return {}
         have: dict[int, set[Platform]] = {i: set() for i in ids}
         rows = (
             await Identity.filter(person_id__in=ids)
@@ -128,7 +130,7 @@ class Emitter:
     async def to_people(self, person_ids: list[int], message: Message) -> list[int]:
         """The same 1:1 message to each person, where each is best reached."""
         ids: list[int] = []
-        platforms = await self.people_platforms(person_ids) if person_ids else {}
+        platforms = await self.people_platforms(person_ids)
         for person_id in person_ids:
             if not platforms[person_id]:
                 log.warning("person %s has no identity on any enabled platform", person_id)

@@ -102,7 +102,8 @@ async def duty_chain(
     """
     levels: list[ChainLevel] = []
     seen: set[int] = set()
-    last = CHAIN_KEYS.index(upto)
+    if upto not in CHAIN_KEYS:
+        raise ValueError(f"no chain level {upto!r}")
 
     def add(key: str, label: str, members: list[Member]) -> None:
         fresh = [m for m in members if m.id not in seen]
@@ -111,10 +112,10 @@ async def duty_chain(
             levels.append(ChainLevel(key=key, label=label, members=fresh))
 
     add("lead", "值班长", await leads(conn, team))
-    if last < CHAIN_KEYS.index("head"):
+    if upto == "lead":
         return levels
     add("head", "单位负责人", await nearest_with_role(team.unit_id, Role.PRINCIPAL, conn))
-    if last < CHAIN_KEYS.index("supervisor"):
+    if upto == "head":
         return levels
     unit = await Unit.filter(id=team.unit_id).using_db(conn).first()
     supervisors: list[Member] = []
